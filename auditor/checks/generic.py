@@ -1,0 +1,71 @@
+"""Generic check types: most rubric items are YAML instances of these."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from auditor.annotations import SIGNALS
+from auditor.checks.registry import CheckContext, CheckType, finding
+from auditor.config import CheckSpec
+from auditor.schema import Finding
+
+SignalName = Literal[SIGNALS]  # type: ignore[valid-type]
+
+
+class SignalParams(BaseModel):
+    """Params naming one signal."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    signal: SignalName
+
+
+class OccurrenceParams(SignalParams):
+    """Params for a count range, optionally per rep level."""
+
+    min: int | None = Field(default=None, ge=0)
+    max: int | None = Field(default=None, ge=0)
+    max_by_rep_level: dict[Literal["new", "experienced"], int] = Field(default_factory=dict)
+
+
+def _sources(hits: tuple) -> str:
+    return "fired: " + ", ".join(sorted({h.source for h in hits if h.source})[:5])
+
+
+def presence(ctx: CheckContext, spec: CheckSpec, p: SignalParams) -> list[Finding]:
+    """Flag when the signal is absent."""
+    return [] if ctx.ann.has(p.signal) else [finding(spec, explanation=f"no {p.signal} found")]
+
+
+def existence(ctx: CheckContext, spec: CheckSpec, p: SignalParams) -> list[Finding]:
+    """Flag every occurrence of the signal, one finding per hit."""
+    return [finding(spec, (h,), explanation=f"fired: {h.source}") for h in ctx.ann.signal(p.signal)]
+
+
+def _items(ctx: CheckContext, signal: str) -> tuple[str, ...]:
+    if signal == "focus_competencies":
+        return ctx.ann.focus
+    if signal == "priorities":
+        return tuple(dict.fromkeys(h.label for h in ctx.ann.priorities))
+    return tuple(h.text for h in ctx.ann.signal(signal))
+
+
+def occurrence(ctx: CheckContext, spec: CheckSpec, p: OccurrenceParams) -> list[Finding]:
+    """Flag when the number of distinct items of a signal is outside [min, max]."""
+    items = _items(ctx, p.signal)
+    top = p.max_by_rep_level.get(ctx.ann.rep_level or "", p.max)
+    n = len(items)
+    if (p.min is not None and n < p.min) or (top is not None and n > top):
+        hits = [h for h in ctx.ann.signal(p.signal)][:10]
+        return [finding(spec, hits, explanation=_sources(tuple(hits)) if hits else None,
+                        count=n, items=", ".join(items) or "none", max=top, min=p.min)]
+    return []
+
+
+TYPES = (
+    CheckType("presence", presence, SignalParams, "Flags when a signal is absent."),
+    CheckType("existence", existence, SignalParams, "Flags every occurrence of a signal."),
+    CheckType("occurrence", occurrence, OccurrenceParams,
+              "Flags when a signal's count is outside min/max (max may depend on rep level)."),
+)

@@ -1,0 +1,304 @@
+"""The `auditor` command: a thin adapter that parses arguments, calls the engine and prints.
+
+Exit codes: 0 success; 1 findings of error severity (check) or records that failed (audit) or
+failing examples (rules test); 2 unusable arguments, input or rule pack.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from auditor.config import ConfigError, RuleSet, load_ruleset
+from auditor.io import AtomicResults, Columns, InputError, read_inputs
+from auditor.schema import ReportAudit
+
+F = TypeVar("F", bound=Callable[..., Any])
+SEVERITY_WORD = {"error": "error", "warning": "warning", "info": "info"}
+
+
+def _fail(message: str) -> None:
+    """Exit 2 with a one-line message."""
+    click.echo(f"auditor: {message}", err=True)
+    sys.exit(2)
+
+
+def rubric_option(fn: F) -> F:
+    """Add `--rubric DIR` to a command."""
+    return click.option("--rubric", "rubric", type=click.Path(), default=None,
+                        help="Rule pack directory (default: the bundled rules/).")(fn)
+
+
+def _rules(rubric: str | None) -> RuleSet:
+    try:
+        return load_ruleset(rubric)
+    except ConfigError as exc:
+        _fail(f"invalid rule pack:\n{exc}")
+        raise  # unreachable
+
+
+def _auditor(rules: RuleSet, ignore: tuple[str, ...] = ()):  # noqa: ANN202
+    from auditor.engine import Auditor  # spaCy loads only for commands that read reports
+    from auditor.nlp.pipeline import ModelError
+
+    unknown = sorted(set(ignore) - set(rules.checks_by_code))
+    if unknown:
+        _fail(f"unknown rule code(s) {', '.join(unknown)}; known: "
+              f"{', '.join(rules.checks_by_code)}")
+    try:
+        return Auditor(rules, ignore=ignore)
+    except (ModelError, ConfigError) as exc:
+        _fail(str(exc))
+
+
+def _split_codes(values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(c.strip().upper() for v in values for c in v.split(",") if c.strip())
+
+
+@click.group()
+@click.version_option(package_name="fcr-auditor")
+def main() -> None:
+    """Audit field coaching reports against a "what good looks like" rubric."""
+
+
+# -- check ------------------------------------------------------------------------------------
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    col = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return line, col
+
+
+def _checklist(audit: ReportAudit) -> str:
+    def mark(ok: bool) -> str:
+        return "x" if ok else " "
+
+    star, obj, sig = audit.star, audit.next_objective, audit.signals
+    assert star and obj and sig
+    focus = audit.focus_competencies
+    items = [
+        ("situation", star.situation), ("action", star.action), ("result", star.result),
+        (f"focus 1-2 ({', '.join(focus) or 'none'})", 1 <= len(focus) <= 2),
+        ("next objective", obj.present), ("SMART", obj.smart),
+        ("observed behaviour", sig.observed_behavior), ("reinforcement", sig.reinforcement),
+        ("rep's voice", sig.dialogue),
+    ]
+    return "\n".join(f"  [{mark(ok)}] {name}" for name, ok in items)
+
+
+@main.command()
+@click.argument("path")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@click.option("--ignore", multiple=True, help="Check codes to skip (comma-separated).")
+@rubric_option
+def check(path: str, fmt: str, ignore: tuple[str, ...], rubric: str | None) -> None:
+    """Check one draft report (a .txt/.md file, or - for stdin) and print linter lines."""
+    rules = _rules(rubric)
+    try:
+        records = list(read_inputs([path], stdin_format="text"))
+    except InputError as exc:
+        _fail(str(exc))
+    if len(records) != 1:
+        _fail(f"{path}: expected one report, found {len(records)} (use `auditor audit`)")
+    audit = next(_auditor(rules, _split_codes(ignore)).audit_stream(records))
+    if audit.error:
+        _fail(audit.error)
+    if fmt == "json":
+        click.echo(audit.model_dump_json(indent=2))
+    else:
+        text = audit.text or ""
+        for f in sorted(audit.findings, key=lambda f: f.evidence[0].start if f.evidence else 0):
+            line, col = _line_col(text, f.evidence[0].start) if f.evidence else (1, 1)
+            click.echo(f"{path}:{line}:{col}: {SEVERITY_WORD[f.severity]} {f.code} {f.message}")
+        click.echo(f"\nscore {audit.score}/100  verdict {audit.verdict}")
+        click.echo(_checklist(audit))
+    sys.exit(1 if any(f.severity == "error" for f in audit.findings) else 0)
+
+
+# -- audit ------------------------------------------------------------------------------------
+def _progress(audits: Iterator[ReportAudit], quiet: bool) -> Iterator[ReportAudit]:
+    if quiet:
+        yield from audits
+        return
+    from tqdm import tqdm
+
+    with tqdm(audits, desc="auditing", unit=" reports", file=sys.stderr, mininterval=0.5,
+              dynamic_ncols=True) as bar:
+        yield from bar
+
+
+def _summary(counts: Counter[str], findings: Counter[str], n: int, scores: list[int],
+             elapsed: float) -> str:
+    lines = [f"{'reports':<22}{n:>8}", f"{'failed (error)':<22}{counts['error']:>8}"]
+    for verdict in ("strong", "adequate", "weak"):
+        share = counts[verdict] / n if n else 0
+        lines.append(f"{verdict:<22}{counts[verdict]:>8}  {share:6.1%}")
+    if scores:
+        lines.append(f"{'mean score':<22}{sum(scores) / len(scores):>8.1f}")
+    if findings:
+        lines.append("most frequent findings:")
+        for code, k in findings.most_common(5):
+            lines.append(f"  {code:<20}{k:>8}")
+    lines.append(f"{'elapsed':<22}{elapsed:>7.1f}s")
+    return "\n".join(lines)
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True,
+              help="Directory for results.jsonl and results.csv.")
+@click.option("--id-col", default="id", show_default=True, help="CSV column with the report id.")
+@click.option("--text-col", multiple=True,
+              help="CSV column(s) with the report text (default: text, then comments).")
+@click.option("--stdin-format", type=click.Choice(["auto", "jsonl", "csv", "text"]),
+              default="auto", show_default=True)
+@click.option("--batch-size", default=32, show_default=True, type=click.IntRange(1, 1024))
+@click.option("--ignore", multiple=True, help="Check codes to skip (comma-separated).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@rubric_option
+def audit(inputs: tuple[str, ...], out_dir: str, id_col: str, text_col: tuple[str, ...],
+          stdin_format: str, batch_size: int, ignore: tuple[str, ...], quiet: bool,
+          rubric: str | None) -> None:
+    """Audit a batch: JSON Lines, CSV, .txt/.md files, directories, or - for stdin."""
+    rules = _rules(rubric)
+    columns = Columns(id=id_col, text=text_col or Columns().text)
+    try:
+        from auditor.io import check_inputs
+
+        check_inputs(inputs)
+    except InputError as exc:
+        _fail(str(exc))
+    engine = _auditor(rules, _split_codes(ignore))
+    out = AtomicResults(Path(out_dir))
+    counts: Counter[str] = Counter()
+    findings: Counter[str] = Counter()
+    scores: list[int] = []
+    n = 0
+    start = time.perf_counter()
+    try:
+        records = read_inputs(inputs, columns, stdin_format)
+        for result in _progress(engine.audit_stream(records, batch_size), quiet):
+            out.write(result)
+            n += 1
+            counts[result.verdict or "error"] += 1
+            if result.score is not None:
+                scores.append(result.score)
+            findings.update(f.code for f in result.findings)
+    except InputError as exc:
+        out.abort()
+        _fail(str(exc))
+    except BaseException:
+        out.abort()
+        raise
+    out.commit()
+    click.echo(_summary(counts, findings, n, scores, time.perf_counter() - start))
+    click.echo(f"results: {Path(out_dir) / 'results.jsonl'}, {Path(out_dir) / 'results.csv'}")
+    sys.exit(1 if counts["error"] else 0)
+
+
+# -- eval -------------------------------------------------------------------------------------
+@main.command(name="eval")
+@click.argument("labelled", type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@click.option("--diffs", is_flag=True, help="Also list each report's disagreements (text).")
+@rubric_option
+def eval_(labelled: str, fmt: str, diffs: bool, rubric: str | None) -> None:
+    """Compare audits of a labelled JSON Lines file with its gold labels."""
+    from auditor.evaluate import LabelError, evaluate, iter_text_table, read_labels
+
+    rules = _rules(rubric)
+    try:
+        gold = read_labels(Path(labelled))
+    except LabelError as exc:
+        _fail(str(exc))
+    engine = _auditor(rules)
+    ev = evaluate(gold, engine.audit_stream(read_inputs([labelled])))
+    result = ev.result()
+    if fmt == "json":
+        click.echo(json.dumps(result, indent=2))
+        return
+    for line in iter_text_table(result):
+        click.echo(line)
+    if diffs:
+        for rep in ev.per_report:
+            if rep["diffs"]:
+                click.echo(f"{rep['id']}: " + "; ".join(rep["diffs"]))
+
+
+# -- rules ------------------------------------------------------------------------------------
+@main.group()
+def rules() -> None:
+    """Inspect, validate and test a rule pack."""
+
+
+@rules.command(name="validate")
+@click.argument("directory", required=False)
+def rules_validate(directory: str | None) -> None:
+    """Validate a rule pack (default: the bundled one)."""
+    from auditor.checks import build_checks
+
+    pack = _rules(directory)
+    try:
+        checks = build_checks(pack)
+    except ConfigError as exc:
+        _fail(f"invalid rule pack:\n{exc}")
+    click.echo(f"{pack.source}: valid ({len(checks)} checks, "
+               f"{len(pack.priority_ids)} priorities, {len(pack.competency_ids)} competencies)")
+
+
+@rules.command(name="list")
+@rubric_option
+def rules_list(rubric: str | None) -> None:
+    """List the checks of the rule pack and the check types available."""
+    from auditor.checks import registered_types
+
+    pack = _rules(rubric)
+    for c in pack.rubric.checks:
+        click.echo(f"{c.code}  {c.name:<30} {c.severity:<8} w={c.weight:<5g} {c.type}")
+    click.echo("\ncheck types: " + ", ".join(f"{t.name} ({t.doc})"
+                                              for t in registered_types().values()))
+
+
+@rules.command(name="explain")
+@click.argument("code")
+@rubric_option
+def rules_explain(code: str, rubric: str | None) -> None:
+    """Explain one check: what it flags, why, and its examples."""
+    pack = _rules(rubric)
+    spec = pack.checks_by_code.get(code.upper())
+    if spec is None:
+        _fail(f"unknown rule code {code!r}; known: {', '.join(pack.checks_by_code)}")
+    click.echo(f"{spec.code} {spec.name} ({spec.severity}, weight {spec.weight:g}, "
+               f"type {spec.type})")
+    click.echo(f"\nmessage:    {spec.message}\nsuggestion: {spec.suggestion}\nwhy:        {spec.why}")
+    click.echo("\nflags:")
+    for ex in spec.examples.flag:
+        click.echo(f"  - {ex}")
+    click.echo("passes:")
+    for ex in spec.examples.pass_:
+        click.echo(f"  - {ex}")
+
+
+@rules.command(name="test")
+@click.argument("directory", required=False)
+def rules_test(directory: str | None) -> None:
+    """Run every check's own examples through the full pipeline."""
+    from auditor.selftest import run_examples
+
+    pack = _rules(directory)
+    engine = _auditor(pack)
+    failures = 0
+    for outcome in run_examples(engine):
+        failures += not outcome.ok
+        status = "ok  " if outcome.ok else "FAIL"
+        click.echo(f"{status} {outcome.code} must {outcome.expect}: {outcome.text[:70]}")
+    click.echo(f"\n{failures} failing example(s)")
+    sys.exit(1 if failures else 0)

@@ -1,0 +1,288 @@
+"""Load and validate a rule pack (rules/ directory) into one immutable RuleSet.
+
+Every file is validated once, here, with pydantic `extra="forbid"`. Errors name the file, the
+key path and, where the value must come from a fixed set, the allowed values.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+DEFAULT_RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+
+Role = Literal["situation", "action", "result", "next_objective", "reinforcement", "rep_voice"]
+CueName = Literal[
+    "situation", "action", "result", "next_objective", "reinforcement", "rep_voice", "observed"
+]
+
+
+class ConfigError(ValueError):
+    """A rule pack is missing, malformed or inconsistent; the message names file and key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RuleSpec(_Strict):
+    """One rule shape for every matcher: lemma phrases, exact phrases, token patterns, regexes."""
+
+    phrases: tuple[str, ...] = ()
+    exact: tuple[str, ...] = ()
+    patterns: tuple[tuple[dict[str, Any], ...], ...] = ()
+    regex: tuple[str, ...] = ()
+
+    @field_validator("regex")
+    @classmethod
+    def _compiles(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for expr in value:
+            try:
+                re.compile(expr)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression {expr!r}: {exc}") from exc
+        return value
+
+
+class TaxonomyEntry(RuleSpec):
+    """A strategic priority or a competency with the cues that signal it."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str
+    definition: str
+
+
+class Taxonomy(_Strict):
+    """Priorities and competencies (rules/taxonomy.yaml)."""
+
+    priorities: tuple[TaxonomyEntry, ...]
+    competencies: tuple[TaxonomyEntry, ...]
+
+
+class SpecificSpec(_Strict):
+    """Verbs whose lemma makes an objective name a behaviour."""
+
+    lemmas: tuple[str, ...]
+
+
+class SmartSpec(_Strict):
+    """Cues for the SMART facets of a next objective."""
+
+    window: int = Field(default=1, ge=0, le=5)
+    time: RuleSpec
+    measure: RuleSpec
+    specific: SpecificSpec
+
+
+class FocusSpec(_Strict):
+    """How competency mentions add up to a focus competency."""
+
+    coaching_roles: tuple[Role, ...]
+    coaching_weight: float = Field(gt=0)
+    passing_weight: float = Field(ge=0)
+    min_score: float = Field(gt=0)
+
+
+class Sections(_Strict):
+    """Section headings, sentence cues, SMART facets and focus (rules/sections.yaml)."""
+
+    headings: dict[Role, tuple[str, ...]]
+    cues: dict[CueName, RuleSpec]
+    smart: SmartSpec
+    focus: FocusSpec
+
+
+class Lexicon(RuleSpec):
+    """A word list for one signal, with phrases that cancel a hit in the same sentence."""
+
+    label: Literal["judgmental", "compliance_risk", "metric"]
+    exceptions: tuple[str, ...] = ()
+
+
+class Strategy(_Strict):
+    """Active priorities and the alignment map (rules/strategy.yaml)."""
+
+    active_priorities: tuple[str, ...]
+    alignment: dict[str, tuple[str, ...]]
+
+
+class CheckExamples(_Strict):
+    """Texts that must make the check flag, and texts that must not."""
+
+    flag: tuple[str, ...] = Field(min_length=1)
+    pass_: tuple[str, ...] = Field(min_length=1, alias="pass")
+
+
+class CheckSpec(_Strict):
+    """One rubric check as configured; its `type` selects the Python check function."""
+
+    code: str = Field(pattern=r"^[A-Z]{2,5}\d{3}$")
+    name: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
+    type: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    severity: Literal["error", "warning", "info"]
+    weight: float = Field(ge=0)
+    message: str
+    suggestion: str
+    why: str
+    examples: CheckExamples
+
+
+class WeakIfCount(_Strict):
+    """Weak when at least `at_least` of `checks` fail."""
+
+    checks: tuple[str, ...]
+    at_least: int = Field(ge=1)
+
+
+class Thresholds(_Strict):
+    """Score thresholds for the verdicts."""
+
+    strong: float = Field(ge=0, le=100)
+    adequate: float = Field(ge=0, le=100)
+
+
+class Scoring(_Strict):
+    """Weights become a score; thresholds and gates make the verdict."""
+
+    thresholds: Thresholds
+    strong_requires: tuple[str, ...] = ()
+    weak_if_any: tuple[str, ...] = ()
+    weak_if_count: WeakIfCount | None = None
+
+
+class Limits(_Strict):
+    """Input limits."""
+
+    max_chars: int = Field(default=50_000, gt=0)
+
+
+class Rubric(_Strict):
+    """Checks, scoring and limits (rules/rubric.yaml)."""
+
+    limits: Limits = Limits()
+    checks: tuple[CheckSpec, ...] = Field(min_length=1)
+    scoring: Scoring
+
+
+class RuleSet(_Strict):
+    """A whole validated rule pack."""
+
+    source: str
+    taxonomy: Taxonomy
+    sections: Sections
+    strategy: Strategy
+    rubric: Rubric
+    lexicons: dict[str, Lexicon]
+
+    @cached_property
+    def checks_by_code(self) -> dict[str, CheckSpec]:
+        """Checks keyed by code."""
+        return {c.code: c for c in self.rubric.checks}
+
+    @cached_property
+    def competency_ids(self) -> tuple[str, ...]:
+        """All competency ids in taxonomy order."""
+        return tuple(c.id for c in self.taxonomy.competencies)
+
+    @cached_property
+    def priority_ids(self) -> tuple[str, ...]:
+        """All priority ids in taxonomy order."""
+        return tuple(p.id for p in self.taxonomy.priorities)
+
+
+def _read_yaml(path: Path) -> Any:
+    if not path.is_file():
+        raise ConfigError(f"{path}: file not found")
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+
+
+def _format_error(path: Path, exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"]).lstrip(".")
+        msg = err["msg"]
+        expected = (err.get("ctx") or {}).get("expected")
+        if expected and "expected" not in msg:
+            msg = f"{msg}; allowed: {expected}"
+        got = err.get("input")
+        got_text = "" if isinstance(got, (dict, list)) else f" (got {got!r})"
+        lines.append(f"{path}: {loc or '<top>'}: {msg}{got_text}")
+    return "\n".join(lines)
+
+
+def _parse(model: type[BaseModel], path: Path, data: Any) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_error(path, exc)) from None
+
+
+def _check_unknown(path: Path, key: str, values: Any, allowed: tuple[str, ...]) -> None:
+    unknown = sorted(set(values) - set(allowed))
+    if unknown:
+        raise ConfigError(
+            f"{path}: {key}: unknown id(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}"
+        )
+
+
+def _cross_check(root: Path, rules: RuleSet) -> None:
+    """Ids referenced across files must exist."""
+    strategy = root / "strategy.yaml"
+    _check_unknown(strategy, "active_priorities", rules.strategy.active_priorities, rules.priority_ids)
+    _check_unknown(strategy, "alignment", rules.strategy.alignment, rules.priority_ids)
+    for prio, comps in rules.strategy.alignment.items():
+        _check_unknown(strategy, f"alignment.{prio}", comps, rules.competency_ids)
+    tax = root / "taxonomy.yaml"
+    for kind, ids in (("priorities", rules.priority_ids), ("competencies", rules.competency_ids)):
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ConfigError(f"{tax}: {kind}: duplicate id(s) {', '.join(dupes)}")
+    rubric = root / "rubric.yaml"
+    codes = tuple(c.code for c in rules.rubric.checks)
+    dupes = sorted({c for c in codes if codes.count(c) > 1})
+    if dupes:
+        raise ConfigError(f"{rubric}: checks: duplicate code(s) {', '.join(dupes)}")
+    scoring = rules.rubric.scoring
+    refs = {
+        "scoring.strong_requires": scoring.strong_requires,
+        "scoring.weak_if_any": scoring.weak_if_any,
+        "scoring.weak_if_count.checks": scoring.weak_if_count.checks if scoring.weak_if_count else (),
+    }
+    for key, values in refs.items():
+        _check_unknown(rubric, key, values, codes)
+    if scoring.thresholds.adequate > scoring.thresholds.strong:
+        raise ConfigError(f"{rubric}: scoring.thresholds: adequate must not exceed strong")
+    for needed in ("judgmental", "compliance_risk", "metric"):
+        if needed not in rules.lexicons:
+            raise ConfigError(f"{root / 'lexicons'}: no lexicon with label {needed!r}")
+
+
+def load_ruleset(directory: str | Path | None = None) -> RuleSet:
+    """Read and validate the rule pack in `directory` (default: the bundled rules/)."""
+    root = Path(directory) if directory else DEFAULT_RULES_DIR
+    if not root.is_dir():
+        raise ConfigError(f"{root}: rule pack directory not found")
+    parts: dict[str, Any] = {}
+    for key, model in (("taxonomy", Taxonomy), ("sections", Sections), ("strategy", Strategy),
+                       ("rubric", Rubric)):
+        path = root / f"{key}.yaml"
+        parts[key] = _parse(model, path, _read_yaml(path))
+    lexicons: dict[str, Lexicon] = {}
+    lex_dir = root / "lexicons"
+    for path in sorted(lex_dir.glob("*.yaml")) if lex_dir.is_dir() else ():
+        lexicon = _parse(Lexicon, path, _read_yaml(path))
+        if lexicon.label in lexicons:
+            raise ConfigError(f"{path}: label: {lexicon.label!r} is defined by another lexicon")
+        lexicons[lexicon.label] = lexicon
+    rules = RuleSet(source=str(root), lexicons=lexicons, **parts)
+    _cross_check(root, rules)
+    return rules

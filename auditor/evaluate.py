@@ -1,0 +1,172 @@
+"""Gold labels vs audits -> metrics (the contract of `auditor eval --format json`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sklearn.metrics import cohen_kappa_score, confusion_matrix
+
+from auditor.schema import ReportAudit
+
+VERDICTS = ("weak", "adequate", "strong")
+BINARY_KEYS = (
+    "star.situation", "star.action", "star.result", "next_objective", "next_objective_smart",
+    "observed_behavior", "reinforcement", "dialogue", "judgmental", "numbers_only",
+    "compliance_risk",
+)
+SET_KEYS = ("priorities", "competencies")
+LABEL_KEYS = SET_KEYS + BINARY_KEYS
+
+
+class LabelError(ValueError):
+    """A labelled file is unusable (exit code 2)."""
+
+
+def read_labels(path: Path) -> dict[str, dict[str, Any]]:
+    """Gold labels by report id from a labels.md-format JSON Lines file."""
+    gold: dict[str, dict[str, Any]] = {}
+    with path.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise LabelError(f"{path}:{lineno}: malformed JSON: {exc}") from None
+            if not isinstance(obj.get("labels"), dict) or "id" not in obj:
+                raise LabelError(f"{path}:{lineno}: a labelled record needs 'id' and 'labels'")
+            gold[str(obj["id"])] = obj["labels"]
+    if not gold:
+        raise LabelError(f"{path}: no labelled records")
+    return gold
+
+
+def predicted(audit: ReportAudit) -> dict[str, Any]:
+    """An audit in the shape of the gold labels."""
+    assert audit.star and audit.next_objective and audit.signals
+    return {
+        "priorities": sorted({t.id for t in audit.priorities}),
+        "competencies": sorted(audit.focus_competencies),
+        "star": audit.star.model_dump(),
+        "next_objective": audit.next_objective.present,
+        "next_objective_smart": audit.next_objective.smart,
+        **audit.signals.model_dump(),
+        "quality": audit.verdict,
+    }
+
+
+def _get(labels: dict[str, Any], key: str) -> Any:
+    value: Any = labels
+    for part in key.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+@dataclass
+class _Counts:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    support: int = 0
+
+    def metrics(self) -> dict[str, float | int]:
+        p = self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+        r = self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+        f1 = 2 * p * r / (p + r) if p + r else 0.0
+        return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f1, 4),
+                "support": self.support}
+
+
+@dataclass
+class Evaluation:
+    """Accumulates comparisons one report at a time (constant memory but the verdict lists)."""
+
+    counts: dict[str, _Counts] = field(default_factory=lambda: {k: _Counts() for k in LABEL_KEYS})
+    gold_q: list[str] = field(default_factory=list)
+    pred_q: list[str] = field(default_factory=list)
+    errors: list[dict[str, str]] = field(default_factory=list)
+    per_report: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, gold: dict[str, Any], audit: ReportAudit) -> None:
+        """Compare one audit with its gold labels."""
+        if audit.error:
+            self.errors.append({"id": audit.id, "error": audit.error})
+            return
+        pred = predicted(audit)
+        diffs = []
+        for key in SET_KEYS:
+            g, p = set(_get(gold, key) or ()), set(pred[key])
+            c = self.counts[key]
+            c.tp += len(g & p)
+            c.fp += len(p - g)
+            c.fn += len(g - p)
+            c.support += len(g)
+            if g != p:
+                diffs.append(f"{key}: +{sorted(p - g)} -{sorted(g - p)}")
+        for key in BINARY_KEYS:
+            g, p = bool(_get(gold, key)), bool(_get(pred, key))
+            c = self.counts[key]
+            c.tp += g and p
+            c.fp += p and not g
+            c.fn += g and not p
+            c.support += g
+            if g != p:
+                diffs.append(f"{key}: gold={g} pred={p}")
+        gq = gold.get("quality")
+        if gq in VERDICTS:
+            self.gold_q.append(gq)
+            self.pred_q.append(pred["quality"])
+            if gq != pred["quality"]:
+                diffs.append(f"quality: gold={gq} pred={pred['quality']}")
+        self.per_report.append({"id": audit.id, "diffs": diffs})
+
+    def result(self) -> dict[str, Any]:
+        """The metrics object of the eval contract."""
+        quality: dict[str, Any] = {"accuracy": None, "kappa": None, "weighted_kappa": None,
+                                   "confusion": None, "order": list(VERDICTS)}
+        if self.gold_q:
+            g = [VERDICTS.index(v) for v in self.gold_q]
+            p = [VERDICTS.index(v) for v in self.pred_q]
+            same = len(set(g) | set(p)) == 1
+            quality.update(
+                accuracy=round(sum(a == b for a, b in zip(g, p)) / len(g), 4),
+                kappa=1.0 if same else round(float(cohen_kappa_score(g, p, labels=[0, 1, 2])), 4),
+                weighted_kappa=1.0 if same else round(float(cohen_kappa_score(
+                    g, p, labels=[0, 1, 2], weights="quadratic")), 4),
+                confusion=confusion_matrix(g, p, labels=[0, 1, 2]).tolist(),
+            )
+        return {
+            "n": len(self.per_report) + len(self.errors),
+            "labels": {k: c.metrics() for k, c in self.counts.items()},
+            "quality": quality,
+            "errors": self.errors,
+        }
+
+
+def evaluate(gold: dict[str, dict[str, Any]], audits: Iterable[ReportAudit]) -> Evaluation:
+    """Compare audits with gold labels by id (audits without gold labels are skipped)."""
+    ev = Evaluation()
+    for audit in audits:
+        if audit.id in gold:
+            ev.add(gold[audit.id], audit)
+    return ev
+
+
+def iter_text_table(result: dict[str, Any]) -> Iterator[str]:
+    """A readable table of an eval result."""
+    yield f"reports: {result['n']}   errors: {len(result['errors'])}"
+    yield f"{'label':<24}{'precision':>10}{'recall':>10}{'f1':>8}{'support':>9}"
+    for key, m in result["labels"].items():
+        yield (f"{key:<24}{m['precision']:>10.3f}{m['recall']:>10.3f}{m['f1']:>8.3f}"
+               f"{m['support']:>9}")
+    q = result["quality"]
+    if q["accuracy"] is not None:
+        yield (f"quality: accuracy {q['accuracy']:.3f}  kappa {q['kappa']:.3f}  "
+               f"weighted kappa {q['weighted_kappa']:.3f}")
+        yield "confusion (rows gold, cols predicted: weak adequate strong):"
+        for name, row in zip(VERDICTS, q["confusion"]):
+            yield f"  {name:<9}" + "".join(f"{v:>6}" for v in row)

@@ -1,0 +1,66 @@
+"""One rule shape, dispatched in one place: lemma phrases, exact phrases, token patterns, regexes.
+
+A `RuleMatcher` compiles labelled `RuleSpec`s into spaCy matchers once and returns character
+offsets. Phrases match on the lower-cased lemma, which the `fcr_norm` component stores in
+`token.norm_`; `exact` phrases match on the lower-cased surface form.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from spacy.language import Language
+from spacy.matcher import Matcher, PhraseMatcher
+from spacy.tokens import Doc
+
+from auditor.config import RuleSpec
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A rule hit: label, `[start, end)` character offsets, and the rule that fired."""
+
+    label: str
+    start: int
+    end: int
+    source: str
+
+
+class RuleMatcher:
+    """Compiled matchers for many labelled rule specs."""
+
+    def __init__(self, nlp: Language, specs: Iterable[tuple[str, RuleSpec]]) -> None:
+        self._norm = PhraseMatcher(nlp.vocab, attr="NORM")
+        self._lower = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self._tokens = Matcher(nlp.vocab, validate=True)
+        self._regex: list[tuple[str, re.Pattern[str]]] = []
+        norm_phrases: dict[str, list[str]] = {}
+        for label, spec in specs:
+            if spec.phrases:
+                norm_phrases.setdefault(label, []).extend(spec.phrases)
+            if spec.exact:
+                self._lower.add(label, [nlp.make_doc(p.lower()) for p in spec.exact])
+            if spec.patterns:
+                self._tokens.add(label, [list(p) for p in spec.patterns])
+            self._regex.extend((label, re.compile(r, re.IGNORECASE)) for r in spec.regex)
+        for label, phrases in norm_phrases.items():
+            # Lemmatise the phrases with the same pipeline that reads the reports.
+            self._norm.add(label, list(nlp.pipe(p.lower() for p in phrases)))
+
+    def __call__(self, doc: Doc) -> list[Match]:
+        """All hits in `doc`, in no particular order."""
+        strings = doc.vocab.strings
+        out: list[Match] = []
+        for matcher, kind in ((self._norm, "phrase"), (self._lower, "exact"),
+                              (self._tokens, "pattern")):
+            for key, s, e in matcher(doc):
+                span = doc[s:e]
+                out.append(Match(strings[key], span.start_char, span.end_char,
+                                 f"{kind}:{span.text.lower()}"))
+        for label, rx in self._regex:
+            for m in rx.finditer(doc.text):
+                if m.end() > m.start():
+                    out.append(Match(label, m.start(), m.end(), f"regex:{rx.pattern}"))
+        return out

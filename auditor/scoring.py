@@ -1,0 +1,33 @@
+"""Findings + configured weights -> score (0-100) and verdict. Pure; thresholds compared here only."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from auditor.config import Scoring, CheckSpec
+from auditor.schema import Finding, Verdict
+
+
+def score_report(findings: Iterable[Finding], checks: Iterable[CheckSpec],
+                 scoring: Scoring) -> tuple[int, Verdict]:
+    """Score = share of check weight that passes; verdict from gates, then thresholds."""
+    checks = list(checks)
+    failed = {f.code for f in findings}
+    total = sum(c.weight for c in checks)
+    passed = sum(c.weight for c in checks if c.code not in failed)
+    score = round(100 * passed / total) if total else 100
+    return score, verdict_for(score, failed, scoring)
+
+
+def verdict_for(score: float, failed: set[str], scoring: Scoring) -> Verdict:
+    """The verdict for a score and the set of failed check codes."""
+    if failed & set(scoring.weak_if_any):
+        return "weak"
+    rule = scoring.weak_if_count
+    if rule and len(failed & set(rule.checks)) >= rule.at_least:
+        return "weak"
+    if score >= scoring.thresholds.strong and not failed & set(scoring.strong_requires):
+        return "strong"
+    if score >= scoring.thresholds.adequate:
+        return "adequate"
+    return "weak"

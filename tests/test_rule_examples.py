@@ -1,0 +1,35 @@
+"""Every check's own examples (rubric.yaml) flag or pass as declared; every check has examples."""
+
+from __future__ import annotations
+
+import pytest
+
+from auditor.config import load_ruleset
+from auditor.schema import Report
+
+CASES = [
+    (c.code, expect, text)
+    for c in load_ruleset().rubric.checks
+    for expect, texts in (("flag", c.examples.flag), ("pass", c.examples.pass_))
+    for text in texts
+]
+
+
+@pytest.mark.parametrize(("code", "expect", "text"), CASES,
+                         ids=[f"{c}-{e}-{i}" for i, (c, e, _) in enumerate(CASES)])
+def test_check_example(engine, code: str, expect: str, text: str) -> None:
+    audit = engine.audit(Report(id="example", text=text))
+    flagged = code in {f.code for f in audit.findings}
+    assert flagged == (expect == "flag"), [f.code for f in audit.findings]
+
+
+def test_every_check_has_flag_and_pass_examples(rules) -> None:
+    for check in rules.rubric.checks:
+        assert check.examples.flag and check.examples.pass_, check.code
+
+
+def test_every_check_type_is_exercised(rules) -> None:
+    from auditor.checks import registered_types
+
+    used = {c.type for c in rules.rubric.checks}
+    assert used == set(registered_types())
