@@ -82,8 +82,7 @@ class SmartSpec(_Strict):
 class FocusSpec(_Strict):
     """How competency mentions add up to a focus competency."""
 
-    coaching_roles: tuple[Role, ...]
-    coaching_weight: float = Field(gt=0)
+    role_weights: dict[Role, float]
     passing_weight: float = Field(ge=0)
     min_score: float = Field(gt=0)
 

@@ -18,6 +18,7 @@ from auditor.nlp.matching import RuleMatcher
 from auditor.nlp.reading import ReportReader
 
 _END = {".", "!", "?", ";"}
+_QUOTES = {'"', "”", "'", "’", ")"}
 
 
 @Language.component("fcr_lines")
@@ -31,6 +32,9 @@ def fcr_lines(doc: Doc) -> Doc:
             tok.is_sent_start = True
         elif prev.text in _END and not tok.is_punct:
             tok.is_sent_start = True
+        elif (prev.text in _QUOTES and i >= 2 and doc[i - 2].text in _END
+              and prev.whitespace_ and not tok.is_punct and tok.is_title):
+            tok.is_sent_start = True  # 'she said "I will." Then ...' ends after the quote
         else:
             tok.is_sent_start = False
         prev = tok

@@ -114,7 +114,9 @@ class ReportReader:
             if m.start < sent.content_start and kind in ("priority", "competency", "cue"):
                 continue  # words of a heading ("Call objective:") are not content
             if kind == "lex" and label in self.exceptions:
-                low = sent.text.lower()
+                # The sentence and its neighbours: "Dr X asked about off-label use. She
+                # referred it to medical information." is handled correctly, not a risk.
+                low = " ".join(x.text for x in sents[max(0, i - 1):i + 2]).lower()
                 if any(e in low for e in self.exceptions[label]):
                     continue
             by_kind[kind].append((m, i))
@@ -169,19 +171,20 @@ class ReportReader:
         competencies = tuple(hit(m) for m, _ in by_kind["competency"])
 
         # Focus: mentions in coaching sentences weigh more than mentions in passing.
-        coaching = set(self.focus.coaching_roles)
+        weights = self.focus.role_weights
         scores: dict[str, float] = defaultdict(float)
         seen: set[tuple[str, int]] = set()
         focus_ev: dict[str, list[Hit]] = defaultdict(list)
         for m, i in by_kind["competency"]:
             cid = m.label.partition(":")[2]
-            in_coaching = bool(sents[i].roles & coaching)
-            if in_coaching:
+            weight = max((weights.get(r, 0.0) for r in sents[i].roles),
+                         default=0.0) or self.focus.passing_weight
+            if weight > self.focus.passing_weight:
                 focus_ev[cid].append(hit(m))
             if (cid, i) in seen:
                 continue
             seen.add((cid, i))
-            scores[cid] += self.focus.coaching_weight if in_coaching else self.focus.passing_weight
+            scores[cid] += weight
         focus = tuple(sorted((c for c, v in scores.items() if v >= self.focus.min_score),
                              key=lambda c: (-scores[c], rules.competency_ids.index(c))))
         focus_evidence = tuple(h for c in focus for h in focus_ev[c])
@@ -207,6 +210,9 @@ class ReportReader:
         }
         numbers_only = len(lex["metric"]) >= 2 and not focus and not observed
         signals["numbers_only"] = lex["metric"] if numbers_only else ()
+        if numbers_only:
+            priorities = ()  # a priority is connected through coaching, and there is none
+            signals["priorities"] = ()
         return Annotations(
             text=text,
             rep_level=None,
