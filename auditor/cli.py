@@ -302,3 +302,19 @@ def rules_test(directory: str | None) -> None:
         click.echo(f"{status} {outcome.code} must {outcome.expect}: {outcome.text[:70]}")
     click.echo(f"\n{failures} failing example(s)")
     sys.exit(1 if failures else 0)
+
+
+# -- serve ------------------------------------------------------------------------------------
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@rubric_option
+def serve(host: str, port: int, rubric: str | None) -> None:
+    """Serve the draft page (GET /) and the HTTP API (POST /api/check; see docs/api.md)."""
+    import uvicorn
+
+    from auditor.api import create_app
+
+    app = create_app(engine=_auditor(_rules(rubric)))  # spaCy loads once, before listening
+    click.echo(f"auditor: open http://{host}:{port}/ (API docs: /docs)", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="info")

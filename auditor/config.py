@@ -38,6 +38,17 @@ class RuleSpec(_Strict):
     patterns: tuple[tuple[dict[str, Any], ...], ...] = ()
     regex: tuple[str, ...] = ()
 
+    @field_validator("patterns")
+    @classmethod
+    def _valid_patterns(cls, value: tuple[tuple[dict[str, Any], ...], ...]) -> Any:
+        from spacy.schemas import validate_token_pattern  # same check the Matcher runs
+
+        for i, pattern in enumerate(value):
+            errors = validate_token_pattern([dict(t) for t in pattern])
+            if errors:
+                raise ValueError(f"token pattern {i} is invalid: {'; '.join(errors)}")
+        return value
+
     @field_validator("regex")
     @classmethod
     def _compiles(cls, value: tuple[str, ...]) -> tuple[str, ...]:

@@ -138,9 +138,11 @@ class ReportReader:
             # Under a heading, cues do not override what the form says about plan and goals.
             if s.cues.get("situation") and head in (None, "situation"):
                 s.roles.add("situation")
-            if (head in (None, "result") and s.cues.get("next_objective")
-                    and (s.cues.get("time") or self._specific(doc, s))):
-                s.roles.add("next_objective")
+            if head in (None, "result") and s.cues.get("next_objective"):
+                specific = self._specific(doc, s)
+                # A sales target ("reach 110% by Q4") is not a development objective.
+                if specific or (s.cues.get("time") and not s.cues.get("metric")):
+                    s.roles.add("next_objective")
             if s.cues.get("reinforcement") and (
                 head == "reinforcement" or s.cues.get("observed") or s.cues.get("action")
             ):

@@ -1,0 +1,424 @@
+"""HTTP adapter: parse JSON requests, call the engine, serialise ReportAudits (no audit logic).
+
+Offsets: every evidence object carries `start`/`end` (Python str indices = Unicode code points,
+as everywhere in the auditor) and `start_utf16`/`end_utf16` (UTF-16 code units, what JavaScript
+string indices count). They differ after any character outside the Basic Multilingual Plane
+(most emoji). See docs/api.md.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import re
+import threading
+from bisect import bisect_left
+from typing import TYPE_CHECKING, Any, Literal
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from jinja2 import Environment, PackageLoader, select_autoescape
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from auditor import __version__
+from auditor.config import RuleSet
+from auditor.schema import (
+    Evidence,
+    Finding,
+    NextObjective,
+    Report,
+    ReportAudit,
+    Severity,
+    Tag,
+)
+
+if TYPE_CHECKING:
+    from auditor.engine import Auditor
+
+log = logging.getLogger("auditor.api")
+
+#: Bytes of JSON one text character may take at worst (an escaped astral character is
+#: `\ud83d\ude00`, 12 bytes), so any text within the rule pack's `max_chars` fits the body limit.
+WORST_JSON_BYTES_PER_CHAR = 12
+#: Room for the rest of the request body (id, metadata, JSON punctuation).
+BODY_OVERHEAD_BYTES = 64 * 1024
+JSON_MEDIA_TYPE = re.compile(r"^application/([\w.+-]+\+)?json$")
+#: Characters that take two UTF-16 code units (a surrogate pair) in JavaScript strings.
+ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+# -- wire models ------------------------------------------------------------------------------
+class CheckRequest(BaseModel):
+    """A draft to check: the text and, optionally, the report metadata (e.g. rep_level)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(description="The draft report text.")
+    metadata: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Report metadata: region, manager, rep, rep_level (new|experienced), date.",
+    )
+    id: str = Field(default="draft", max_length=200, description="Echoed back in the audit.")
+
+
+class ApiEvidence(Evidence):
+    """Evidence with UTF-16 offsets added for JavaScript clients."""
+
+    start_utf16: int = Field(description="`start` counted in UTF-16 code units.")
+    end_utf16: int = Field(description="`end` counted in UTF-16 code units.")
+
+
+class ApiTag(Tag):
+    """A taxonomy tag whose evidence carries UTF-16 offsets too."""
+
+    evidence: list[ApiEvidence] = Field(default_factory=list)
+
+
+class ApiFinding(Finding):
+    """A finding whose evidence carries UTF-16 offsets too."""
+
+    evidence: list[ApiEvidence] = Field(default_factory=list)
+
+
+class ApiNextObjective(NextObjective):
+    """The next-objective status whose evidence carries UTF-16 offsets too."""
+
+    evidence: list[ApiEvidence] = Field(default_factory=list)
+
+
+class CheckResponse(ReportAudit):
+    """The ReportAudit of the draft, every evidence with code-point and UTF-16 offsets."""
+
+    priorities: list[ApiTag] = Field(default_factory=list)
+    competencies: list[ApiTag] = Field(default_factory=list)
+    next_objective: ApiNextObjective | None = None
+    findings: list[ApiFinding] = Field(default_factory=list)
+
+
+class FieldError(BaseModel):
+    """One invalid part of a request: where (`loc`), what is wrong (`msg`) and its kind."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ErrorBody(BaseModel):
+    """Every error response: a stable code, a sentence for people, and the fields at fault."""
+
+    error: str = Field(description="Stable machine-readable code, e.g. body_too_large.")
+    message: str
+    fields: list[FieldError] = Field(default_factory=list)
+
+
+class RubricExamples(BaseModel):
+    """Texts the check must flag and texts it must pass."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    flag: list[str]
+    pass_: list[str] = Field(alias="pass")
+
+
+class RubricCheck(BaseModel):
+    """One active check as the rule pack configures it."""
+
+    code: str
+    name: str
+    type: str
+    severity: Severity
+    weight: float
+    message: str
+    suggestion: str
+    why: str
+    examples: RubricExamples
+
+
+class TaxonomyItem(BaseModel):
+    """A strategic priority or a competency."""
+
+    id: str
+    name: str
+    definition: str
+
+
+class Limits(BaseModel):
+    """Request limits of this server."""
+
+    max_chars: int = Field(description="Longest text accepted, in code points.")
+    max_body_bytes: int = Field(description="Largest request body accepted, in bytes.")
+
+
+class RubricResponse(BaseModel):
+    """The active rule pack: checks, taxonomy, active priorities, verdict thresholds, limits."""
+
+    source: str
+    checks: list[RubricCheck]
+    priorities: list[TaxonomyItem]
+    competencies: list[TaxonomyItem]
+    active_priorities: list[str]
+    thresholds: dict[str, float]
+    limits: Limits
+
+
+class Health(BaseModel):
+    """Liveness and what is loaded."""
+
+    status: Literal["ok"]
+    version: str
+    rules: str
+    checks: int
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    413: {"model": ErrorBody, "description": "Request body too large."},
+    415: {"model": ErrorBody, "description": "Content type is not JSON."},
+    422: {"model": ErrorBody, "description": "Invalid JSON, field or text (empty / too long)."},
+    500: {"model": ErrorBody, "description": "Internal error (details only in the server log)."},
+}
+
+
+# -- offsets ----------------------------------------------------------------------------------
+class Utf16Offsets:
+    """Converts code-point offsets of one text to UTF-16 code-unit offsets."""
+
+    def __init__(self, text: str) -> None:
+        self._astral = [m.start() for m in ASTRAL.finditer(text)]
+
+    def __call__(self, offset: int) -> int:
+        """UTF-16 offset of code-point `offset`: one extra unit per astral character before it."""
+        return offset + bisect_left(self._astral, offset)
+
+
+def _with_utf16(node: Any, utf16: Utf16Offsets) -> Any:
+    """Add start_utf16/end_utf16 to every evidence dict in a dumped ReportAudit (in place)."""
+    if isinstance(node, dict):
+        if {"start", "end", "text"} <= node.keys():
+            node["start_utf16"] = utf16(node["start"])
+            node["end_utf16"] = utf16(node["end"])
+        for value in node.values():
+            _with_utf16(value, utf16)
+    elif isinstance(node, list):
+        for value in node:
+            _with_utf16(value, utf16)
+    return node
+
+
+def to_response(audit: ReportAudit) -> dict[str, Any]:
+    """The ReportAudit as JSON-ready data with UTF-16 offsets on every evidence."""
+    return _with_utf16(audit.model_dump(mode="json"), Utf16Offsets(audit.text or ""))
+
+
+def rubric_response(rules: RuleSet, checks: list[str], max_body_bytes: int) -> RubricResponse:
+    """The active checks (those the engine runs) and the taxonomy of a rule pack."""
+    active = set(checks)
+
+    def items(entries: Any) -> list[TaxonomyItem]:
+        return [TaxonomyItem(id=e.id, name=e.name, definition=e.definition) for e in entries]
+
+    return RubricResponse(
+        source=rules.source,
+        checks=[
+            RubricCheck(**c.model_dump(include=set(RubricCheck.model_fields) - {"examples"}),
+                        examples=RubricExamples(flag=list(c.examples.flag),
+                                                pass_=list(c.examples.pass_)))
+            for c in rules.rubric.checks if c.code in active
+        ],
+        priorities=items(rules.taxonomy.priorities),
+        competencies=items(rules.taxonomy.competencies),
+        active_priorities=list(rules.strategy.active_priorities),
+        thresholds=rules.rubric.scoring.thresholds.model_dump(),
+        limits=Limits(max_chars=rules.rubric.limits.max_chars, max_body_bytes=max_body_bytes),
+    )
+
+
+# -- errors -----------------------------------------------------------------------------------
+def _error(status: int, code: str, message: str,
+           fields: list[FieldError] | None = None) -> JSONResponse:
+    body = ErrorBody(error=code, message=message, fields=fields or [])
+    return JSONResponse(body.model_dump(), status_code=status)
+
+
+class UnsupportedMediaTypeError(Exception):
+    """The request body is not declared as JSON."""
+
+    def __init__(self, content_type: str) -> None:
+        super().__init__(content_type)
+        self.content_type = content_type
+
+
+def require_json(request: Request) -> None:
+    """Reject bodies not sent as application/json (or a +json type) with 415."""
+    content_type = request.headers.get("content-type", "")
+    if not JSON_MEDIA_TYPE.match(content_type.split(";")[0].strip().lower()):
+        raise UnsupportedMediaTypeError(content_type)
+
+
+def _describe(field: FieldError) -> str:
+    """`text: Field required`, or where the JSON stopped parsing."""
+    if field.type == "json_invalid":
+        return f"malformed JSON at character {field.loc[-1]}"
+    return f"{'.'.join(str(p) for p in field.loc[1:]) or 'body'}: {field.msg}"
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # Rebuilt from loc/msg/type only: pydantic's default also echoes the input, and a
+        # client should never get its (possibly long, confidential) draft back in an error.
+        fields = [FieldError(loc=list(e["loc"]), msg=e["msg"], type=e["type"])
+                  for e in exc.errors()]
+        problems = "; ".join(_describe(f) for f in fields)
+        return _error(422, "invalid_request", f"invalid request: {problems}", fields)
+
+    async def unsupported(_: Request, exc: UnsupportedMediaTypeError) -> JSONResponse:
+        got = exc.content_type or "none"
+        return _error(415, "unsupported_media_type",
+                      f"send the body as application/json (got content type {got})")
+
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = str(exc.detail).lower().replace(" ", "_")
+        return _error(exc.status_code, code, str(exc.detail))
+
+    async def internal(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("internal error on %s %s", request.method, request.url.path)
+        return _error(500, "internal_error", "internal error; the server log has the details")
+
+    app.add_exception_handler(RequestValidationError, invalid_request)  # type: ignore[arg-type]
+    app.add_exception_handler(UnsupportedMediaTypeError, unsupported)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, internal)
+
+
+class BodyLimit:
+    """ASGI middleware: answer 413 (JSON) to request bodies over `max_bytes`, declared or not."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Check Content-Length up front; buffer chunked bodies up to the limit."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length")
+        if declared is not None:
+            if not declared.isdigit() or int(declared) > self.max_bytes:
+                await self._too_large(scope, receive, send)
+                return
+            await self.app(scope, receive, send)
+            return
+        # No Content-Length (chunked): read at most max_bytes, then replay to the app.
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            more = message.get("more_body", False)
+            if size > self.max_bytes:
+                await self._too_large(scope, receive, send)
+                return
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = _error(413, "body_too_large",
+                          f"request body over the limit of {self.max_bytes} bytes")
+        await response(scope, receive, send)
+
+
+# -- app --------------------------------------------------------------------------------------
+def _draft_page(max_chars: int) -> str:
+    env = Environment(loader=PackageLoader("auditor.render", "templates"),
+                      autoescape=select_autoescape(default=True))
+    return env.get_template("draft.html").render(max_chars=max_chars, version=__version__)
+
+
+def _content_security_policy(page: str) -> str:
+    """A CSP that lets only the page's own inline script and style run, and talk to us only."""
+
+    def hashes(tag: str) -> str:
+        bodies = re.findall(rf"<{tag}>(.*?)</{tag}>", page, flags=re.DOTALL)
+        return " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(b.encode()).digest()).decode()}'"
+                        for b in bodies)
+
+    # Defence in depth: even if a draft ever reached the DOM as markup, nothing in it could run.
+    return (f"default-src 'none'; script-src {hashes('script')}; style-src {hashes('style')}; "
+            "connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; "
+            "frame-ancestors 'none'")
+
+
+def create_app(rules_dir: str | None = None, *, engine: Auditor | None = None,
+               max_body_bytes: int | None = None) -> FastAPI:
+    """The FastAPI app; builds the Auditor (spaCy) once unless one is passed in."""
+    if engine is None:
+        from auditor.config import load_ruleset
+        from auditor.engine import Auditor  # spaCy is imported only when an app is built
+
+        engine = Auditor(load_ruleset(rules_dir))
+    rules = engine.rules
+    max_chars = engine.max_chars
+    body_limit = max_body_bytes or max_chars * WORST_JSON_BYTES_PER_CHAR + BODY_OVERHEAD_BYTES
+    rubric = rubric_response(rules, [c.spec.code for c in engine.checks], body_limit)
+    page = _draft_page(max_chars)
+    page_headers = {"Content-Security-Policy": _content_security_policy(page),
+                    "X-Content-Type-Options": "nosniff"}
+    # spaCy pipelines are not documented as thread-safe, and a check is CPU-bound under the
+    # GIL anyway: one check at a time, while the event loop keeps accepting requests.
+    engine_lock = threading.Lock()
+
+    app = FastAPI(title="fcr-auditor", version=__version__,
+                  description="Checks field coaching report drafts against the rubric. "
+                              "Offsets: see docs/api.md.")
+    app.add_middleware(BodyLimit, max_bytes=body_limit)
+    _install_error_handlers(app)
+
+    @app.post("/api/check", response_model=CheckResponse, responses=ERROR_RESPONSES,
+              dependencies=[Depends(require_json)])
+    def check(request: CheckRequest) -> JSONResponse:
+        """Audit one draft and return its ReportAudit with findings and offsets."""
+        report = Report(id=request.id, text=request.text, metadata=request.metadata)
+        with engine_lock:
+            audit = engine.audit(report)
+        if audit.error:
+            # The engine rejects only the text (empty or over max_chars).
+            field = FieldError(loc=["body", "text"], msg=audit.error, type="value_error")
+            return _error(422, "invalid_request", audit.error, [field])
+        # Already validated by the engine's models: skip FastAPI's second validation pass.
+        return JSONResponse(to_response(audit))
+
+    @app.get("/api/rubric", response_model=RubricResponse)
+    def get_rubric() -> RubricResponse:
+        """The active checks with messages, why and examples, and the taxonomy."""
+        return rubric
+
+    @app.get("/health", response_model=Health)
+    def health() -> Health:
+        """Liveness: the rule pack is loaded and the engine is ready."""
+        return Health(status="ok", version=__version__, rules=rules.source,
+                      checks=len(engine.checks))
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def draft_page() -> HTMLResponse:
+        """The draft page: write a report and see the feedback inline."""
+        return HTMLResponse(page, headers=page_headers)
+
+    return app
