@@ -26,6 +26,7 @@ _HEAD_LINE = re.compile(
 )
 _BULLET_START = re.compile(r"^\s*(?:[-*•·▪‣>–—]|\(?\d{1,2}[.)]\s)")
 _SPACES = re.compile(r"\s+")
+_NEGATED = re.compile(r"\b(not|n't|never|no|hardly)\W+(\w+\W+)?$", re.IGNORECASE)
 _VERB_TAGS = {"VB", "VBP", "VBG", "VBZ"}
 
 
@@ -122,13 +123,14 @@ class ReportReader:
             by_kind[kind].append((m, i))
             if kind in ("cue", "smart", "lex"):
                 sent.cues[label].append(m)
-        self._assign_roles(doc, sents)
+        self._assign_roles(doc, sents, {i for _, i in by_kind["competency"]})
         ann = self._annotate(doc, sents, by_kind)
         doc._.fcr = ann
         self._write_spans(doc, sents, by_kind, ann)
 
-    def _assign_roles(self, doc: Doc, sents: list[_Sentence]) -> None:
-        for s in sents:
+    def _assign_roles(self, doc: Doc, sents: list[_Sentence], comp_sents: set[int]) -> None:
+        text = doc.text
+        for i, s in enumerate(sents):
             head = s.heading_role if s.content else None
             if head:
                 s.roles.add(head)
@@ -143,9 +145,11 @@ class ReportReader:
                 # A sales target ("reach 110% by Q4") is not a development objective.
                 if specific or (s.cues.get("time") and not s.cues.get("metric")):
                     s.roles.add("next_objective")
-            if s.cues.get("reinforcement") and (
-                head == "reinforcement" or s.cues.get("observed") or s.cues.get("action")
-            ):
+            # Praise counts as reinforcement only when it names something specific.
+            praise = [m for m in s.cues.get("reinforcement", ())
+                      if not _NEGATED.search(text[max(s.start, m.start - 12):m.start])]
+            if praise and (head == "reinforcement" or s.cues.get("observed")
+                           or s.cues.get("action") or i in comp_sents):
                 s.roles.add("reinforcement")
 
     def _specific(self, doc: Doc, s: _Sentence) -> bool:
