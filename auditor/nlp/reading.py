@@ -115,9 +115,9 @@ class ReportReader:
             if m.start < sent.content_start and kind in ("priority", "competency", "cue"):
                 continue  # words of a heading ("Call objective:") are not content
             if kind == "lex" and label in self.exceptions:
-                # The sentence and its neighbours: "Dr X asked about off-label use. She
+                # The sentence and the two after it: "Dr X asked about off-label use. She
                 # referred it to medical information." is handled correctly, not a risk.
-                low = " ".join(x.text for x in sents[max(0, i - 1):i + 2]).lower()
+                low = " ".join(x.text for x in sents[i:i + 3]).lower()
                 if any(e in low for e in self.exceptions[label]):
                     continue
             by_kind[kind].append((m, i))
