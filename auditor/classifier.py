@@ -25,6 +25,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from scipy.sparse import csr_matrix, hstack
 
 from auditor.annotations import Annotations, Hit, Objective
+from auditor.config import CheckSpec
+from auditor.schema import Finding
 
 ROLES = ("situation", "action", "result", "next_objective", "reinforcement", "judgement",
          "rep_voice", "other")
@@ -169,7 +171,8 @@ def read_sentences(path: str | Path) -> list[LabelledSentence]:
                 obj = json.loads(line)
                 item = LabelledSentence(str(obj["report_id"]), str(obj["text"]), str(obj["role"]))
             except (ValueError, KeyError, TypeError) as exc:
-                raise ValueError(f"{p}:{lineno}: expected {{report_id, text, role}} ({exc!r})")
+                raise ValueError(
+                    f"{p}:{lineno}: expected {{report_id, text, role}} ({exc!r})") from None
             if item.role not in ROLES:
                 raise ValueError(f"{p}:{lineno}: unknown role {item.role!r}; "
                                  f"allowed: {', '.join(ROLES)}")
@@ -475,3 +478,53 @@ def fired_by(hits: Iterable[Hit]) -> str:
     """Which side produced these hits: "rules", "model", "rules+model" or "none"."""
     sides = {"model" if h.source.startswith(MODEL_SOURCE) else "rules" for h in hits}
     return "+".join(sorted(sides, key=("rules", "model").index)) or "none"
+
+
+#: Check types that read a signal without naming it in their params.
+TYPE_SIGNALS = {"smart_objective": "next_objective", "alignment": "focus_competencies"}
+
+
+def check_signals(specs: Iterable[CheckSpec]) -> dict[str, str | None]:
+    """The signal each configured check reads, by check code (None when it reads none)."""
+    return {s.code: s.params.get("signal") or TYPE_SIGNALS.get(s.type) for s in specs}
+
+
+def with_sources(findings: Sequence[Finding], ann: Annotations,
+                 signal_of: Mapping[str, str | None]) -> list[Finding]:
+    """Findings whose explanation also says whether rules, the model or both fired."""
+    out = []
+    for f in findings:
+        signal = signal_of.get(f.code)
+        if not signal:
+            out.append(f)
+            continue
+        hits = ann.signal(signal)
+        spans = {(e.start, e.end) for e in f.evidence}
+        own = [h for h in hits if (h.start, h.end) in spans] or hits  # this finding's evidence
+        side = fired_by(own)
+        note = "neither rules nor model fired" if side == "none" else f"{side} fired"
+        explanation = f"{f.explanation}; {note}" if f.explanation else note
+        out.append(f.model_copy(update={"explanation": explanation}))
+    return out
+
+
+# Verb tags of a behaviour verb, as ReportReader._specific tests them for SMART "specific".
+_VERB_TAGS = frozenset({"VB", "VBP", "VBG", "VBZ"})
+
+
+def sentence_facts(doc: Any, specific_lemmas: Iterable[str]) -> list[SentenceFacts]:
+    """A read spaCy Doc's non-blank sentences with the SMART facets the rules found in each."""
+    lemmas = frozenset(x.lower() for x in specific_lemmas)
+    cues = [(sp.start_char, sp.label_) for sp in doc.spans.get("cue", ())]
+    comps = [sp.start_char for sp in doc.spans.get("competency", ())]
+    out = []
+    for s in doc.sents:
+        if not s.text.strip():
+            continue
+        a, b = s.start_char, s.end_char
+        inside = {label for start, label in cues if a <= start < b}
+        out.append(SentenceFacts(
+            a, b, s.text, time_bound="time" in inside, measurable="measure" in inside,
+            specific=any(a <= c < b for c in comps)
+            or any(t.tag_ in _VERB_TAGS and t.norm_ in lemmas for t in s)))
+    return out

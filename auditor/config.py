@@ -61,11 +61,16 @@ class RuleSpec(_Strict):
 
 
 class TaxonomyEntry(RuleSpec):
-    """A strategic priority or a competency with the cues that signal it."""
+    """A strategic priority or a competency with the cues that signal it.
+
+    `context` phrases (people, materials, documents) count towards a competency's focus with
+    the reduced weight `focus.context_factor`: mentioning a nurse is not coaching engagement.
+    """
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name: str
     definition: str
+    context: tuple[str, ...] = ()
 
 
 class Taxonomy(_Strict):
@@ -95,6 +100,8 @@ class FocusSpec(_Strict):
 
     role_weights: dict[Role, float]
     passing_weight: float = Field(ge=0)
+    context_factor: float = Field(default=0.5, ge=0, le=1)
+    top_min_score: float = Field(gt=0)
     min_score: float = Field(gt=0)
 
 

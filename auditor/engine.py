@@ -6,13 +6,24 @@ records that failed to read through as errors, and never holds more than one bat
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Iterable, Iterator
 from itertools import islice
 
 from auditor.annotations import Annotations, Hit
+from auditor.calibration import Calibration
 from auditor.checks import CheckContext, build_checks, run_checks
 from auditor.checks.specific import aligned_priorities
+from auditor.classifier import (
+    Mode,
+    SentenceRoleModel,
+    check_signals,
+    combine,
+    protected_signals,
+    sentence_facts,
+    with_sources,
+)
 from auditor.config import RuleSet, load_ruleset
 from auditor.nlp.pipeline import build_nlp
 from auditor.schema import (
@@ -38,12 +49,35 @@ def _tags(hits: Iterable[Hit]) -> list[Tag]:
 class Auditor:
     """Audits coaching reports against one rule pack."""
 
-    def __init__(self, rules: RuleSet | None = None, ignore: Iterable[str] = ()) -> None:
+    def __init__(self, rules: RuleSet | None = None, ignore: Iterable[str] = (),
+                 sentence_model: SentenceRoleModel | None = None,
+                 calibration: Calibration | None = None, sentence_mode: Mode = "hybrid") -> None:
         self.rules = rules or load_ruleset()
         ignored = set(ignore)
         self.checks = [c for c in build_checks(self.rules) if c.spec.code not in ignored]
         self.nlp = build_nlp(self.rules)
         self.max_chars = self.rules.rubric.limits.max_chars
+        self._signal_of = check_signals(c.spec for c in self.checks)
+        self.sentence_model: SentenceRoleModel | None = None
+        self.calibration: Calibration | None = None
+        self._set_models(sentence_model, calibration, sentence_mode)
+
+    def _set_models(self, sentence_model: SentenceRoleModel | None,
+                    calibration: Calibration | None, sentence_mode: Mode) -> None:
+        if calibration is not None:
+            calibration.check_rules([c.spec.code for c in self.checks])
+        self.sentence_model, self.calibration = sentence_model, calibration
+        self.sentence_mode = sentence_mode
+        self._protected = (protected_signals(sentence_model.hybrid, self._signal_of)
+                           if sentence_model else set())
+
+    def with_models(self, sentence_model: SentenceRoleModel | None = None,
+                    calibration: Calibration | None = None,
+                    sentence_mode: Mode = "hybrid") -> Auditor:
+        """A copy sharing this auditor's pipeline and checks, with other learned pieces."""
+        other = copy.copy(self)
+        other._set_models(sentence_model, calibration, sentence_mode)
+        return other
 
     def _validate(self, report: Report) -> str | None:
         if not report.text.strip():
@@ -80,16 +114,26 @@ class Auditor:
             yield from results  # type: ignore[misc]
 
     def _annotations(self, doc, report: Report) -> Annotations:  # noqa: ANN001 (spaCy Doc)
-        return dataclasses.replace(doc._.fcr, rep_level=report.rep_level)
+        ann = dataclasses.replace(doc._.fcr, rep_level=report.rep_level)
+        model = self.sentence_model
+        if model is None:
+            return ann
+        # Rules first; the model adds sentence-role evidence as docs/models.md describes.
+        sents = sentence_facts(doc, self.rules.sections.smart.specific.lemmas)
+        return combine(ann, sents, model.predict_proba([s.text for s in sents]), model.labels,
+                       model.hybrid, self._protected, self.sentence_mode,
+                       self.rules.sections.smart.window)
 
     def _audit_doc(self, doc, report: Report) -> ReportAudit:  # noqa: ANN001 (spaCy Doc)
         ann = self._annotations(doc, report)
         ctx = CheckContext(ann, self.rules)
         findings = run_checks(self.checks, ctx)
+        if self.sentence_model is not None:
+            findings = with_sources(findings, ann, self._signal_of)
         score, verdict = score_report(findings, (c.spec for c in self.checks),
                                       self.rules.rubric.scoring)
         best = ann.best_objective
-        return ReportAudit(
+        audit = ReportAudit(
             id=report.id,
             metadata=report.metadata,
             score=score,
@@ -113,3 +157,4 @@ class Auditor:
             findings=findings,
             text=report.text,
         )
+        return self.calibration.apply(audit) if self.calibration else audit

@@ -12,7 +12,7 @@ from __future__ import annotations
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from auditor.config import RuleSet, load_ruleset
+from auditor.config import RuleSet, RuleSpec, load_ruleset
 from auditor.nlp.extensions import register_extensions
 from auditor.nlp.matching import RuleMatcher
 from auditor.nlp.reading import ReportReader
@@ -70,6 +70,8 @@ class FcrTagger:
         register_extensions()
         specs = [(f"priority:{p.id}", p) for p in rules.taxonomy.priorities]
         specs += [(f"competency:{c.id}", c) for c in rules.taxonomy.competencies]
+        specs += [(f"competency:{c.id}:context", RuleSpec(phrases=c.context))
+                  for c in rules.taxonomy.competencies if c.context]
         specs += [(f"cue:{name}", spec) for name, spec in rules.sections.cues.items()]
         specs += [(f"lex:{lex.label}", lex) for lex in rules.lexicons.values()]
         specs += [("smart:time", rules.sections.smart.time),

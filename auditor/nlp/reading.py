@@ -164,7 +164,7 @@ class ReportReader:
         rules = self.rules
 
         def hit(m: Match, label: str | None = None) -> Hit:
-            return Hit(m.start, m.end, label or m.label.partition(":")[2],
+            return Hit(m.start, m.end, label or m.label.split(":")[1],
                        text[m.start:m.end], m.source)
 
         def sent_hit(s: _Sentence, label: str, source: str) -> Hit:
@@ -178,21 +178,24 @@ class ReportReader:
 
         # Focus: mentions in coaching sentences weigh more than mentions in passing.
         weights = self.focus.role_weights
-        scores: dict[str, float] = defaultdict(float)
-        seen: set[tuple[str, int]] = set()
+        best: dict[tuple[str, int], float] = {}  # (competency, sentence) -> weight
         focus_ev: dict[str, list[Hit]] = defaultdict(list)
         for m, i in by_kind["competency"]:
-            cid = m.label.partition(":")[2]
+            cid, _, ctx = m.label.partition(":")[2].partition(":")
             weight = max((weights.get(r, 0.0) for r in sents[i].roles),
                          default=0.0) or self.focus.passing_weight
+            if ctx:
+                weight *= self.focus.context_factor
             if weight > self.focus.passing_weight:
                 focus_ev[cid].append(hit(m))
-            if (cid, i) in seen:
-                continue
-            seen.add((cid, i))
+            best[cid, i] = max(best.get((cid, i), 0.0), weight)
+        scores: dict[str, float] = defaultdict(float)
+        for (cid, _), weight in best.items():
             scores[cid] += weight
-        focus = tuple(sorted((c for c, v in scores.items() if v >= self.focus.min_score),
-                             key=lambda c: (-scores[c], rules.competency_ids.index(c))))
+        ranked = sorted(scores, key=lambda c: (-scores[c], rules.competency_ids.index(c)))
+        # The strongest competency needs less evidence than the second and third.
+        focus = tuple(c for n, c in enumerate(ranked) if scores[c] >= (
+            self.focus.top_min_score if n == 0 else self.focus.min_score))
         focus_evidence = tuple(h for c in focus for h in focus_ev[c])
 
         objectives = self._objectives(doc, sents, by_kind)
@@ -263,7 +266,7 @@ class ReportReader:
 
         doc.spans["priority"] = spans((m.start, m.end, strip(m.label))
                                       for m, _ in by_kind["priority"])
-        doc.spans["competency"] = spans((m.start, m.end, strip(m.label))
+        doc.spans["competency"] = spans((m.start, m.end, m.label.split(":")[1])
                                         for m, _ in by_kind["competency"])
         doc.spans["cue"] = spans((m.start, m.end, strip(m.label))
                                  for k in ("cue", "smart", "lex") for m, _ in by_kind[k])

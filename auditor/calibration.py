@@ -1,0 +1,185 @@
+"""Calibration to an organisation's graders: learn verdicts from check outcomes, apply them.
+
+The model is a proportional-odds (ordinal logistic) regression: each failed check and the share
+of SMART facets of the best objective carry one readable weight; the weighted sum is compared
+with two learned thresholds (weak | adequate | strong). It is fitted with L2 regularisation by a
+deterministic optimiser, stored as plain JSON beside a model card, and applied to a ReportAudit
+(only the verdict changes; the score stays the rubric's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.optimize import minimize
+from scipy.special import expit
+
+from auditor.classifier import ModelLoadError, read_verified, write_card, write_json_atomic
+from auditor.schema import ReportAudit, Verdict
+
+ORDER: tuple[Verdict, ...] = ("weak", "adequate", "strong")
+ARTEFACT = "calibration.json"
+FORMAT = "fcr-auditor/calibration"
+FORMAT_VERSION = 1
+FAILED = "failed:"
+MEASURES = ("smart_facets",)
+DECIMALS = 4
+
+
+def features_of(audit: ReportAudit, names: Sequence[str]) -> np.ndarray:
+    """The named features of one audit: 1.0 per failed check, measurements in [0, 1]."""
+    failed = {f.code for f in audit.findings}
+    obj = audit.next_objective
+    values = {"smart_facets": (obj.specific + obj.measurable + obj.time_bound) / 3 if obj else 0.0}
+    return np.array([float(n[len(FAILED):] in failed) if n.startswith(FAILED) else values[n]
+                     for n in names])
+
+
+def agreement(gold: Sequence[str], pred: Sequence[str]) -> dict[str, Any]:
+    """Accuracy, Cohen's kappa, quadratic weighted kappa and confusion (rows gold) of verdicts."""
+    from sklearn.metrics import cohen_kappa_score, confusion_matrix
+
+    g = [ORDER.index(v) for v in gold]
+    p = [ORDER.index(v) for v in pred]
+    same = len(set(g) | set(p)) == 1  # kappa is undefined when only one class occurs
+    labels = list(range(len(ORDER)))
+    return {
+        "n": len(g),
+        "accuracy": round(float(np.mean(np.equal(g, p))), 4) if g else None,
+        "kappa": 1.0 if same else round(float(cohen_kappa_score(g, p, labels=labels)), 4),
+        "weighted_kappa": 1.0 if same else round(float(cohen_kappa_score(
+            g, p, labels=labels, weights="quadratic")), 4),
+        "confusion": confusion_matrix(g, p, labels=labels).tolist(),
+        "order": list(ORDER),
+    }
+
+
+def _fit(x: np.ndarray, y: np.ndarray, l2: float) -> tuple[np.ndarray, np.ndarray]:
+    """Weights and increasing thresholds of a proportional-odds model (P(y<=k) = σ(θk - w·x))."""
+    n, d = x.shape
+    k = len(ORDER) - 1
+
+    def thresholds(t: np.ndarray) -> np.ndarray:
+        # First threshold free, the others as positive steps, so they stay ordered.
+        return np.cumsum(np.concatenate([t[:1], np.exp(t[1:])]))
+
+    def loss(theta: np.ndarray) -> float:
+        w, th = theta[:d], thresholds(theta[d:])
+        cum = expit(th[None, :] - (x @ w)[:, None])  # n x k: P(y <= class)
+        probs = np.diff(np.hstack([np.zeros((n, 1)), cum, np.ones((n, 1))]), axis=1)
+        return float(-np.log(np.clip(probs[np.arange(n), y], 1e-12, 1)).sum() + l2 * w @ w / 2)
+
+    start = np.zeros(d + k)
+    res = minimize(loss, start, method="L-BFGS-B", options={"maxiter": 2000})
+    return res.x[:d], thresholds(res.x[d:])
+
+
+class Calibration:
+    """Readable weights and thresholds that turn check outcomes into the graders' verdicts."""
+
+    def __init__(self, artefact: dict[str, Any]) -> None:
+        try:
+            if artefact["format"] != FORMAT or artefact["format_version"] != FORMAT_VERSION:
+                raise ValueError(f"format {artefact['format']!r} v{artefact['format_version']}")
+            self.features: tuple[str, ...] = tuple(artefact["features"])
+            self.weights = np.asarray(artefact["weights"], dtype=float)
+            self.thresholds = np.asarray(artefact["thresholds"], dtype=float)
+            self.gates: tuple[str, ...] = tuple(artefact["gates"])
+            self.sentence_model: str | None = artefact["sentence_model_sha256"]
+            if self.weights.shape != (len(self.features),) or self.thresholds.shape != (2,):
+                raise ValueError("weights or thresholds have the wrong length")
+            if not np.all(np.diff(self.thresholds) >= 0):
+                raise ValueError("thresholds are not increasing")
+            unknown = [f for f in self.features if not f.startswith(FAILED) and f not in MEASURES]
+            if unknown:
+                raise ValueError(f"unknown features {unknown}")
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelLoadError(f"not a valid calibration: {exc}") from None
+        self.artefact = artefact
+
+    @classmethod
+    def fit(cls, audits: Sequence[ReportAudit], verdicts: Sequence[str], codes: Sequence[str],
+            l2: float = 1.0, gates: Sequence[str] = (),
+            sentence_model: str | None = None) -> Calibration:
+        """Fit on audits and the graders' verdicts; `codes` are the rubric's check codes."""
+        names = [f"{FAILED}{c}" for c in codes] + list(MEASURES)
+        x = np.vstack([features_of(a, names) for a in audits])
+        y = np.array([ORDER.index(v) for v in verdicts])
+        w, th = _fit(x, y, l2)
+        return cls({
+            "format": FORMAT, "format_version": FORMAT_VERSION, "order": list(ORDER),
+            "features": names, "weights": np.round(w, DECIMALS).tolist(),
+            "thresholds": np.round(th, DECIMALS).tolist(), "gates": list(gates), "l2": l2,
+            "sentence_model_sha256": sentence_model,
+        })
+
+    def value(self, audit: ReportAudit) -> float:
+        """The weighted sum of the audit's features (higher is better)."""
+        return float(features_of(audit, self.features) @ self.weights)
+
+    def verdict(self, audit: ReportAudit) -> Verdict:
+        """The calibrated verdict: the class whose threshold interval holds the value."""
+        if {f.code for f in audit.findings} & set(self.gates):
+            return "weak"
+        return ORDER[int(np.searchsorted(self.thresholds, self.value(audit), side="left"))]
+
+    def apply(self, audit: ReportAudit) -> ReportAudit:
+        """The audit with the calibrated verdict (audits with an error pass through)."""
+        if audit.error:
+            return audit
+        return audit.model_copy(update={"verdict": self.verdict(audit)})
+
+    def check_rules(self, codes: Sequence[str]) -> None:
+        """Raise ModelLoadError when the calibration reads checks the rule pack lacks."""
+        missing = [f[len(FAILED):] for f in self.features
+                   if f.startswith(FAILED) and f[len(FAILED):] not in codes]
+        missing += [g for g in self.gates if g not in codes]
+        if missing:
+            raise ModelLoadError(f"calibration reads check(s) {', '.join(missing)} that the rule "
+                                 "pack does not run; recalibrate (see docs/models.md)")
+
+    def table(self) -> list[tuple[str, float]]:
+        """Features and weights, most influential first (what a leader reads)."""
+        pairs = zip(self.features, self.weights.tolist(), strict=True)
+        return sorted(pairs, key=lambda fw: -abs(fw[1]))
+
+    def save(self, directory: str | Path, card: dict[str, Any] | None = None) -> Path:
+        """Write calibration.json and its model card."""
+        root = Path(directory)
+        write_json_atomic(root / ARTEFACT, self.artefact)
+        write_card(root, "calibration", ARTEFACT, {
+            "labels": list(ORDER),
+            "weights": dict(zip(self.features, self.weights.tolist(), strict=True)),
+            "thresholds": self.thresholds.tolist(),
+            **(card or {}),
+        })
+        return root
+
+    @classmethod
+    def load(cls, directory: str | Path) -> Calibration:
+        """Load a verified calibration directory; raise ModelLoadError when anything is off."""
+        _card, artefact = read_verified(directory, "calibration")
+        return cls(artefact)
+
+
+def cross_validate(audits: Sequence[ReportAudit], verdicts: Sequence[str],
+                   codes: Sequence[str], l2: float = 1.0, gates: Sequence[str] = (),
+                   folds: int = 5, seed: int = 0) -> dict[str, Any]:
+    """Agreement with the graders before (rubric verdicts) and after (out-of-fold calibration)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    y = np.array([ORDER.index(v) for v in verdicts])
+    counts = np.bincount(y)
+    k = max(2, min(folds, int(counts[counts > 0].min())))  # every fold must see every verdict
+    pred: list[str] = [""] * len(audits)
+    split = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    for train, test in split.split(np.zeros(len(y)), y):
+        cal = Calibration.fit([audits[i] for i in train], [verdicts[i] for i in train], codes,
+                              l2=l2, gates=gates)
+        for i in test:
+            pred[i] = cal.verdict(audits[i])
+    before = [a.verdict or "weak" for a in audits]
+    return {"folds": k, "before": agreement(verdicts, before), "after": agreement(verdicts, pred)}
