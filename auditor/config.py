@@ -105,12 +105,21 @@ class FocusSpec(_Strict):
     min_score: float = Field(gt=0)
 
 
+class NumbersOnlySpec(_Strict):
+    """When a report counts as numbers only."""
+
+    min_metric_hits: int = Field(ge=1)
+    max_coaching_sentences: int = Field(ge=0)
+    max_observed: int = Field(ge=0)
+
+
 class Sections(_Strict):
     """Section headings, sentence cues, SMART facets and focus (rules/sections.yaml)."""
 
     headings: dict[Role, tuple[str, ...]]
     cues: dict[CueName, RuleSpec]
     smart: SmartSpec
+    numbers_only: NumbersOnlySpec
     focus: FocusSpec
 
 
@@ -151,10 +160,11 @@ class CheckSpec(_Strict):
 
 
 class WeakIfCount(_Strict):
-    """Weak when at least `at_least` of `checks` fail."""
+    """Weak when at least `at_least` of `checks` fail (and every `and_failed` check fails)."""
 
     checks: tuple[str, ...]
     at_least: int = Field(ge=1)
+    and_failed: tuple[str, ...] = ()
 
 
 class Thresholds(_Strict):
@@ -170,7 +180,7 @@ class Scoring(_Strict):
     thresholds: Thresholds
     strong_requires: tuple[str, ...] = ()
     weak_if_any: tuple[str, ...] = ()
-    weak_if_count: WeakIfCount | None = None
+    weak_if_count: tuple[WeakIfCount, ...] = ()
 
 
 class Limits(_Strict):
@@ -272,8 +282,9 @@ def _cross_check(root: Path, rules: RuleSet) -> None:
     refs = {
         "scoring.strong_requires": scoring.strong_requires,
         "scoring.weak_if_any": scoring.weak_if_any,
-        "scoring.weak_if_count.checks": scoring.weak_if_count.checks if scoring.weak_if_count else (),
     }
+    for n, rule in enumerate(scoring.weak_if_count):
+        refs[f"scoring.weak_if_count[{n}]"] = rule.checks + rule.and_failed
     for key, values in refs.items():
         _check_unknown(rubric, key, values, codes)
     if scoring.thresholds.adequate > scoring.thresholds.strong:

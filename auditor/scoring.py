@@ -23,9 +23,9 @@ def verdict_for(score: float, failed: set[str], scoring: Scoring) -> Verdict:
     """The verdict for a score and the set of failed check codes."""
     if failed & set(scoring.weak_if_any):
         return "weak"
-    rule = scoring.weak_if_count
-    if rule and len(failed & set(rule.checks)) >= rule.at_least:
-        return "weak"
+    for rule in scoring.weak_if_count:
+        if len(failed & set(rule.checks)) >= rule.at_least and set(rule.and_failed) <= failed:
+            return "weak"
     if score >= scoring.thresholds.strong and not failed & set(scoring.strong_requires):
         return "strong"
     if score >= scoring.thresholds.adequate:

@@ -17,7 +17,7 @@ from auditor.nlp.extensions import register_extensions
 from auditor.nlp.matching import RuleMatcher
 from auditor.nlp.reading import ReportReader
 
-_END = {".", "!", "?", ";"}
+_END = {".", "!", "?"}
 _QUOTES = {'"', "”", "'", "’", ")"}
 
 

@@ -28,6 +28,7 @@ _BULLET_START = re.compile(r"^\s*(?:[-*•·▪‣>–—]|\(?\d{1,2}[.)]\s)")
 _SPACES = re.compile(r"\s+")
 _NEGATED = re.compile(r"\b(not|n't|never|no|hardly)\W+(\w+\W+)?$", re.IGNORECASE)
 _VERB_TAGS = {"VB", "VBP", "VBG", "VBZ"}
+_COACHING_ROLES = {"action", "result", "next_objective", "reinforcement"}
 
 
 @dataclass
@@ -217,7 +218,11 @@ class ReportReader:
             "focus_competencies": focus_evidence,
             "priorities": priorities,
         }
-        numbers_only = len(lex["metric"]) >= 2 and not focus and not observed
+        spec = rules.sections.numbers_only
+        coaching = sum(1 for s in sents if s.roles & _COACHING_ROLES and not s.cues.get("metric"))
+        numbers_only = (len(lex["metric"]) >= spec.min_metric_hits
+                        and coaching <= spec.max_coaching_sentences
+                        and len(observed) <= spec.max_observed)
         signals["numbers_only"] = lex["metric"] if numbers_only else ()
         if numbers_only:
             priorities = ()  # a priority is connected through coaching, and there is none
@@ -241,8 +246,8 @@ class ReportReader:
         for i, s in enumerate(sents):
             if "next_objective" not in s.roles:
                 continue
-            group = [i] + [j for j in range(i + 1, min(i + 1 + window, len(sents)))
-                           if "next_objective" in sents[j].roles]
+            group = [j for j in range(max(0, i - window), min(i + 1 + window, len(sents)))
+                     if "next_objective" in sents[j].roles]
             out.append(Objective(
                 start=s.start, end=s.end, text=s.text,
                 specific=any(j in comp_sents or self._specific(doc, sents[j]) for j in group),
