@@ -102,6 +102,7 @@ class FocusSpec(_Strict):
     passing_weight: float = Field(ge=0)
     context_factor: float = Field(default=0.5, ge=0, le=1)
     top_min_score: float = Field(gt=0)
+    topic_weight: float = Field(default=1.25, ge=0)
     min_score: float = Field(gt=0)
 
 

@@ -28,6 +28,7 @@ _BULLET_START = re.compile(r"^\s*(?:[-*•·▪‣>–—]|\(?\d{1,2}[.)]\s)")
 _SPACES = re.compile(r"\s+")
 _NEGATED = re.compile(r"\b(not|n't|never|no|hardly)\W+(\w+\W+)?$", re.IGNORECASE)
 _VERB_TAGS = {"VB", "VBP", "VBG", "VBZ"}
+_TOPIC = re.compile(r"\s*(?:[:–—]|\s-\s)")
 _COACHING_ROLES = {"action", "result", "next_objective", "reinforcement"}
 
 
@@ -187,6 +188,9 @@ class ReportReader:
                          default=0.0) or self.focus.passing_weight
             if ctx:
                 weight *= self.focus.context_factor
+            if _TOPIC.match(text, m.end) and not text[sents[i].start:m.start].strip(" \t\n-*•·0123456789.)("):
+                # "Objections: take your time when..." names the competency as the topic.
+                weight = max(weight, self.focus.topic_weight)
             if weight > self.focus.passing_weight:
                 focus_ev[cid].append(hit(m))
             best[cid, i] = max(best.get((cid, i), 0.0), weight)
