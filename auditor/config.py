@@ -18,7 +18,8 @@ DEFAULT_RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
 
 Role = Literal["situation", "action", "result", "next_objective", "reinforcement", "rep_voice"]
 CueName = Literal[
-    "situation", "action", "result", "next_objective", "reinforcement", "rep_voice", "observed"
+    "situation", "setting", "action", "result", "next_objective", "reinforcement", "rep_voice",
+    "observed",
 ]
 
 
@@ -114,10 +115,21 @@ class NumbersOnlySpec(_Strict):
     max_observed: int = Field(ge=0)
 
 
+class PositionalHeadings(_Strict):
+    """Heading words whose role depends on their position in the report."""
+
+    words: tuple[str, ...]
+    early_share: float = Field(gt=0, lt=1)
+    early: Role
+    late: Role
+
+
 class Sections(_Strict):
     """Section headings, sentence cues, SMART facets and focus (rules/sections.yaml)."""
 
     headings: dict[Role, tuple[str, ...]]
+    positional_headings: PositionalHeadings
+    setting_sentences: int = Field(default=2, ge=0)
     cues: dict[CueName, RuleSpec]
     smart: SmartSpec
     numbers_only: NumbersOnlySpec

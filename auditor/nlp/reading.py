@@ -55,6 +55,8 @@ class ReportReader:
         self.rules = rules
         sec = rules.sections
         self.headings = {_norm_heading(h): role for role, hs in sec.headings.items() for h in hs}
+        self.positional = sec.positional_headings
+        self.positional_words = {_norm_heading(w) for w in sec.positional_headings.words}
         self.exceptions = {lex.label: tuple(e.lower() for e in lex.exceptions)
                            for lex in rules.lexicons.values()}
         self.specific_lemmas = frozenset(x.lower() for x in sec.smart.specific.lemmas)
@@ -78,7 +80,7 @@ class ReportReader:
                     role = None  # a blank line closes a heading's section once it has content
                 continue
             m = _HEAD_LINE.match(line.rstrip("\r\n"))
-            head_role = self.headings.get(_norm_heading(m.group("head"))) if m else None
+            head_role = self._heading_role(m.group("head"), start / len(text)) if m else None
             if head_role:
                 role, inline = head_role, bool(m.group("rest").strip())
                 seen_content = inline
@@ -99,6 +101,13 @@ class ReportReader:
                 s.content_start = content_start
                 s.content = len(text[content_start:s.end].strip(" :.-\n\t")) >= 3
         return sents
+
+    def _heading_role(self, head: str, position: float) -> str | None:
+        key = _norm_heading(head)
+        if key in self.positional_words:
+            early = position < self.positional.early_share
+            return self.positional.early if early else self.positional.late
+        return self.headings.get(key)
 
     # -- main entry --------------------------------------------------------------------------
     def read(self, doc: Doc, matches: Iterable[Match]) -> None:
@@ -140,7 +149,10 @@ class ReportReader:
                 if s.cues.get(role):
                     s.roles.add(role)
             # Under a heading, cues do not override what the form says about plan and goals.
-            if s.cues.get("situation") and head in (None, "situation"):
+            if head in (None, "situation") and (
+                s.cues.get("situation")
+                or (i < self.rules.sections.setting_sentences and s.cues.get("setting"))
+            ):
                 s.roles.add("situation")
             if head in (None, "result") and s.cues.get("next_objective"):
                 specific = self._specific(doc, s)
