@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Any, Literal
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
-from jinja2 import Environment, PackageLoader, select_autoescape
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from auditor import __version__
 from auditor.config import RuleSet
+from auditor.render import environment
 from auditor.schema import (
     Evidence,
     Finding,
@@ -347,9 +347,8 @@ class BodyLimit:
 
 # -- app --------------------------------------------------------------------------------------
 def _draft_page(max_chars: int) -> str:
-    env = Environment(loader=PackageLoader("auditor.render", "templates"),
-                      autoescape=select_autoescape(default=True))
-    return env.get_template("draft.html").render(max_chars=max_chars, version=__version__)
+    return environment().get_template("draft.html").render(max_chars=max_chars,
+                                                           version=__version__)
 
 
 def _content_security_policy(page: str) -> str:
@@ -385,7 +384,9 @@ def create_app(rules_dir: str | None = None, *, engine: Auditor | None = None,
     # GIL anyway: one check at a time, while the event loop keeps accepting requests.
     engine_lock = threading.Lock()
 
-    app = FastAPI(title="fcr-auditor", version=__version__,
+    # No /docs or /redoc: FastAPI serves them with scripts from a CDN, and nothing we serve
+    # may need the network; /openapi.json is the machine-readable contract.
+    app = FastAPI(title="fcr-auditor", version=__version__, docs_url=None, redoc_url=None,
                   description="Checks field coaching report drafts against the rubric. "
                               "Offsets: see docs/api.md.")
     app.add_middleware(BodyLimit, max_bytes=body_limit)

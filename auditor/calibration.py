@@ -77,6 +77,10 @@ def _fit(x: np.ndarray, y: np.ndarray, l2: float) -> tuple[np.ndarray, np.ndarra
     return res.x[:d], thresholds(res.x[d:])
 
 
+def _pipeline(sentence_model: str | None) -> str:
+    return f"rules + sentence model {sentence_model[:12]}" if sentence_model else "rules only"
+
+
 class Calibration:
     """Readable weights and thresholds that turn check outcomes into the graders' verdicts."""
 
@@ -132,8 +136,13 @@ class Calibration:
             return audit
         return audit.model_copy(update={"verdict": self.verdict(audit)})
 
-    def check_rules(self, codes: Sequence[str]) -> None:
-        """Raise ModelLoadError when the calibration reads checks the rule pack lacks."""
+    def check_fits(self, codes: Sequence[str], sentence_model: str | None) -> None:
+        """Raise ModelLoadError unless audits come from the pipeline and checks it was fitted on."""
+        if sentence_model != self.sentence_model:
+            raise ModelLoadError(
+                f"calibration was fitted on audits by {_pipeline(self.sentence_model)} but the "
+                f"auditor uses {_pipeline(sentence_model)}; match them or recalibrate "
+                "(docs/models.md)")
         missing = [f[len(FAILED):] for f in self.features
                    if f.startswith(FAILED) and f[len(FAILED):] not in codes]
         missing += [g for g in self.gates if g not in codes]
@@ -183,3 +192,30 @@ def cross_validate(audits: Sequence[ReportAudit], verdicts: Sequence[str],
             pred[i] = cal.verdict(audits[i])
     before = [a.verdict or "weak" for a in audits]
     return {"folds": k, "before": agreement(verdicts, before), "after": agreement(verdicts, pred)}
+
+
+def calibrate(audits: Sequence[ReportAudit], gold: dict[str, str], codes: Sequence[str],
+              l2: float = 1.0, gates: Sequence[str] = (), sentence_model: str | None = None,
+              test: tuple[Sequence[ReportAudit], dict[str, str]] | None = None,
+              folds: int = 5, seed: int = 0) -> tuple[Calibration, dict[str, Any]]:
+    """Fit on the audits that have a gold verdict; card facts hold CV and test agreement."""
+    usable = [a for a in audits if not a.error and gold.get(a.id) in ORDER]
+    if len(usable) < 2 * len(ORDER):
+        raise ValueError(f"only {len(usable)} audited reports carry a verdict; too few to fit")
+    verdicts = [gold[a.id] for a in usable]
+    cal = Calibration.fit(usable, verdicts, codes, l2=l2, gates=gates,
+                          sentence_model=sentence_model)
+    facts: dict[str, Any] = {
+        "reports": len(usable),
+        "settings": {"l2": l2, "gates": list(gates), "folds": folds, "seed": seed},
+        "cross_validation": cross_validate(usable, verdicts, codes, l2, gates, folds, seed),
+    }
+    if test is not None:
+        t_audits, t_gold = test
+        t_usable = [a for a in t_audits if not a.error and t_gold.get(a.id) in ORDER]
+        t_verdicts = [t_gold[a.id] for a in t_usable]
+        facts["test_metrics"] = {
+            "before": agreement(t_verdicts, [a.verdict or "weak" for a in t_usable]),
+            "after": agreement(t_verdicts, [cal.verdict(a) for a in t_usable]),
+        }
+    return cal, facts

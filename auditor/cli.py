@@ -44,7 +44,9 @@ def _rules(rubric: str | None) -> RuleSet:
         raise  # unreachable
 
 
-def _auditor(rules: RuleSet, ignore: tuple[str, ...] = ()):  # noqa: ANN202
+def _auditor(rules: RuleSet, ignore: tuple[str, ...] = (),  # noqa: ANN202
+             models: tuple = (None, None)):
+    from auditor.classifier import ModelLoadError
     from auditor.engine import Auditor  # spaCy loads only for commands that read reports
     from auditor.nlp.pipeline import ModelError
 
@@ -53,13 +55,44 @@ def _auditor(rules: RuleSet, ignore: tuple[str, ...] = ()):  # noqa: ANN202
         _fail(f"unknown rule code(s) {', '.join(unknown)}; known: "
               f"{', '.join(rules.checks_by_code)}")
     try:
-        return Auditor(rules, ignore=ignore)
-    except (ModelError, ConfigError) as exc:
+        return Auditor(rules, ignore=ignore, sentence_model=models[0], calibration=models[1])
+    except (ModelError, ConfigError, ModelLoadError) as exc:
         _fail(str(exc))
 
 
 def _split_codes(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(c.strip().upper() for v in values for c in v.split(",") if c.strip())
+
+
+def model_options(fn: F) -> F:
+    """Add `--sentence-model DIR|none` and `--calibration DIR|none` (docs/models.md)."""
+    fn = click.option("--calibration", "calibration", metavar="DIR|none", default=None,
+                      help="Calibration to graders (default: per models/defaults.json).")(fn)
+    return click.option("--sentence-model", "sentence_model", metavar="DIR|none", default=None,
+                        help="Sentence-role model (default: per models/defaults.json).")(fn)
+
+
+def _models(sentence_model: str | None, calibration: str | None) -> tuple:
+    """The learned pieces to use: a named directory, `none`, or the enabled default."""
+    from auditor.calibration import Calibration
+    from auditor.classifier import ModelLoadError, SentenceRoleModel, default_model_dir
+
+    out = []
+    for kind, given, cls in (("sentence_model", sentence_model, SentenceRoleModel),
+                             ("calibration", calibration, Calibration)):
+        path = default_model_dir(kind) if given is None else (
+            None if given.lower() == "none" else Path(given))
+        try:
+            out.append(cls.load(path) if path else None)
+        except ModelLoadError as exc:
+            _fail(str(exc))
+    sm, cal = out
+    if calibration is None and cal and cal.sentence_model != (sm.sha256 if sm else None):
+        # A default calibration fitted on another pipeline would misread its audits.
+        click.echo("auditor: default calibration skipped: it was fitted with another "
+                   "sentence-model setting (pass --calibration DIR to choose one)", err=True)
+        cal = None
+    return sm, cal
 
 
 @click.group()
@@ -97,8 +130,10 @@ def _checklist(audit: ReportAudit) -> str:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
 @click.option("--ignore", multiple=True, help="Check codes to skip (comma-separated).")
+@model_options
 @rubric_option
-def check(path: str, fmt: str, ignore: tuple[str, ...], rubric: str | None) -> None:
+def check(path: str, fmt: str, ignore: tuple[str, ...], sentence_model: str | None,
+          calibration: str | None, rubric: str | None) -> None:
     """Check one draft report (a .txt/.md file, or - for stdin) and print linter lines."""
     rules = _rules(rubric)
     try:
@@ -107,7 +142,8 @@ def check(path: str, fmt: str, ignore: tuple[str, ...], rubric: str | None) -> N
         _fail(str(exc))
     if len(records) != 1:
         _fail(f"{path}: expected one report, found {len(records)} (use `auditor audit`)")
-    audit = next(_auditor(rules, _split_codes(ignore)).audit_stream(records))
+    engine = _auditor(rules, _split_codes(ignore), _models(sentence_model, calibration))
+    audit = next(engine.audit_stream(records))
     if audit.error:
         _fail(audit.error)
     if fmt == "json":
@@ -162,10 +198,11 @@ def _summary(counts: Counter[str], findings: Counter[str], n: int, scores: list[
 @click.option("--batch-size", default=32, show_default=True, type=click.IntRange(1, 1024))
 @click.option("--ignore", multiple=True, help="Check codes to skip (comma-separated).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@model_options
 @rubric_option
 def audit(inputs: tuple[str, ...], out_dir: str, id_col: str, text_col: tuple[str, ...],
           stdin_format: str, batch_size: int, ignore: tuple[str, ...], quiet: bool,
-          rubric: str | None) -> None:
+          sentence_model: str | None, calibration: str | None, rubric: str | None) -> None:
     """Audit a batch: JSON Lines, CSV, .txt/.md files, directories, or - for stdin."""
     rules = _rules(rubric)
     columns = Columns(id=id_col, text=text_col or Columns().text)
@@ -175,7 +212,7 @@ def audit(inputs: tuple[str, ...], out_dir: str, id_col: str, text_col: tuple[st
         check_inputs(inputs)
     except InputError as exc:
         _fail(str(exc))
-    engine = _auditor(rules, _split_codes(ignore))
+    engine = _auditor(rules, _split_codes(ignore), _models(sentence_model, calibration))
     out = AtomicResults(Path(out_dir))
     counts: Counter[str] = Counter()
     findings: Counter[str] = Counter()
@@ -209,8 +246,12 @@ def audit(inputs: tuple[str, ...], out_dir: str, id_col: str, text_col: tuple[st
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
 @click.option("--diffs", is_flag=True, help="Also list each report's disagreements (text).")
+@click.option("--ablation", is_flag=True,
+              help="Also measure rules, model, hybrid and calibrated (docs/models.md).")
+@model_options
 @rubric_option
-def eval_(labelled: str, fmt: str, diffs: bool, rubric: str | None) -> None:
+def eval_(labelled: str, fmt: str, diffs: bool, ablation: bool, sentence_model: str | None,
+          calibration: str | None, rubric: str | None) -> None:
     """Compare audits of a labelled JSON Lines file with its gold labels."""
     from auditor.evaluate import LabelError, evaluate, iter_text_table, read_labels
 
@@ -219,18 +260,59 @@ def eval_(labelled: str, fmt: str, diffs: bool, rubric: str | None) -> None:
         gold = read_labels(Path(labelled))
     except LabelError as exc:
         _fail(str(exc))
-    engine = _auditor(rules)
+    models = _models(sentence_model, calibration)
+    engine = _auditor(rules, models=models)
     ev = evaluate(gold, engine.audit_stream(read_inputs([labelled])))
     result = ev.result()
+    if ablation:
+        result["ablation"] = _ablation(engine, gold, labelled, models)
     if fmt == "json":
         click.echo(json.dumps(result, indent=2))
         return
     for line in iter_text_table(result):
         click.echo(line)
+    if ablation:
+        for line in _ablation_table(result["ablation"]):
+            click.echo(line)
     if diffs:
         for rep in ev.per_report:
             if rep["diffs"]:
                 click.echo(f"{rep['id']}: " + "; ".join(rep["diffs"]))
+
+
+def _ablation(engine, gold: dict, labelled: str, models: tuple) -> dict[str, Any]:  # noqa: ANN001
+    """Metrics of rules only, model only, hybrid and calibrated on one file (docs/models.md)."""
+    from auditor.calibration import Calibration
+    from auditor.classifier import ModelLoadError, SentenceRoleModel, default_model_dir
+    from auditor.evaluate import evaluate
+
+    try:  # the pieces in use, else the shipped ones even when they are off by default
+        sm = models[0] or SentenceRoleModel.load(default_model_dir("sentence_model", False))
+        cal = models[1] or Calibration.load(default_model_dir("calibration", False))
+    except (ModelLoadError, TypeError) as exc:
+        _fail(f"--ablation needs a sentence model and a calibration: {exc}")
+    audits = {}
+    for name, variant in (("rules", engine.with_models()),
+                          ("model", engine.with_models(sm, sentence_mode="model")),
+                          ("hybrid", engine.with_models(sm))):
+        audits[name] = list(variant.audit_stream(read_inputs([labelled])))
+    base = "hybrid" if cal.sentence_model else "rules"  # the pipeline it was fitted on
+    if cal.sentence_model not in (None, sm.sha256):
+        _fail("--ablation: the calibration was fitted with another sentence model")
+    audits["calibrated"] = [cal.apply(a) for a in audits[base]]
+    return {name: evaluate(gold, a).result() for name, a in audits.items()}
+
+
+def _ablation_table(ablation: dict[str, Any]) -> Iterator[str]:
+    """F1 per label and verdict agreement, one column per variant."""
+    names = list(ablation)
+    yield "\nablation (f1; quality rows: accuracy, kappa, weighted kappa)"
+    yield f"{'label':<24}" + "".join(f"{n:>11}" for n in names)
+    for key in next(iter(ablation.values()))["labels"]:
+        yield f"{key:<24}" + "".join(f"{ablation[n]['labels'][key]['f1']:>11.3f}" for n in names)
+    for key in ("accuracy", "kappa", "weighted_kappa"):
+        yield f"{'quality ' + key:<24}" + "".join(
+            f"{ablation[n]['quality'][key] or 0:>11.3f}" for n in names)
 
 
 # -- rules ------------------------------------------------------------------------------------
@@ -316,5 +398,93 @@ def serve(host: str, port: int, rubric: str | None) -> None:
     from auditor.api import create_app
 
     app = create_app(engine=_auditor(_rules(rubric)))  # spaCy loads once, before listening
-    click.echo(f"auditor: open http://{host}:{port}/ (API docs: /docs)", err=True)
+    click.echo(f"auditor: open http://{host}:{port}/ (API: /openapi.json, docs/api.md)", err=True)
     uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+# -- train / calibrate ------------------------------------------------------------------------
+@main.command()
+@click.argument("sentences", type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True,
+              help="Model directory to write (model.json, card.json, hybrid.yaml).")
+@click.option("--test", "test", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Held-out sentence annotations; their metrics go into the model card.")
+@click.option("--c", "c", default=20.0, show_default=True, type=click.FloatRange(min=1e-6),
+              help="Inverse regularisation strength of the logistic regression.")
+@click.option("--seed", default=0, show_default=True, type=int)
+def train(sentences: str, out_dir: str, test: str | None, c: float, seed: int) -> None:
+    """Train the sentence-role model on {"report_id", "text", "role"} JSON Lines."""
+    from auditor.classifier import train_from_file
+
+    start = time.perf_counter()
+    try:
+        model, card = train_from_file(sentences, test, c=c, seed=seed)
+    except ValueError as exc:
+        _fail(str(exc))
+    model.save(out_dir, card)
+    data = card["training_data"]
+    click.echo(f"trained on {data['sentences']} sentences of {data['reports']} reports in "
+               f"{time.perf_counter() - start:.1f}s -> {out_dir}")
+    if "test_metrics" in card:
+        m = card["test_metrics"]
+        click.echo(f"test: {m['n']} sentences, accuracy {m['accuracy']:.3f}, "
+                   f"macro F1 {m['macro_f1']:.3f}")
+        for role, r in m["labels"].items():
+            click.echo(f"  {role:<16}p {r['precision']:.3f}  r {r['recall']:.3f}  "
+                       f"f1 {r['f1']:.3f}  n {r['support']}")
+
+
+@main.command()
+@click.argument("labelled", type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True,
+              help="Calibration directory to write (calibration.json, card.json).")
+@click.option("--test", "test", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Held-out labelled reports; agreement before/after goes into the card.")
+@click.option("--l2", default=1.0, show_default=True, type=click.FloatRange(min=0),
+              help="L2 penalty on the weights.")
+@click.option("--gates", type=click.Choice(["rubric", "none"]), default="rubric",
+              show_default=True, help="Keep the rubric's weak_if_any gates as hard rules.")
+@click.option("--sentence-model", "sentence_model", metavar="DIR|none", default=None,
+              help="Audit with this sentence model (default: per models/defaults.json).")
+@rubric_option
+def calibrate(labelled: str, out_dir: str, test: str | None, l2: float, gates: str,
+              sentence_model: str | None, rubric: str | None) -> None:
+    """Learn check weights and verdict thresholds that reproduce the graders' verdicts."""
+    from auditor.calibration import calibrate as fit
+    from auditor.classifier import sha256_file
+    from auditor.evaluate import LabelError, read_labels
+
+    rules = _rules(rubric)
+    try:
+        gold = {k: v.get("quality") for k, v in read_labels(Path(labelled)).items()}
+        t_gold = {k: v.get("quality") for k, v in read_labels(Path(test)).items()} if test else {}
+    except LabelError as exc:
+        _fail(str(exc))
+    sm = _models(sentence_model, "none")[0]
+    engine = _auditor(rules, models=(sm, None))
+    codes = [c.spec.code for c in engine.checks]
+    try:
+        cal, facts = fit(
+            list(engine.audit_stream(read_inputs([labelled]))), gold, codes, l2=l2,
+            gates=rules.rubric.scoring.weak_if_any if gates == "rubric" else (),
+            sentence_model=sm.sha256 if sm else None,
+            test=(list(engine.audit_stream(read_inputs([test]))), t_gold) if test else None)
+    except ValueError as exc:
+        _fail(str(exc))
+    facts["training_data"] = {"file": Path(labelled).name, "sha256": sha256_file(Path(labelled))}
+    if test:
+        facts["test_data"] = {"file": Path(test).name, "sha256": sha256_file(Path(test))}
+    cal.save(out_dir, facts)
+    click.echo(f"weights (logits; failed checks lower the verdict) -> {out_dir}")
+    for name, weight in cal.table():
+        click.echo(f"  {name:<22}{weight:>8.2f}")
+    click.echo(f"thresholds: weak | {cal.thresholds[0]:.2f} | adequate | "
+               f"{cal.thresholds[1]:.2f} | strong;  gates: {', '.join(cal.gates) or 'none'}")
+    rows = [("cross-validated", facts["cross_validation"])]
+    rows += [("test", facts["test_metrics"])] if test else []
+    for label, m in rows:
+        for when in ("before", "after"):
+            q = m[when]
+            click.echo(f"{label:<16}{when:<7} accuracy {q['accuracy']:.3f}  kappa "
+                       f"{q['kappa']:.3f}  weighted kappa {q['weighted_kappa']:.3f}  "
+                       f"confusion {q['confusion']}")

@@ -65,7 +65,8 @@ class Auditor:
     def _set_models(self, sentence_model: SentenceRoleModel | None,
                     calibration: Calibration | None, sentence_mode: Mode) -> None:
         if calibration is not None:
-            calibration.check_rules([c.spec.code for c in self.checks])
+            calibration.check_fits([c.spec.code for c in self.checks],
+                                   sentence_model.sha256 if sentence_model else None)
         self.sentence_model, self.calibration = sentence_model, calibration
         self.sentence_mode = sentence_mode
         self._protected = (protected_signals(sentence_model.hybrid, self._signal_of)

@@ -33,7 +33,6 @@ UNKNOWN = "unknown"
 VERDICTS = ("strong", "adequate", "weak")
 SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 GROUP_NOUN = {"region": "regions", "manager": "managers", "period": "periods"}
-_NO_FOCUS = "\x00no-focus"  # extra cell of the focus distribution; cannot clash with an id
 
 
 # -- settings (rules/stats.yaml) --------------------------------------------------------------
@@ -717,7 +716,6 @@ def _compare(level: Literal["manager", "region"], manager: str | None, region: s
              settings: StatsSettings) -> list[Outlier]:
     """Outliers of one manager or region against its baseline."""
     cfg = settings.outliers
-    who = f"{manager} ({region})" if manager else region
     pct = "{:.0%}".format
     found = []
     for signal, label in cfg.rates.items():
@@ -729,7 +727,7 @@ def _compare(level: Literal["manager", "region"], manager: str | None, region: s
                 level=level, manager=manager, region=region, reason=f"{signal}_rate",
                 value=_r(k1 / len(mine)), region_value=_r(k2 / len(rest)), baseline=baseline,
                 difference=_r(d), ci=(_r(lo), _r(hi)), n=len(mine),
-                message=(f"{who}: {label} in {pct(k1 / len(mine))} of {len(mine)} reports vs "
+                message=(f"{label} in {pct(k1 / len(mine))} of {len(mine)} reports vs "
                          f"{pct(k2 / len(rest))} in the {baseline} ({d * 100:+.0f} pts, "
                          f"{cfg.confidence:.0%} CI {lo * 100:+.0f} to {hi * 100:+.0f})")))
     a = [float(r.score) for r in mine]  # type: ignore[arg-type]
@@ -741,7 +739,7 @@ def _compare(level: Literal["manager", "region"], manager: str | None, region: s
             level=level, manager=manager, region=region, reason="mean_score",
             value=_r(float(np.mean(a)), 2), region_value=_r(float(np.mean(b)), 2),
             baseline=baseline, difference=_r(d, 2), ci=(_r(lo, 2), _r(hi, 2)), n=len(mine),
-            message=(f"{who}: mean score {np.mean(a):.0f} over {len(a)} reports vs "
+            message=(f"mean score {np.mean(a):.0f} over {len(a)} reports vs "
                      f"{np.mean(b):.0f} in the {baseline} ({d:+.0f} points, "
                      f"{cfg.confidence:.0%} CI {lo:+.0f} to {hi:+.0f})")))
     return found
@@ -931,7 +929,8 @@ def iter_text_report(report: RegionsReport, vocab: Vocabulary) -> Iterator[str]:
     yield ""
     yield "Outliers" if report.outliers else "Outliers: none found"
     for o in report.outliers:
-        yield f"  {o.message}"
+        who = f"{o.manager} ({o.region})" if o.manager else f"{o.region} (region)"
+        yield f"  {who}: {o.message}"
     tr = report.trends
     if len(tr.periods) >= 2:
         yield ""

@@ -59,8 +59,9 @@ class RuleMatcher:
                 span = doc[s:e]
                 out.append(Match(strings[key], span.start_char, span.end_char,
                                  f"{kind}:{span.text.lower()}"))
+        text = doc.text  # built anew on every access: read it once
         for label, rx in self._regex:
-            for m in rx.finditer(doc.text):
+            for m in rx.finditer(text):
                 if m.end() > m.start():
                     out.append(Match(label, m.start(), m.end(), f"regex:{rx.pattern}"))
         return out

@@ -63,10 +63,9 @@ class ReportReader:
         self.focus = sec.focus
 
     # -- sentences and headings -------------------------------------------------------------
-    def _sentences(self, doc: Doc) -> list[_Sentence]:
-        sents = [_Sentence(s.start_char, s.end_char, s.text) for s in doc.sents
-                 if s.text.strip()]
-        text = doc.text
+    def _sentences(self, doc: Doc, text: str) -> list[_Sentence]:
+        sents = [_Sentence(s.start_char, s.end_char, text[s.start_char:s.end_char])
+                 for s in doc.sents if text[s.start_char:s.end_char].strip()]
         role: str | None = None
         inline = False  # the current heading had text on its own line
         seen_content = False
@@ -112,7 +111,8 @@ class ReportReader:
     # -- main entry --------------------------------------------------------------------------
     def read(self, doc: Doc, matches: Iterable[Match]) -> None:
         """Write `doc.spans` and set `doc._.fcr`."""
-        sents = self._sentences(doc)
+        text = doc.text  # built anew on every access: read it once
+        sents = self._sentences(doc, text)
         starts = [s.start for s in sents]
         by_kind: dict[str, list[tuple[Match, int]]] = defaultdict(list)
         seen: set[tuple[str, int, int]] = set()
@@ -134,13 +134,13 @@ class ReportReader:
             by_kind[kind].append((m, i))
             if kind in ("cue", "smart", "lex"):
                 sent.cues[label].append(m)
-        self._assign_roles(doc, sents, {i for _, i in by_kind["competency"]})
-        ann = self._annotate(doc, sents, by_kind)
+        self._assign_roles(doc, text, sents, {i for _, i in by_kind["competency"]})
+        ann = self._annotate(doc, text, sents, by_kind)
         doc._.fcr = ann
         self._write_spans(doc, sents, by_kind, ann)
 
-    def _assign_roles(self, doc: Doc, sents: list[_Sentence], comp_sents: set[int]) -> None:
-        text = doc.text
+    def _assign_roles(self, doc: Doc, text: str, sents: list[_Sentence],
+                      comp_sents: set[int]) -> None:
         for i, s in enumerate(sents):
             head = s.heading_role if s.content else None
             if head:
@@ -172,9 +172,8 @@ class ReportReader:
             t.tag_ in _VERB_TAGS and t.norm_ in self.specific_lemmas for t in span
         )
 
-    def _annotate(self, doc: Doc, sents: list[_Sentence],
+    def _annotate(self, doc: Doc, text: str, sents: list[_Sentence],
                   by_kind: dict[str, list[tuple[Match, int]]]) -> Annotations:
-        text = doc.text
         rules = self.rules
 
         def hit(m: Match, label: str | None = None) -> Hit:

@@ -1,0 +1,328 @@
+"""RegionsReport + weakest reports -> one self-contained HTML dashboard with inline SVG charts.
+
+This module only lays charts out (coordinates, colours, labels); the template draws them and
+jinja2's autoescaping makes every piece of report text inert. Nothing refers to a URL, so the
+file opens offline and prints as it looks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from auditor.render import environment
+from auditor.stats import (
+    GROUP_NOUN,
+    GroupStats,
+    RegionsReport,
+    Vocabulary,
+    WeakReport,
+)
+
+# Colour-blind-safe diverging scale (ColorBrewer RdYlBu) for pass rates: red is bad, blue good.
+PASS_STOPS = ("#d73027", "#fc8d59", "#fee090", "#91bfdb", "#4575b4")
+# Sequential scale (ColorBrewer Blues) for shares of reports.
+SHARE_STOPS = ("#f7fbff", "#c6dbef", "#6baed6", "#2171b5", "#08306b")
+CELL_W, CELL_H, LABEL_W, HEAD_H = 46, 24, 170, 120
+
+
+# -- colour -----------------------------------------------------------------------------------
+def _rgb(hex_colour: str) -> tuple[int, int, int]:
+    h = hex_colour.lstrip("#")
+    return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
+
+
+def colour(stops: Sequence[str], t: float) -> str:
+    """Linear interpolation along colour stops, t in [0, 1]."""
+    t = min(1.0, max(0.0, t)) * (len(stops) - 1)
+    i = min(int(t), len(stops) - 2)
+    a, b = _rgb(stops[i]), _rgb(stops[i + 1])
+    f = t - i
+    return "#" + "".join(f"{round(x + (y - x) * f):02x}" for x, y in zip(a, b, strict=True))
+
+
+def ink(fill: str) -> str:
+    """Black or white text, whichever reads better on `fill`."""
+    r, g, b = _rgb(fill)
+    return "#000" if 0.299 * r + 0.587 * g + 0.114 * b > 140 else "#fff"
+
+
+# -- chart layouts ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Label:
+    """A positioned piece of text."""
+
+    x: float
+    y: float
+    text: str
+    cls: str = ""
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One heatmap cell."""
+
+    x: float
+    y: float
+    fill: str
+    text: str
+    text_fill: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Heatmap:
+    """A groups x columns grid with its legend."""
+
+    width: float
+    height: float
+    rows: list[Label]
+    cols: list[Label]
+    cells: list[Cell]
+    legend: list[Cell]
+    cell_w: float = CELL_W
+    cell_h: float = CELL_H
+
+
+def _row_label(g: GroupStats) -> Label:
+    name = f"{g.name} · {g.region}" if g.region else g.name
+    return Label(0, 0, f"{name} (n={g.n})", "small" if g.small_sample else "")
+
+
+def _short(text: str, limit: int = 22) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def heatmap(groups: Sequence[GroupStats], columns: Sequence[tuple[str, str, bool]],
+            value: Callable[[GroupStats, str], float | None], stops: Sequence[str],
+            top: float) -> Heatmap:
+    """Lay out a heatmap: `columns` are (key, label, marked); colours scale 0..`top`."""
+    rows, cells = [], []
+    for i, g in enumerate(groups):
+        y = HEAD_H + i * CELL_H
+        base = _row_label(g)
+        rows.append(Label(LABEL_W - 8, y + CELL_H * 0.68, base.text, base.cls))
+        for j, (key, label, _) in enumerate(columns):
+            v = value(g, key)
+            fill = colour(stops, v / top) if v is not None and top > 0 else "#eeeeee"
+            cells.append(Cell(LABEL_W + j * CELL_W, y, fill,
+                              f"{v:.0%}" if v is not None else "–",
+                              ink(fill), f"{base.text}, {label}: "
+                              + (f"{v:.0%}" if v is not None else "no data")))
+    cols = [Label(LABEL_W + (j + 0.5) * CELL_W, HEAD_H - 6,
+                  ("★ " if marked else "") + _short(label), "marked" if marked else "", label)
+            for j, (_, label, marked) in enumerate(columns)]
+    legend_y = HEAD_H + len(groups) * CELL_H + 14
+    legend = []
+    for k in range(5):
+        v = top * k / 4
+        fill = colour(stops, k / 4)
+        legend.append(Cell(LABEL_W + k * CELL_W, legend_y, fill, f"{v:.0%}", ink(fill), ""))
+    return Heatmap(width=LABEL_W + max(len(columns), 5) * CELL_W + 10,
+                   height=legend_y + CELL_H + 4, rows=rows, cols=cols, cells=cells,
+                   legend=legend)
+
+
+@dataclass(frozen=True)
+class DistRow:
+    """One group's score distribution: box, whiskers, median, mean and its interval."""
+
+    y: float
+    label: Label
+    box: tuple[float, float] | None
+    whisker: tuple[float, float] | None
+    median: float | None
+    mean: float | None
+    ci: tuple[float, float] | None
+    small: bool
+    title: str
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """Score distributions per group on a shared 0-100 axis."""
+
+    width: float
+    height: float
+    x0: float
+    x1: float
+    ticks: list[Label]
+    rows: list[DistRow]
+    org_mean: float | None
+
+
+def distribution(groups: Sequence[GroupStats], org_mean: float | None) -> Distribution:
+    """Lay out one row per group; x is the score (0-100)."""
+    x0, x1, row_h, top = LABEL_W, LABEL_W + 560, 30, 24
+
+    def sx(v: float) -> float:
+        return x0 + (x1 - x0) * v / 100
+
+    rows = []
+    for i, g in enumerate(groups):
+        y = top + i * row_h + row_h / 2
+        base = _row_label(g)
+        q = g.score_quartiles
+        ci_text = f"[{g.score_ci[0]:.1f}, {g.score_ci[1]:.1f}]" if g.score_ci else "n/a"
+        rows.append(DistRow(
+            y=y, label=Label(x0 - 8, y + 4, base.text, base.cls),
+            box=(sx(q[1]), sx(q[3])) if q else None, whisker=(sx(q[0]), sx(q[4])) if q else None,
+            median=sx(q[2]) if q else None,
+            mean=sx(g.mean_score) if g.mean_score is not None else None,
+            ci=(sx(g.score_ci[0]), sx(g.score_ci[1])) if g.score_ci else None,
+            small=g.small_sample,
+            title=(f"{base.text}: mean {g.mean_score} (95% CI {ci_text}), median "
+                   f"{g.median_score}" if g.n else f"{base.text}: no audited reports")))
+    bottom = top + len(groups) * row_h
+    ticks = [Label(sx(v), bottom + 16, str(v)) for v in (0, 25, 50, 75, 100)]
+    return Distribution(width=x1 + 20, height=bottom + 24, x0=x0, x1=x1, ticks=ticks, rows=rows,
+                        org_mean=sx(org_mean) if org_mean is not None else None)
+
+
+@dataclass(frozen=True)
+class Point:
+    """A trend point; hollow when its period is a small sample."""
+
+    x: float
+    y: float
+    hollow: bool
+    title: str
+
+
+@dataclass(frozen=True)
+class TrendChart:
+    """One small-multiple line chart."""
+
+    title: str
+    marked: bool
+    slope: str
+    width: float
+    height: float
+    path: str
+    points: list[Point]
+    y_labels: list[Label]
+    x_labels: list[Label]
+    baseline: float
+
+
+def trend_chart(title: str, values: Sequence[float | None], periods: Sequence[str],
+                small: Sequence[bool], top: float, fmt: Callable[[float], str],
+                slope: str, marked: bool = False) -> TrendChart:
+    """A small line chart of one series over the periods (y from 0 to `top`)."""
+    w, h, left, right, upper, lower = 250.0, 120.0, 38.0, 10.0, 8.0, 22.0
+    n = max(len(periods) - 1, 1)
+
+    def sx(i: int) -> float:
+        return left + (w - left - right) * i / n
+
+    def sy(v: float) -> float:
+        return h - lower - (h - lower - upper) * (v / top if top else 0)
+
+    points = [Point(sx(i), sy(v), small[i], f"{periods[i]}: {fmt(v)}")
+              for i, v in enumerate(values) if v is not None]
+    path = " ".join(f"{'M' if k == 0 else 'L'}{p.x:.1f},{p.y:.1f}" for k, p in enumerate(points))
+    y_labels = [Label(left - 4, sy(v) + 3, fmt(v)) for v in (0, top / 2, top)]
+    x_labels = [Label(sx(0), h - 6, periods[0])] if periods else []
+    if len(periods) > 1:
+        x_labels.append(Label(sx(len(periods) - 1), h - 6, periods[-1]))
+    return TrendChart(title=title, marked=marked, slope=slope, width=w, height=h, path=path,
+                      points=points, y_labels=y_labels, x_labels=x_labels, baseline=sy(0))
+
+
+# -- weakest reports --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of report text, highlighted when a finding points at it."""
+
+    text: str
+    code: str | None = None
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class WeakView:
+    """A weak report with its anchor and highlighted text."""
+
+    report: WeakReport
+    anchor: str
+    segments: list[Segment] = field(default_factory=list)
+
+
+def anchor_for(report_id: str, index: int) -> str:
+    """An HTML id for a report's detail section (unique even if ids collide after cleaning)."""
+    return f"report-{index}-" + re.sub(r"[^A-Za-z0-9_-]+", "-", report_id).strip("-")
+
+
+def segments(report: WeakReport) -> list[Segment]:
+    """Split the text at evidence offsets; overlapping or out-of-range evidence is skipped."""
+    spans = sorted((start, end, f.code, f.message) for f in report.findings
+                   for start, end in f.evidence if 0 <= start < end <= len(report.text))
+    out, pos = [], 0
+    for start, end, code, message in spans:
+        if start < pos:
+            continue
+        if start > pos:
+            out.append(Segment(report.text[pos:start]))
+        out.append(Segment(report.text[start:end], code, f"{code}: {message}"))
+        pos = end
+    if pos < len(report.text):
+        out.append(Segment(report.text[pos:]))
+    return out
+
+
+# -- the page ---------------------------------------------------------------------------------
+def _pct_slope(s: float | None, period: str) -> str:
+    return "" if s is None else f"{s * 100:+.1f} pts/{period}"
+
+
+def render_dashboard(report: RegionsReport, vocab: Vocabulary, weakest: Sequence[WeakReport],
+                     source: str = "") -> str:
+    """The whole dashboard as one HTML string."""
+    groups = [g for g in report.groups if g.n]
+    checks = [(c, c, False) for c in vocab.checks]
+    check_map = heatmap(groups, checks, lambda g, c: g.check_pass_rates.get(c), PASS_STOPS, 1.0)
+    comp_cols = [(c, name, c in vocab.serving) for c, name in vocab.competencies.items()]
+    comp_cols.append(("", "(no focus)", False))
+    top_share = max([v for g in groups for v in g.competency_share.values()]
+                    + [g.no_focus_share or 0 for g in groups] + [0.05])
+    comp_map = heatmap(groups, comp_cols,
+                       lambda g, c: g.competency_share.get(c) if c else g.no_focus_share,
+                       SHARE_STOPS, top_share)
+    prio_cols = [(p, name, True) for p, name in vocab.active_priorities.items()]
+    prio_cols.append(("", "any active priority", False))
+    prio_map = heatmap(groups, prio_cols,
+                       lambda g, p: g.priority_share.get(p) if p else g.alignment_rate,
+                       SHARE_STOPS, 1.0)
+    n_ok = sum(g.n for g in groups)
+    org_mean = (sum((g.mean_score or 0) * g.n for g in groups) / n_ok) if n_ok else None
+    dist = distribution(groups, org_mean)
+
+    tr = report.trends
+    per = tr.period
+    shares = [v for series in tr.competency_share.values() for v in series if v is not None]
+    top = max(shares + [0.05])
+    top = min(1.0, (int(top * 10) + 1) / 10)  # round up to the next 10% for readable axes
+    trend_charts = [
+        trend_chart("Mean score", tr.mean_score, tr.periods, tr.small_sample, 100.0,
+                    lambda v: f"{v:.0f}",
+                    "" if tr.slopes.mean_score is None
+                    else f"{tr.slopes.mean_score:+.1f} points/{per}"),
+        trend_chart("Aligned to an active priority", tr.alignment_rate, tr.periods,
+                    tr.small_sample, 1.0, lambda v: f"{v:.0%}",
+                    _pct_slope(tr.slopes.alignment_rate, per)),
+    ] + [
+        trend_chart(vocab.competencies.get(c, c), series, tr.periods, tr.small_sample, top,
+                    lambda v: f"{v:.0%}", _pct_slope(tr.slopes.competency_share.get(c), per),
+                    marked=c in vocab.serving)
+        for c, series in tr.competency_share.items()
+    ]
+    weak = [WeakView(w, anchor_for(w.id, i), segments(w)) for i, w in enumerate(weakest)]
+    return environment().get_template("dashboard.html").render(
+        report=report, vocab=vocab, source=source, noun=GROUP_NOUN[report.by],
+        check_map=check_map, comp_map=comp_map, prio_map=prio_map, dist=dist,
+        trend_charts=trend_charts, weak=weak,
+        notes=report.notes + report.consistency.notes + report.trends.notes,
+        serving_priorities=", ".join(vocab.active_priorities.values()),
+    )
