@@ -1,7 +1,8 @@
 """Build the NLP pipeline: the only place that names a spaCy model.
 
-Only what the rules need is loaded: tok2vec, tagger, attribute_ruler and lemmatizer (for lemmas
-and verb tags). The parser, NER and statistical sentence splitter are excluded. The model's
+Only what the rules need is loaded: tok2vec, tagger, attribute_ruler (run through a lookup
+table) and lemmatizer, for lemmas and verb tags. The parser, NER and statistical sentence
+splitter are excluded. The model's
 files are checked against pinned sha256 digests before use.
 """
 
@@ -73,6 +74,9 @@ def load_model() -> Language:
     verify_model(path)
     nlp = spacy.load(path, exclude=list(EXCLUDE))
     nlp.add_pipe("fcr_lines", first=True)
+    # Same output as attribute_ruler, from a lookup table (see FastAttributes).
+    nlp.add_pipe("fcr_attributes", after="attribute_ruler")
+    nlp.disable_pipe("attribute_ruler")
     return nlp
 
 
