@@ -85,8 +85,10 @@ class ReportReader:
                 seen_content = inline
                 line_role.append((start, pos, role, start + m.start("rest")))
                 continue
-            if inline and not _BULLET_START.match(line):
-                role = None  # prose after a one-line "Heading: text" is not under it
+            if inline and (not _BULLET_START.match(line) or (m and ":" in line[:m.end("head") + 3])):
+                # Prose after a one-line "Heading: text", or a sibling "- Other label: text",
+                # is not under it.
+                role = None
             seen_content = seen_content or role is not None
             line_role.append((start, pos, role, -1))
         starts = [lr[0] for lr in line_role]
@@ -103,10 +105,16 @@ class ReportReader:
 
     def _heading_role(self, head: str, position: float) -> str | None:
         key = _norm_heading(head)
-        if key in self.positional_words:
-            early = position < self.positional.early_share
-            return self.positional.early if early else self.positional.late
-        return self.headings.get(key)
+        words = key.split()
+        # "Objective until our 10 Nov ride-along:" is an "Objective:" heading.
+        for n in range(len(words), 0, -1):
+            prefix = " ".join(words[:n])
+            if prefix in self.positional_words:
+                early = position < self.positional.early_share
+                return self.positional.early if early else self.positional.late
+            if prefix in self.headings and (n == len(words) or len(prefix) > 3):
+                return self.headings[prefix]
+        return None
 
     # -- main entry --------------------------------------------------------------------------
     def read(self, doc: Doc, matches: Iterable[Match]) -> None:
