@@ -21,6 +21,12 @@ class SignalParams(BaseModel):
     signal: SignalName
 
 
+class ExistenceParams(SignalParams):
+    """Params for existence: one finding per hit, or one per report with all hits as evidence."""
+
+    per: Literal["hit", "report"] = "hit"
+
+
 class OccurrenceParams(SignalParams):
     """Params for a count range, optionally per rep level."""
 
@@ -38,9 +44,12 @@ def presence(ctx: CheckContext, spec: CheckSpec, p: SignalParams) -> list[Findin
     return [] if ctx.ann.has(p.signal) else [finding(spec, explanation=f"no {p.signal} found")]
 
 
-def existence(ctx: CheckContext, spec: CheckSpec, p: SignalParams) -> list[Finding]:
-    """Flag every occurrence of the signal, one finding per hit."""
-    return [finding(spec, (h,), explanation=f"fired: {h.source}") for h in ctx.ann.signal(p.signal)]
+def existence(ctx: CheckContext, spec: CheckSpec, p: ExistenceParams) -> list[Finding]:
+    """Flag every occurrence of the signal (or, per report, once with every hit as evidence)."""
+    hits = ctx.ann.signal(p.signal)
+    if p.per == "report":
+        return [finding(spec, hits, explanation=_sources(hits))] if hits else []
+    return [finding(spec, (h,), explanation=f"fired: {h.source}") for h in hits]
 
 
 def _items(ctx: CheckContext, signal: str) -> tuple[str, ...]:
@@ -65,7 +74,8 @@ def occurrence(ctx: CheckContext, spec: CheckSpec, p: OccurrenceParams) -> list[
 
 TYPES = (
     CheckType("presence", presence, SignalParams, "Flags when a signal is absent."),
-    CheckType("existence", existence, SignalParams, "Flags every occurrence of a signal."),
+    CheckType("existence", existence, ExistenceParams,
+              "Flags every occurrence of a signal (per: hit), or once per report (per: report)."),
     CheckType("occurrence", occurrence, OccurrenceParams,
               "Flags when a signal's count is outside min/max (max may depend on rep level)."),
 )
