@@ -15,7 +15,7 @@ import math
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -33,6 +33,7 @@ UNKNOWN = "unknown"
 VERDICTS = ("strong", "adequate", "weak")
 SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 GROUP_NOUN = {"region": "regions", "manager": "managers", "period": "periods"}
+ERROR_SAMPLES = 20  # failed reports listed by id and message; all are counted
 
 
 # -- settings (rules/stats.yaml) --------------------------------------------------------------
@@ -109,6 +110,7 @@ class Vocabulary:
     competencies: dict[str, str]
     active_priorities: dict[str, str]
     serving: frozenset[str] = frozenset()
+    weights: dict[str, float] = field(default_factory=dict)
 
     def extended(self, records: Iterable[Record]) -> Vocabulary:
         """The same vocabulary plus ids that occur in the records but not in the rule pack."""
@@ -123,7 +125,7 @@ class Vocabulary:
                           **{c: c for c in sorted(comps - set(self.competencies))}},
             active_priorities={**self.active_priorities,
                                **{p: p for p in sorted(prios - set(self.active_priorities))}},
-            serving=self.serving,
+            serving=self.serving, weights=self.weights,
         )
 
 
@@ -137,6 +139,7 @@ def vocabulary(rules: RuleSet) -> Vocabulary:
         active_priorities={p: priority_names[p] for p in strategy.active_priorities},
         serving=frozenset(c for p in strategy.active_priorities
                           for c in strategy.alignment.get(p, ())),
+        weights={c.code: c.weight for c in rules.rubric.checks},
     )
 
 
@@ -179,19 +182,23 @@ def _date(value: Any) -> date | None:
         return None
 
 
-def compact(audit: ReportAudit) -> Record:
-    """The compact record of one audit."""
+def compact(audit: ReportAudit, pool: dict[Any, Any] | None = None) -> Record:
+    """The compact record of one audit; `pool` shares equal code sets and tuples between records."""
+    def shared(value: Any) -> Any:
+        # Most reports repeat a few hundred combinations of failed checks, signals and focus:
+        # sharing one object per combination cuts a record's memory by about two thirds.
+        return value if pool is None else pool.setdefault(value, value)
+
     meta = audit.metadata
-    flags = frozenset(k for k, v in audit.signals.model_dump().items() if v) \
-        if audit.signals else frozenset()
+    signals = audit.signals.model_dump() if audit.signals else {}
     return Record(
         id=audit.id, region=_label(meta, "region"), manager=_label(meta, "manager"),
         date=_date(meta.get("date")), score=audit.score if audit.ok else None,
         verdict=audit.verdict if audit.ok else None,
-        failed=frozenset(sys.intern(f.code) for f in audit.findings),
-        focus=tuple(sys.intern(c) for c in audit.focus_competencies),
-        aligned=tuple(sys.intern(p) for p in audit.aligned_priorities),
-        flags=flags, error=audit.error,
+        failed=shared(frozenset(sys.intern(f.code) for f in audit.findings)),
+        focus=shared(tuple(sys.intern(c) for c in audit.focus_competencies)),
+        aligned=shared(tuple(sys.intern(p) for p in audit.aligned_priorities)),
+        flags=shared(frozenset(k for k, v in signals.items() if v)), error=audit.error,
     )
 
 
@@ -237,6 +244,7 @@ class Collector:
     def __init__(self, weakest: int = 0) -> None:
         """Keep the full text of at most `weakest` reports."""
         self.records: list[Record] = []
+        self._pool: dict[Any, Any] = {}
         self._limit = weakest
         # Max-heap on score via negation: the top is the report to evict next; ties evict the
         # later report, so equal scores keep input order.
@@ -244,7 +252,7 @@ class Collector:
 
     def add(self, audit: ReportAudit) -> None:
         """Take one audit."""
-        self.records.append(compact(audit))
+        self.records.append(compact(audit, self._pool))
         if not self._limit or not audit.ok or audit.score is None:
             return
         key = (-audit.score, -len(self.records))
@@ -528,20 +536,29 @@ def rate_difference_ci(k1: int, n1: int, k2: int, n2: int,
     return d, d - math.hypot(p1 - l1, u2 - p2), d + math.hypot(u1 - p1, p2 - l2)
 
 
+def welch_interval(m1: float, v1: float, n1: int, m2: float, v2: float, n2: int,
+                   confidence: float) -> tuple[float, float, float] | None:
+    """Difference of means m1 - m2 from means and sample variances, with Welch's t interval."""
+    if n1 < 2 or n2 < 2:
+        return None
+    d = m1 - m2
+    s1, s2 = v1 / n1, v2 / n2
+    se = math.sqrt(s1 + s2)
+    if se == 0:
+        return d, d, d
+    df = (s1 + s2) ** 2 / (s1 ** 2 / (n1 - 1) + s2 ** 2 / (n2 - 1))
+    t = float(sps.t.ppf(1 - (1 - confidence) / 2, df))
+    return d, d - t * se, d + t * se
+
+
 def mean_difference_ci(a: Sequence[float], b: Sequence[float],
                        confidence: float) -> tuple[float, float, float] | None:
     """Difference of means with Welch's t interval; None when either side has < 2 values."""
     x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if x.size < 2 or y.size < 2:
         return None
-    d = float(x.mean() - y.mean())
-    vx, vy = x.var(ddof=1) / x.size, y.var(ddof=1) / y.size
-    se = math.sqrt(vx + vy)
-    if se == 0:
-        return d, d, d
-    df = (vx + vy) ** 2 / (vx ** 2 / (x.size - 1) + vy ** 2 / (y.size - 1))
-    t = float(sps.t.ppf(1 - (1 - confidence) / 2, df))
-    return d, d - t * se, d + t * se
+    return welch_interval(float(x.mean()), float(x.var(ddof=1)), x.size,
+                          float(y.mean()), float(y.var(ddof=1)), y.size, confidence)
 
 
 def holm(pvalues: Sequence[float]) -> list[float]:
@@ -619,9 +636,10 @@ def group_stats(name: str, records: Sequence[Record], vocab: Vocabulary, org_foc
 
 def _rates(passed: np.ndarray, labels: np.ndarray, n_groups: int) -> np.ndarray:
     """Per-group pass rate of every check (groups x checks)."""
-    onehot = np.zeros((labels.size, n_groups))
-    onehot[np.arange(labels.size), labels] = 1
-    return (onehot.T @ passed) / onehot.sum(axis=0)[:, None]
+    totals = np.bincount(labels, minlength=n_groups)
+    passes = np.stack([np.bincount(labels, weights=col, minlength=n_groups)
+                       for col in passed.T], axis=1)
+    return passes / totals[:, None]
 
 
 def _mean_spread(rates: np.ndarray) -> float:
@@ -641,13 +659,15 @@ def consistency(groups: dict[str, list[Record]], vocab: Vocabulary, settings: St
     share = between_share(score_groups)
     all_scores = {s for g in score_groups for s in g}
     if len(ok) < 2:
-        notes.append(f"Only {len(ok)} of the {noun} has audited reports: consistency across "
-                     f"{noun}, ICC(1) and Kruskal-Wallis are undefined.")
+        notes.append(f"Consistency across {noun} needs at least two {noun} with audited "
+                     f"reports; found {len(ok)}: the index, ICC(1) and Kruskal-Wallis are "
+                     "undefined.")
     elif len(all_scores) < 2:
         notes.append("All scores are equal: ICC(1) and Kruskal-Wallis are undefined; scores "
                      "do not differ between " + noun + ".")
     elif icc is None:
-        notes.append(f"Every {by} has a single report: ICC(1) is undefined.")
+        notes.append(f"Every {by} has a single report: ICC(1) and the consistency index are "
+                     "undefined.")
 
     eligible = [name for name, recs in ok.items() if len(recs) >= settings.min_group_size]
     if len(eligible) < 2 and len(ok) >= 2:
@@ -660,8 +680,11 @@ def consistency(groups: dict[str, list[Record]], vocab: Vocabulary, settings: St
     if len(eligible) >= 2:
         recs = [(i, r) for i, name in enumerate(eligible) for r in ok[name]]
         labels = np.array([i for i, _ in recs])
-        codes = list(vocab.checks)
-        passed = np.array([[c not in r.failed for c in codes] for _, r in recs], dtype=float)
+        column = {c: j for j, c in enumerate(vocab.checks)}
+        passed = np.ones((len(recs), len(column)))
+        for i, (_, r) in enumerate(recs):
+            for code in r.failed:
+                passed[i, column[code]] = 0
         rates = _rates(passed, labels, len(eligible))
         spread = _mean_spread(rates)
         if settings.null_permutations:
@@ -672,8 +695,9 @@ def consistency(groups: dict[str, list[Record]], vocab: Vocabulary, settings: St
         divergent = _divergent_checks(rates, passed, labels, eligible, vocab, settings)
 
     index = meaning = None
-    if len(ok) >= 2 and spread is not None:
-        between = max(0.0, icc) if icc is not None else 0.0
+    # Equal scores everywhere: no score variance lies between groups, so that part is 0.
+    between = max(0.0, icc) if icc is not None else (0.0 if len(all_scores) == 1 else None)
+    if len(ok) >= 2 and spread is not None and between is not None:
         excess = max(0.0, spread - (noise or 0.0))
         index = 100 * (1 - between) * (1 - excess)
         meaning = settings.meaning(index, by)
@@ -711,65 +735,96 @@ def _divergent_checks(rates: np.ndarray, passed: np.ndarray, labels: np.ndarray,
     return out[:settings.divergent_checks]
 
 
+@dataclass
+class _Tally:
+    """Report count, signal counts and score moments; a baseline is `whole - part`."""
+
+    n: int = 0
+    flags: Counter[str] = field(default_factory=Counter)
+    total: float = 0.0
+    squares: float = 0.0
+
+    def add(self, r: Record) -> None:
+        """Count one audited record."""
+        self.n += 1
+        self.flags.update(r.flags)
+        self.total += r.score or 0
+        self.squares += (r.score or 0) ** 2
+
+    def __sub__(self, other: _Tally) -> _Tally:
+        flags = Counter(self.flags)
+        flags.subtract(other.flags)
+        return _Tally(self.n - other.n, flags, self.total - other.total,
+                      self.squares - other.squares)
+
+    @property
+    def mean(self) -> float:
+        """Mean score."""
+        return self.total / self.n
+
+    @property
+    def var(self) -> float:
+        """Sample variance of the scores (n - 1 denominator)."""
+        # Scores are integers, so these sums are exact in float64: no cancellation error.
+        return max(0.0, (self.squares - self.total ** 2 / self.n) / (self.n - 1))
+
+
 def _compare(level: Literal["manager", "region"], manager: str | None, region: str,
-             mine: Sequence[Record], rest: Sequence[Record], baseline: str,
+             mine: _Tally, rest: _Tally, baseline: str,
              settings: StatsSettings) -> list[Outlier]:
     """Outliers of one manager or region against its baseline."""
     cfg = settings.outliers
     pct = "{:.0%}".format
     found = []
     for signal, label in cfg.rates.items():
-        k1 = sum(1 for r in mine if signal in r.flags)
-        k2 = sum(1 for r in rest if signal in r.flags)
-        d, lo, hi = rate_difference_ci(k1, len(mine), k2, len(rest), cfg.confidence)
+        k1, k2 = mine.flags[signal], rest.flags[signal]
+        d, lo, hi = rate_difference_ci(k1, mine.n, k2, rest.n, cfg.confidence)
         if d >= cfg.min_rate_difference and lo > 0:
             found.append(Outlier(
                 level=level, manager=manager, region=region, reason=f"{signal}_rate",
-                value=_r(k1 / len(mine)), region_value=_r(k2 / len(rest)), baseline=baseline,
-                difference=_r(d), ci=(_r(lo), _r(hi)), n=len(mine),
-                message=(f"{label} in {pct(k1 / len(mine))} of {len(mine)} reports vs "
-                         f"{pct(k2 / len(rest))} in the {baseline} ({d * 100:+.0f} pts, "
+                value=_r(k1 / mine.n), region_value=_r(k2 / rest.n), baseline=baseline,
+                difference=_r(d), ci=(_r(lo), _r(hi)), n=mine.n,
+                message=(f"{label} in {pct(k1 / mine.n)} of {mine.n} reports vs "
+                         f"{pct(k2 / rest.n)} in the {baseline} ({d * 100:+.0f} pts, "
                          f"{cfg.confidence:.0%} CI {lo * 100:+.0f} to {hi * 100:+.0f})")))
-    a = [float(r.score) for r in mine]  # type: ignore[arg-type]
-    b = [float(r.score) for r in rest]  # type: ignore[arg-type]
-    diff = mean_difference_ci(a, b, cfg.confidence)
+    diff = welch_interval(mine.mean, mine.var, mine.n, rest.mean, rest.var, rest.n,
+                          cfg.confidence) if mine.n > 1 and rest.n > 1 else None
     if diff and abs(diff[0]) >= cfg.min_score_difference and (diff[1] > 0 or diff[2] < 0):
         d, lo, hi = diff
         found.append(Outlier(
             level=level, manager=manager, region=region, reason="mean_score",
-            value=_r(float(np.mean(a)), 2), region_value=_r(float(np.mean(b)), 2),
-            baseline=baseline, difference=_r(d, 2), ci=(_r(lo, 2), _r(hi, 2)), n=len(mine),
-            message=(f"mean score {np.mean(a):.0f} over {len(a)} reports vs "
-                     f"{np.mean(b):.0f} in the {baseline} ({d:+.0f} points, "
+            value=_r(mine.mean, 2), region_value=_r(rest.mean, 2),
+            baseline=baseline, difference=_r(d, 2), ci=(_r(lo, 2), _r(hi, 2)), n=mine.n,
+            message=(f"mean score {mine.mean:.0f} over {mine.n} reports vs "
+                     f"{rest.mean:.0f} in the {baseline} ({d:+.0f} points, "
                      f"{cfg.confidence:.0%} CI {lo:+.0f} to {hi:+.0f})")))
     return found
 
 
 def find_outliers(records: Sequence[Record], settings: StatsSettings) -> list[Outlier]:
     """Managers far from the rest of their region, and regions far from the rest of the org."""
-    ok = [r for r in records if r.ok]
-    by_region: dict[str, list[Record]] = defaultdict(list)
-    for r in ok:
-        by_region[r.region].append(r)
+    org = _Tally()
+    regions: dict[str, _Tally] = defaultdict(_Tally)
+    managers: dict[tuple[str, str], _Tally] = defaultdict(_Tally)
+    for r in records:
+        if r.ok:
+            org.add(r)
+            regions[r.region].add(r)
+            managers[(r.region, r.manager)].add(r)
     found: list[Outlier] = []
-    for region, recs in sorted(by_region.items()):
-        managers: dict[str, list[Record]] = defaultdict(list)
-        for r in recs:
-            managers[r.manager].append(r)
-        for manager, mine in sorted(managers.items()):
-            if manager == UNKNOWN:
-                continue
-            rest, baseline = [r for r in recs if r.manager != manager], f"rest of {region}"
-            if not rest:  # the region's only manager: compare with everyone else
-                rest, baseline = [r for r in ok if r.region != region], "rest of organisation"
-            if rest:
-                found += _compare("manager", manager, region, mine, rest, baseline, settings)
-    if len(by_region) >= 2:
-        for region, recs in sorted(by_region.items()):
+    for (region, manager), mine in sorted(managers.items()):
+        if manager == UNKNOWN:
+            continue
+        rest, baseline = regions[region] - mine, f"rest of {region}"
+        if not rest.n:  # the region's only manager: compare with everyone else
+            rest, baseline = org - mine, "rest of organisation"
+        if rest.n:
+            found += _compare("manager", manager, region, mine, rest, baseline, settings)
+    if len(regions) >= 2:
+        for region, mine in sorted(regions.items()):
             if region != UNKNOWN:
-                rest = [r for r in ok if r.region != region]
-                found += _compare("region", None, region, recs, rest, "rest of organisation",
-                                  settings)
+                found += _compare("region", None, region, mine, org - mine,
+                                  "rest of organisation", settings)
     # Largest differences first; rates (0-1) and scores (points) are ranked on a common scale.
     return sorted(found, key=lambda o: -abs(o.difference) / (100 if o.reason == "mean_score"
                                                                else 1))
@@ -811,6 +866,11 @@ def trends(records: Sequence[Record], vocab: Vocabulary, kind: PeriodKind,
     notes = []
     if len(periods) < 2:
         notes.append(f"Trends need dated reports in at least two {kind}s; found {len(periods)}.")
+    small = [p for p, k in zip(periods, n, strict=True) if k < settings.min_group_size]
+    if small and len(periods) >= 2:
+        notes.append(f"{len(small)} of {len(periods)} {kind}s have fewer than "
+                     f"{settings.min_group_size} reports ({', '.join(small[:6])}"
+                     f"{', ...' if len(small) > 6 else ''}): read their points with care.")
     if undated:
         notes.append(f"{undated} audited report(s) have no usable date and are not in the trends.")
     return Trends(
@@ -863,12 +923,13 @@ def analyse(records: Sequence[Record], vocab: Vocabulary, settings: StatsSetting
         notes.append("No audited reports: every statistic is undefined.")
     small = [g.name for g in groups if g.small_sample and g.n]
     if small:
-        notes.append(f"{len(small)} {GROUP_NOUN[by]} have fewer than {settings.min_group_size} "
+        notes.append(f"{len(small)} of {len(groups)} {GROUP_NOUN[by]} have fewer than "
+                     f"{settings.min_group_size} "
                      "audited reports (small_sample): their figures are shown but not ranked.")
     return RegionsReport(
         by=by, period=period, min_group_size=settings.min_group_size,
         n_reports=len(records), n_errors=len(errors),
-        errors=[ErrorSample(id=r.id, error=r.error or "") for r in errors[:20]],
+        errors=[ErrorSample(id=r.id, error=r.error or "") for r in errors[:ERROR_SAMPLES]],
         groups=groups, consistency=consistency(named, vocab, settings, by, rng),
         outliers=find_outliers(records, settings), trends=trends(records, vocab, period, settings),
         notes=notes,
@@ -934,16 +995,24 @@ def iter_text_report(report: RegionsReport, vocab: Vocabulary) -> Iterator[str]:
     tr = report.trends
     if len(tr.periods) >= 2:
         yield ""
-        yield (f"Trends by {tr.period} ({tr.periods[0]} .. {tr.periods[-1]}, "
-               f"{len(tr.periods)} {tr.period}s; change per {tr.period} from a weighted fit)")
-        if tr.slopes.mean_score is not None:
-            yield f"  {'mean score':<32}{tr.slopes.mean_score:+.2f} points"
-        if tr.slopes.alignment_rate is not None:
-            yield f"  {'alignment rate':<32}{tr.slopes.alignment_rate * 100:+.2f} pts"
-        for c, s in tr.slopes.competency_share.items():
-            if s is not None:
-                name = vocab.competencies.get(c, c)
-                yield f"  {'focus: ' + name:<32}{s * 100:+.2f} pts"
+        yield (f"Trends by {tr.period}, {tr.periods[0]} .. {tr.periods[-1]} ({len(tr.periods)} "
+               f"{tr.period}s): first -> last {tr.period}, change per {tr.period} (weighted fit)")
+
+        def line(name: str, series: list[float | None], slope: float | None,
+                 scale: float, unit: str) -> str:
+            shown = [v for v in series if v is not None]
+            if not shown or slope is None:
+                return f"  {name[:38]:<39}n/a"
+            first, last = (f"{v * scale:.0f}" + ("%" if unit == "pts" else "")
+                           for v in (shown[0], shown[-1]))
+            return f"  {name[:38]:<39}{first:>5} -> {last:<6}{slope * scale:+6.2f} {unit}"
+
+        yield line("mean score", tr.mean_score, tr.slopes.mean_score, 1, "points")
+        yield line("aligned to an active priority", tr.alignment_rate, tr.slopes.alignment_rate,
+                   100, "pts")
+        for c, series in tr.competency_share.items():
+            yield line("focus: " + vocab.competencies.get(c, c), series,
+                       tr.slopes.competency_share.get(c), 100, "pts")
     notes = report.notes + con.notes + tr.notes
     if notes:
         yield ""

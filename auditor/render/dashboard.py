@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from auditor.render import environment
 from auditor.stats import (
     GROUP_NOUN,
+    SEVERITY_RANK,
+    FindingSummary,
     GroupStats,
     RegionsReport,
     Vocabulary,
@@ -24,7 +26,8 @@ from auditor.stats import (
 PASS_STOPS = ("#d73027", "#fc8d59", "#fee090", "#91bfdb", "#4575b4")
 # Sequential scale (ColorBrewer Blues) for shares of reports.
 SHARE_STOPS = ("#f7fbff", "#c6dbef", "#6baed6", "#2171b5", "#08306b")
-CELL_W, CELL_H, LABEL_W, HEAD_H = 46, 24, 170, 120
+CELL_W, CELL_H, LABEL_W = 46, 24, 170
+CHAR_W = 6.2  # average width of an 11px label character, for sizing rotated column heads
 
 
 # -- colour -----------------------------------------------------------------------------------
@@ -99,9 +102,13 @@ def heatmap(groups: Sequence[GroupStats], columns: Sequence[tuple[str, str, bool
             value: Callable[[GroupStats, str], float | None], stops: Sequence[str],
             top: float) -> Heatmap:
     """Lay out a heatmap: `columns` are (key, label, marked); colours scale 0..`top`."""
+    heads = [("★ " if marked else "") + _short(label) for _, label, marked in columns]
+    # Heads are rotated 45 degrees: their length sets both the head height and the overhang.
+    reach = 0.71 * CHAR_W * max((len(h) for h in heads), default=0)
+    head_h = 16 + reach
     rows, cells = [], []
     for i, g in enumerate(groups):
-        y = HEAD_H + i * CELL_H
+        y = head_h + i * CELL_H
         base = _row_label(g)
         rows.append(Label(LABEL_W - 8, y + CELL_H * 0.68, base.text, base.cls))
         for j, (key, label, _) in enumerate(columns):
@@ -111,16 +118,16 @@ def heatmap(groups: Sequence[GroupStats], columns: Sequence[tuple[str, str, bool
                               f"{v:.0%}" if v is not None else "–",
                               ink(fill), f"{base.text}, {label}: "
                               + (f"{v:.0%}" if v is not None else "no data")))
-    cols = [Label(LABEL_W + (j + 0.5) * CELL_W, HEAD_H - 6,
-                  ("★ " if marked else "") + _short(label), "marked" if marked else "", label)
-            for j, (_, label, marked) in enumerate(columns)]
-    legend_y = HEAD_H + len(groups) * CELL_H + 14
+    cols = [Label(LABEL_W + (j + 0.5) * CELL_W, head_h - 6, head, "marked" if marked else "",
+                  label)
+            for j, (head, (_, label, marked)) in enumerate(zip(heads, columns, strict=True))]
+    legend_y = head_h + len(groups) * CELL_H + 14
     legend = []
     for k in range(5):
-        v = top * k / 4
         fill = colour(stops, k / 4)
-        legend.append(Cell(LABEL_W + k * CELL_W, legend_y, fill, f"{v:.0%}", ink(fill), ""))
-    return Heatmap(width=LABEL_W + max(len(columns), 5) * CELL_W + 10,
+        legend.append(Cell(LABEL_W + k * CELL_W, legend_y, fill, f"{top * k / 4:.0%}", ink(fill),
+                           ""))
+    return Heatmap(width=LABEL_W + max(len(columns), 5) * CELL_W + reach,
                    height=legend_y + CELL_H + 4, rows=rows, cols=cols, cells=cells,
                    legend=legend)
 
@@ -237,7 +244,7 @@ class Segment:
     """A stretch of report text, highlighted when a finding points at it."""
 
     text: str
-    code: str | None = None
+    severity: str | None = None
     title: str = ""
 
 
@@ -247,6 +254,7 @@ class WeakView:
 
     report: WeakReport
     anchor: str
+    main: list[FindingSummary] = field(default_factory=list)
     segments: list[Segment] = field(default_factory=list)
 
 
@@ -257,19 +265,25 @@ def anchor_for(report_id: str, index: int) -> str:
 
 def segments(report: WeakReport) -> list[Segment]:
     """Split the text at evidence offsets; overlapping or out-of-range evidence is skipped."""
-    spans = sorted((start, end, f.code, f.message) for f in report.findings
+    spans = sorted((start, end, SEVERITY_RANK.get(f.severity, 9), f) for f in report.findings
                    for start, end in f.evidence if 0 <= start < end <= len(report.text))
     out, pos = [], 0
-    for start, end, code, message in spans:
+    for start, end, _, f in spans:
         if start < pos:
             continue
         if start > pos:
             out.append(Segment(report.text[pos:start]))
-        out.append(Segment(report.text[start:end], code, f"{code}: {message}"))
+        out.append(Segment(report.text[start:end], f.severity, f"{f.code}: {f.message}"))
         pos = end
     if pos < len(report.text):
         out.append(Segment(report.text[pos:]))
     return out
+
+
+def main_findings(report: WeakReport, vocab: Vocabulary) -> list[FindingSummary]:
+    """A report's findings, most severe first and, within a severity, heaviest check first."""
+    return sorted(report.findings, key=lambda f: (SEVERITY_RANK.get(f.severity, 9),
+                                                  -vocab.weights.get(f.code, 0)))
 
 
 # -- the page ---------------------------------------------------------------------------------
@@ -318,7 +332,8 @@ def render_dashboard(report: RegionsReport, vocab: Vocabulary, weakest: Sequence
                     marked=c in vocab.serving)
         for c, series in tr.competency_share.items()
     ]
-    weak = [WeakView(w, anchor_for(w.id, i), segments(w)) for i, w in enumerate(weakest)]
+    weak = [WeakView(w, anchor_for(w.id, i), main_findings(w, vocab), segments(w))
+            for i, w in enumerate(weakest)]
     return environment().get_template("dashboard.html").render(
         report=report, vocab=vocab, source=source, noun=GROUP_NOUN[report.by],
         check_map=check_map, comp_map=comp_map, prio_map=prio_map, dist=dist,
