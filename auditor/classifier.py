@@ -385,7 +385,7 @@ DEFAULT_HYBRID_YAML = """\
 threshold: 0.7
 # Per-role overrides, chosen by out-of-fold F1 of each signal on the dev split (docs/models.md).
 thresholds:
-  situation: 0.4
+  situation: 0.9
   result: 0.4
   reinforcement: 0.4
   next_objective: 0.9
