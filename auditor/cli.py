@@ -179,7 +179,7 @@ def _summary(counts: Counter[str], findings: Counter[str], n: int, scores: list[
     if scores:
         lines.append(f"{'mean score':<22}{sum(scores) / len(scores):>8.1f}")
     if findings:
-        lines.append("most frequent findings:")
+        lines.append("reports flagged, most frequent checks:")
         for code, k in findings.most_common(5):
             lines.append(f"  {code:<20}{k:>8}")
     lines.append(f"{'elapsed':<22}{elapsed:>7.1f}s")
@@ -227,7 +227,7 @@ def audit(inputs: tuple[str, ...], out_dir: str, id_col: str, text_col: tuple[st
             counts[result.verdict or "error"] += 1
             if result.score is not None:
                 scores.append(result.score)
-            findings.update(f.code for f in result.findings)
+            findings.update({f.code for f in result.findings})
     except InputError as exc:
         out.abort()
         _fail(str(exc))
@@ -237,6 +237,7 @@ def audit(inputs: tuple[str, ...], out_dir: str, id_col: str, text_col: tuple[st
     out.commit()
     click.echo(_summary(counts, findings, n, scores, time.perf_counter() - start))
     click.echo(f"results: {Path(out_dir) / 'results.jsonl'}, {Path(out_dir) / 'results.csv'}")
+    click.echo(f"dashboard: {_write_dashboard(Path(out_dir), rules, rubric)}")
     sys.exit(1 if counts["error"] else 0)
 
 
@@ -390,14 +391,18 @@ def rules_test(directory: str | None) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@model_options
 @rubric_option
-def serve(host: str, port: int, rubric: str | None) -> None:
+def serve(host: str, port: int, sentence_model: str | None, calibration: str | None,
+          rubric: str | None) -> None:
     """Serve the draft page (GET /) and the HTTP API (POST /api/check; see docs/api.md)."""
     import uvicorn
 
     from auditor.api import create_app
 
-    app = create_app(engine=_auditor(_rules(rubric)))  # spaCy loads once, before listening
+    # spaCy and the models load once, before listening; same defaults as `auditor check`.
+    engine = _auditor(_rules(rubric), models=_models(sentence_model, calibration))
+    app = create_app(engine=engine)
     click.echo(f"auditor: open http://{host}:{port}/ (API: /openapi.json, docs/api.md)", err=True)
     uvicorn.run(app, host=host, port=port, log_level="info")
 
@@ -488,3 +493,97 @@ def calibrate(labelled: str, out_dir: str, test: str | None, l2: float, gates: s
             click.echo(f"{label:<16}{when:<7} accuracy {q['accuracy']:.3f}  kappa "
                        f"{q['kappa']:.3f}  weighted kappa {q['weighted_kappa']:.3f}  "
                        f"confusion {q['confusion']}")
+
+
+# -- regions ----------------------------------------------------------------------------------
+def _stats_settings(rubric: str | None, min_group_size: int | None = None):  # noqa: ANN202
+    from auditor.stats import load_settings
+
+    try:
+        settings = load_settings(rubric)
+    except ConfigError as exc:
+        _fail(f"invalid rule pack:\n{exc}")
+    if min_group_size is not None:
+        settings = settings.model_copy(update={"min_group_size": min_group_size})
+    return settings
+
+
+def _write_text(path: Path, text: str) -> None:
+    """Write a file atomically (a reader never sees half a dashboard)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def _write_dashboard(out_dir: Path, rules: RuleSet, rubric: str | None) -> Path:
+    """Render DIR/dashboard.html from the committed DIR/results.jsonl, read back as a stream."""
+    from auditor.render.dashboard import render_dashboard
+    from auditor.stats import Collector, analyse, read_results, vocabulary
+
+    settings = _stats_settings(rubric)
+    results = out_dir / "results.jsonl"
+    collector = Collector(settings.weakest_reports).extend(read_results(results))
+    vocab = vocabulary(rules)
+    path = out_dir / "dashboard.html"
+    _write_text(path, render_dashboard(analyse(collector.records, vocab, settings), vocab,
+                                       collector.weakest(), source=str(results)))
+    return path
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--by", type=click.Choice(["region", "manager", "period"]), default="region",
+              show_default=True, help="What to group reports by.")
+@click.option("--period", type=click.Choice(["month", "quarter"]), default="quarter",
+              show_default=True, help="Period length for trends (and for --by period).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text",
+              show_default=True)
+@click.option("--out", "out_file", type=click.Path(dir_okay=False), default=None,
+              help="Write the output to FILE instead of stdout.")
+@click.option("--min-group-size", type=click.IntRange(1), default=None,
+              help="Flag groups with fewer audited reports (default: stats.yaml, 20).")
+@click.option("--quiet", is_flag=True, help="No progress bar when auditing raw reports.")
+@rubric_option
+def regions(inputs: tuple[str, ...], by: str, period: str, fmt: str, out_file: str | None,
+            min_group_size: int | None, quiet: bool, rubric: str | None) -> None:
+    """Consistency across regions, managers or periods, from results.jsonl or raw reports."""
+    from auditor.stats import (
+        Collector,
+        analyse,
+        is_results_file,
+        iter_text_report,
+        read_results,
+        vocabulary,
+    )
+
+    rules = _rules(rubric)
+    settings = _stats_settings(rubric, min_group_size)
+    collector = Collector(settings.weakest_reports if fmt == "html" else 0)
+    if len(inputs) == 1 and is_results_file(Path(inputs[0])):
+        collector.extend(read_results(Path(inputs[0])))
+    else:  # raw reports: audit them first, exactly as `auditor audit` would
+        from auditor.io import check_inputs
+
+        try:
+            check_inputs(inputs)
+            engine = _auditor(rules, models=_models(None, None))
+            collector.extend(_progress(engine.audit_stream(read_inputs(inputs)), quiet))
+        except InputError as exc:
+            _fail(str(exc))
+    if not collector.records:
+        _fail(f"no reports in {', '.join(inputs)}")
+    vocab = vocabulary(rules)
+    report = analyse(collector.records, vocab, settings, by, period)  # type: ignore[arg-type]
+    if fmt == "json":
+        text = report.model_dump_json(indent=2)
+    elif fmt == "html":
+        from auditor.render.dashboard import render_dashboard
+
+        text = render_dashboard(report, vocab, collector.weakest(), source=", ".join(inputs))
+    else:
+        text = "\n".join(iter_text_report(report, vocab))
+    if out_file:
+        _write_text(Path(out_file), text)
+        click.echo(f"{fmt}: {out_file}", err=True)
+    else:
+        click.echo(text)
