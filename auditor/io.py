@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -27,6 +29,7 @@ TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | {".jsonl", ".ndjson", ".csv"}
 
 Record = Report | FailedRecord
+_ESCAPED = re.compile("[\udc80-\udcff]")  # bytes that were not UTF-8 (surrogateescape)
 
 
 class InputError(ValueError):
@@ -68,24 +71,30 @@ def _decode(data: bytes, where: str) -> str:
         raise ValueError(f"{where}: invalid UTF-8 at byte {exc.start}") from None
 
 
-def _from_mapping(obj: dict[str, Any], where: str, text_keys: Iterable[str] = ("text",)) -> Record:
-    rid = obj.get("id")
+def _from_mapping(obj: dict[str, Any], where: str, text_keys: Iterable[str] = ("text",),
+                  id_key: str = "id") -> Record:
+    rid = obj.get(id_key)
     rid = str(rid).strip() if rid not in (None, "") else ""
-    meta = {k: v for k, v in obj.items() if k not in ("id", "text", "labels", "metadata")}
+    # The first non-empty text field; a present but empty one still counts (the engine then
+    # reports an empty report rather than a missing field).
+    key = next((k for k in text_keys if obj.get(k) not in (None, "")),
+               next((k for k in text_keys if obj.get(k) is not None), None))
+    meta = {k: v for k, v in obj.items()
+            if k not in (id_key, "text", "labels", "metadata", key)}
     if isinstance(obj.get("metadata"), dict):
         meta = {**obj["metadata"], **meta}
     if not rid:
-        return FailedRecord(where, f"{where}: missing required field 'id'", meta)
-    text = next((obj[k] for k in text_keys if obj.get(k) not in (None, "")), None)
-    if text is None:
+        return FailedRecord(where, f"{where}: missing required field '{id_key}'", meta)
+    if key is None:
         names = "' or '".join(text_keys)
         return FailedRecord(rid, f"{where}: missing required field '{names}'", meta)
+    text = obj[key]
     if not isinstance(text, str):
         return FailedRecord(rid, f"{where}: field 'text' must be a string", meta)
     return Report(id=rid, text=text, metadata=meta)
 
 
-def read_jsonl(stream: IO[bytes], name: str) -> Iterator[Record]:
+def read_jsonl(stream: Iterable[bytes], name: str) -> Iterator[Record]:
     """One report per line; blank lines are skipped, bad lines become FailedRecords."""
     for lineno, raw in enumerate(stream, 1):
         where = f"{name}:{lineno}"
@@ -104,16 +113,25 @@ def read_jsonl(stream: IO[bytes], name: str) -> Iterator[Record]:
         yield _from_mapping(obj, where)
 
 
+def _unreadable(cells: list[str]) -> str | None:
+    """Why CSV cells decoded with surrogateescape are not text, or None when they are."""
+    if any("\x00" in c for c in cells):
+        return "binary content (NUL bytes), not a text report"
+    if any(_ESCAPED.search(c) for c in cells):
+        return "invalid UTF-8"
+    return None
+
+
 def read_csv(stream: IO[bytes], name: str, columns: Columns) -> Iterator[Record]:
     """CSV with a header row; quoted fields may contain newlines."""
-    try:
-        text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-        reader = csv.reader(text)
-        header = next(reader, None)
-    except UnicodeDecodeError as exc:
-        yield FailedRecord(f"{name}:1", f"{name}: invalid UTF-8 in header at byte {exc.start}")
-        return
+    # Undecodable bytes become lone surrogates, so one bad row fails alone, not the whole file.
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    reader = csv.reader(text)
+    header = next(reader, None)
     if header is None:
+        return
+    if reason := _unreadable(header):
+        yield FailedRecord(f"{name}:1", f"{name}: header: {reason}")
         return
     header = [h.strip() for h in header]
     text_cols = [c for c in columns.text if c in header]
@@ -129,7 +147,7 @@ def read_csv(stream: IO[bytes], name: str, columns: Columns) -> Iterator[Record]
             row = next(rows)
         except StopIteration:
             return
-        except (UnicodeDecodeError, csv.Error) as exc:
+        except csv.Error as exc:
             row_no += 1
             yield FailedRecord(f"{name}:row{row_no}", f"{name}: row {row_no}: unreadable: {exc}")
             continue
@@ -137,16 +155,24 @@ def read_csv(stream: IO[bytes], name: str, columns: Columns) -> Iterator[Record]
         where = f"{name}:row{row_no}"
         if not any(cell.strip() for cell in row):
             continue
+        if reason := _unreadable(row):
+            yield FailedRecord(where, f"{where}: {reason}")
+            continue
         if len(row) < len(header):
             rid = row[header.index(columns.id)] if header.index(columns.id) < len(row) else ""
             yield FailedRecord(rid.strip() or where,
                                f"{where}: {len(row)} of {len(header)} columns present")
             continue
-        obj = dict(zip(header, row))
+        if any(cell.strip() for cell in row[len(header):]):
+            # An unquoted comma in the text: the report would be cut silently.
+            yield FailedRecord(where, f"{where}: {len(row)} columns but the header has "
+                                      f"{len(header)} (quote fields that contain commas)")
+            continue
+        obj = dict(zip(header, row[:len(header)], strict=True))
         for key in columns.metadata:
             if key in obj and obj[key] == "":
                 del obj[key]
-        yield _from_mapping(obj, where, text_cols)
+        yield _from_mapping(obj, where, text_cols, columns.id)
 
 
 def _split_front_matter(text: str, where: str) -> tuple[dict[str, Any], str]:
@@ -201,14 +227,22 @@ def _read_path(path: Path, columns: Columns, root: Path | None = None) -> Iterat
 
 
 def read_stdin(stream: IO[bytes], columns: Columns, fmt: str = "auto") -> Iterator[Record]:
-    """stdin as JSON Lines, CSV or one plain-text report (auto: '{' first means JSONL)."""
-    data = stream.read()
+    """stdin as JSON Lines, CSV or one plain-text report (auto: '{' first means JSONL).
+
+    JSON Lines are read line by line, so a long batch on stdin streams as a file does.
+    """
+    head: list[bytes] = []
     if fmt == "auto":
-        head = data.lstrip()[:1]
-        fmt = "jsonl" if head == b"{" else "text"
+        for line in stream:  # the first non-blank line decides
+            head.append(line)
+            if line.strip():
+                break
+        fmt = "jsonl" if b"".join(head).lstrip()[:1] == b"{" else "text"
     if fmt == "jsonl":
-        yield from read_jsonl(io.BytesIO(data), "<stdin>")
-    elif fmt == "csv":
+        yield from read_jsonl(itertools.chain(head, stream), "<stdin>")
+        return
+    data = b"".join(head) + stream.read()
+    if fmt == "csv":
         yield from read_csv(io.BytesIO(data), "<stdin>", columns)
     else:
         try:
@@ -292,6 +326,9 @@ class AtomicResults:
 
     def _open(self, name: str) -> IO[str]:
         fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=self.out_dir)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)  # mkstemp makes 0600; results are ordinary shared files
         fh = os.fdopen(fd, "w", encoding="utf-8", newline="")
         self._files.append((fh, Path(tmp), self.out_dir / name))
         return fh

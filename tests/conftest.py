@@ -7,6 +7,12 @@ import pytest
 from auditor.config import RuleSet, load_ruleset
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """`--update-golden` rewrites tests/golden/*.json instead of comparing with them."""
+    parser.addoption("--update-golden", action="store_true", default=False,
+                     help="Rewrite the expected golden files from the current audits.")
+
+
 @pytest.fixture(scope="session")
 def rules() -> RuleSet:
     """The bundled rule pack."""
