@@ -25,21 +25,26 @@ _QUOTES = {'"', "”", "'", "’", ")"}
 
 @Language.component("fcr_lines")
 def fcr_lines(doc: Doc) -> Doc:
-    """Start a sentence after a line break and after end punctuation."""
-    prev = None
-    for i, tok in enumerate(doc):
-        if i == 0:
+    """Start a sentence after a line break and after end punctuation.
+
+    Only sentence starts are marked; unmarked tokens continue the sentence (cheaper than
+    setting every token).
+    """
+    if not len(doc):
+        return doc
+    doc[0].is_sent_start = True
+    prev = doc[0]
+    prev_text = prev.text
+    before_prev = ""
+    for tok in doc[1:]:
+        text = tok.text
+        if ("\n" in prev_text or "\n" in prev.whitespace_
+                or (prev_text in _END and not tok.is_punct)
+                # 'she said "I will." Then ...' ends after the closing quote
+                or (prev_text in _QUOTES and before_prev in _END and prev.whitespace_
+                    and not tok.is_punct and tok.is_title)):
             tok.is_sent_start = True
-        elif "\n" in prev.text or "\n" in prev.whitespace_:
-            tok.is_sent_start = True
-        elif prev.text in _END and not tok.is_punct:
-            tok.is_sent_start = True
-        elif (prev.text in _QUOTES and i >= 2 and doc[i - 2].text in _END
-              and prev.whitespace_ and not tok.is_punct and tok.is_title):
-            tok.is_sent_start = True  # 'she said "I will." Then ...' ends after the quote
-        else:
-            tok.is_sent_start = False
-        prev = tok
+        before_prev, prev, prev_text = prev_text, tok, text
     return doc
 
 
