@@ -28,11 +28,13 @@ def fcr_lines(doc: Doc) -> Doc:
     """Start a sentence after a line break and after end punctuation.
 
     Only sentence starts are marked; unmarked tokens continue the sentence (cheaper than
-    setting every token).
+    setting every token). The last token is marked either way, so a one-sentence document
+    still counts as segmented.
     """
     if not len(doc):
         return doc
     doc[0].is_sent_start = True
+    started = False
     prev = doc[0]
     prev_text = prev.text
     before_prev = ""
@@ -43,8 +45,12 @@ def fcr_lines(doc: Doc) -> Doc:
                 # 'she said "I will." Then ...' ends after the closing quote
                 or (prev_text in _QUOTES and before_prev in _END and prev.whitespace_
                     and not tok.is_punct and tok.is_title)):
-            tok.is_sent_start = True
+            tok.is_sent_start = started = True
+        else:
+            started = False
         before_prev, prev, prev_text = prev_text, tok, text
+    if len(doc) > 1 and not started:
+        doc[-1].is_sent_start = False
     return doc
 
 
