@@ -251,7 +251,7 @@ def _format_error(path: Path, exc: ValidationError) -> str:
         loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"]).lstrip(".")
         msg = err["msg"]
         expected = (err.get("ctx") or {}).get("expected")
-        if expected and "expected" not in msg:
+        if expected and "expected" not in msg and "should be" not in msg:
             msg = f"{msg}; allowed: {expected}"
         got = err.get("input")
         got_text = "" if isinstance(got, (dict, list)) else f" (got {got!r})"

@@ -107,9 +107,17 @@ def make_fcr_attributes(nlp: Language, name: str) -> FastAttributes:
 
 @Language.component("fcr_norm")
 def fcr_norm(doc: Doc) -> Doc:
-    """Store the lower-cased lemma as the token norm (after the lemmatizer has run)."""
+    """Store the lower-cased lemma as the token norm (after the lemmatizer has run).
+
+    Proper-noun lemmas keep their surface form, so a plural abbreviation the tagger calls a
+    proper noun ("KOLs", "HCPs") is singularised here: it must match the phrase "kol".
+    """
     for tok in doc:
-        tok.norm_ = (tok.lemma_ or tok.text).lower()
+        norm = (tok.lemma_ or tok.text).lower()
+        text = tok.text
+        if len(text) > 2 and text[-1] == "s" and norm[-1:] == "s" and text[:-1].isupper():
+            norm = norm[:-1]
+        tok.norm_ = norm
     return doc
 
 
