@@ -361,7 +361,8 @@ def rules_explain(code: str, rubric: str | None) -> None:
         _fail(f"unknown rule code {code!r}; known: {', '.join(pack.checks_by_code)}")
     click.echo(f"{spec.code} {spec.name} ({spec.severity}, weight {spec.weight:g}, "
                f"type {spec.type})")
-    click.echo(f"\nmessage:    {spec.message}\nsuggestion: {spec.suggestion}\nwhy:        {spec.why}")
+    click.echo(f"\nmessage:    {spec.message}\nsuggestion: {spec.suggestion}")
+    click.echo(f"why:        {spec.why}")
     click.echo("\nflags:")
     for ex in spec.examples.flag:
         click.echo(f"  - {ex}")

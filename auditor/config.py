@@ -277,7 +277,8 @@ def _check_unknown(path: Path, key: str, values: Any, allowed: tuple[str, ...]) 
 def _cross_check(root: Path, rules: RuleSet) -> None:
     """Ids referenced across files must exist."""
     strategy = root / "strategy.yaml"
-    _check_unknown(strategy, "active_priorities", rules.strategy.active_priorities, rules.priority_ids)
+    _check_unknown(strategy, "active_priorities", rules.strategy.active_priorities,
+                   rules.priority_ids)
     _check_unknown(strategy, "alignment", rules.strategy.alignment, rules.priority_ids)
     for prio, comps in rules.strategy.alignment.items():
         _check_unknown(strategy, f"alignment.{prio}", comps, rules.competency_ids)

@@ -133,7 +133,7 @@ class Evaluation:
             p = [VERDICTS.index(v) for v in self.pred_q]
             same = len(set(g) | set(p)) == 1
             quality.update(
-                accuracy=round(sum(a == b for a, b in zip(g, p)) / len(g), 4),
+                accuracy=round(sum(a == b for a, b in zip(g, p, strict=True)) / len(g), 4),
                 kappa=1.0 if same else round(float(cohen_kappa_score(g, p, labels=[0, 1, 2])), 4),
                 weighted_kappa=1.0 if same else round(float(cohen_kappa_score(
                     g, p, labels=[0, 1, 2], weights="quadratic")), 4),
@@ -168,5 +168,5 @@ def iter_text_table(result: dict[str, Any]) -> Iterator[str]:
         yield (f"quality: accuracy {q['accuracy']:.3f}  kappa {q['kappa']:.3f}  "
                f"weighted kappa {q['weighted_kappa']:.3f}")
         yield "confusion (rows gold, cols predicted: weak adequate strong):"
-        for name, row in zip(VERDICTS, q["confusion"]):
+        for name, row in zip(VERDICTS, q["confusion"], strict=True):
             yield f"  {name:<9}" + "".join(f"{v:>6}" for v in row)

@@ -1,10 +1,13 @@
-"""Findings + configured weights -> score (0-100) and verdict. Pure; thresholds compared here only."""
+"""Findings + configured weights -> score (0-100) and verdict.
+
+Pure; the thresholds are compared here and nowhere else.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from auditor.config import Scoring, CheckSpec
+from auditor.config import CheckSpec, Scoring
 from auditor.schema import Finding, Verdict
 
 

@@ -23,7 +23,8 @@ def run_examples(engine: Auditor) -> Iterator[ExampleOutcome]:
     """Audit every example of every active check and compare with its expectation."""
     for check in engine.checks:
         spec = check.spec
-        cases = [("flag", t) for t in spec.examples.flag] + [("pass", t) for t in spec.examples.pass_]
+        cases = [("flag", t) for t in spec.examples.flag]
+        cases += [("pass", t) for t in spec.examples.pass_]
         for expect, text in cases:
             audit = engine.audit(Report(id=f"{spec.code}-example", text=text))
             flagged = any(f.code == spec.code for f in audit.findings)

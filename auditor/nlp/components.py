@@ -9,9 +9,9 @@
 
 from __future__ import annotations
 
-from spacy.language import Language
 from collections.abc import Callable
 
+from spacy.language import Language
 from spacy.tokens import Doc, Token
 
 from auditor.config import RuleSet, RuleSpec, load_ruleset
@@ -85,7 +85,7 @@ class FastAttributes:
     def __call__(self, doc: Doc) -> Doc:
         """Set tag/pos/morph/lemma as the ruler would."""
         lowers = [t.lower_ for t in doc]
-        if any(pair in self._PAIRS for pair in zip(lowers, lowers[1:])):
+        if any(pair in self._PAIRS for pair in zip(lowers, lowers[1:], strict=False)):
             return self.ruler(doc)
         for tok in doc:
             tag, pos, morph, lemma = self._lookup(tok)

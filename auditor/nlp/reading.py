@@ -85,7 +85,8 @@ class ReportReader:
                 seen_content = inline
                 line_role.append((start, pos, role, start + m.start("rest")))
                 continue
-            if inline and (not _BULLET_START.match(line) or (m and ":" in line[:m.end("head") + 3])):
+            sibling = m is not None and ":" in line[:m.end("head") + 3]
+            if inline and (not _BULLET_START.match(line) or sibling):
                 # Prose after a one-line "Heading: text", or a sibling "- Other label: text",
                 # is not under it.
                 role = None
@@ -207,7 +208,8 @@ class ReportReader:
                          default=0.0) or self.focus.passing_weight
             if ctx:
                 weight *= self.focus.context_factor
-            if _TOPIC.match(text, m.end) and not text[sents[i].start:m.start].strip(" \t\n-*•·0123456789.)("):
+            lead = text[sents[i].start:m.start].strip(" \t\n-*•·0123456789.)(")
+            if _TOPIC.match(text, m.end) and not lead:
                 # "Objections: take your time when..." names the competency as the topic.
                 weight = max(weight, self.focus.topic_weight)
             if weight > self.focus.passing_weight:
