@@ -288,13 +288,21 @@ class SentenceRoleModel:
 
     def predict_proba(self, sentences: Sequence[str]) -> np.ndarray:
         """Role probabilities (rows: sentences, columns: `labels`) for one report's sentences."""
-        if not sentences:
-            return np.zeros((0, len(self.labels)))
-        x = hstack([self._word.transform(sentences), self._char.transform(sentences),
-                    csr_matrix(token_features(sentences))]).tocsr()
+        return self.predict_proba_reports([sentences])[0]
+
+    def predict_proba_reports(self, reports: Sequence[Sequence[str]]) -> list[np.ndarray]:
+        """`predict_proba` for several reports in one pass (much cheaper than one call each)."""
+        flat = [s for sentences in reports for s in sentences]
+        if not flat:
+            return [np.zeros((0, len(self.labels))) for _ in reports]
+        # Position features are relative to each report's own sentences.
+        features = np.vstack([token_features(sentences) for sentences in reports])
+        x = hstack([self._word.transform(flat), self._char.transform(flat),
+                    csr_matrix(features)]).tocsr()
         z = x @ self.coef.T + self.intercept
         z = np.exp(z - z.max(axis=1, keepdims=True))  # softmax, as multinomial LR predicts
-        return z / z.sum(axis=1, keepdims=True)
+        proba = z / z.sum(axis=1, keepdims=True)
+        return np.split(proba, np.cumsum([len(sentences) for sentences in reports])[:-1])
 
     def predict(self, sentences: Sequence[str]) -> list[str]:
         """The most likely role of each sentence of one report."""
@@ -455,6 +463,18 @@ def protected_signals(config: HybridConfig, signal_of: Mapping[str, str | None])
     return {s for code in config.rule_only if (s := signal_of.get(code))}
 
 
+def open_roles(ann: Annotations, labels: Sequence[str], config: HybridConfig,
+               protected: set[str] = frozenset(), mode: Mode = "hybrid") -> list[tuple[str, str]]:
+    """The (role, signal) pairs the model fills for this report.
+
+    hybrid: configured signals the rules found nothing for, except `protected` ones; model:
+    every configured signal. An empty list means the model's predictions would not be used.
+    """
+    return [(role, signal) for role, signal in config.signals.items()
+            if role in labels
+            and (mode == "model" or (signal not in protected and not ann.has(signal)))]
+
+
 def combine(ann: Annotations, sentences: Sequence[SentenceFacts], proba: np.ndarray,
             labels: Sequence[str], config: HybridConfig, protected: set[str] = frozenset(),
             mode: Mode = "hybrid", window: int = 1) -> Annotations:
@@ -467,11 +487,7 @@ def combine(ann: Annotations, sentences: Sequence[SentenceFacts], proba: np.ndar
     """
     signals = dict(ann.signals)
     objectives = ann.objectives
-    for role, signal in config.signals.items():
-        if role not in labels:
-            continue
-        if mode == "hybrid" and (signal in protected or ann.has(signal)):
-            continue
+    for role, signal in open_roles(ann, labels, config, protected, mode):
         col = list(labels).index(role)
         if mode == "model":  # the model's own decision: the sentence's most likely role
             chosen = [i for i in range(len(sentences)) if proba[i].argmax() == col]

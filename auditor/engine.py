@@ -2,6 +2,8 @@
 
 The pipeline and checks are built once per `Auditor`; `audit_stream` keeps input order, passes
 records that failed to read through as errors, and never holds more than one batch in memory.
+The sentence-role model, when there is one, runs once per batch over the sentences of the
+reports whose rules left empty a signal it may fill.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import copy
 import dataclasses
 from collections.abc import Iterable, Iterator
 from itertools import islice
+
+from spacy.tokens import Doc
 
 from auditor.annotations import Annotations, Hit
 from auditor.calibration import Calibration
@@ -20,6 +24,7 @@ from auditor.classifier import (
     SentenceRoleModel,
     check_signals,
     combine,
+    open_roles,
     protected_signals,
     sentence_facts,
     with_sources,
@@ -91,10 +96,6 @@ class Auditor:
         """Audit one report."""
         return next(self.audit_stream([report]))
 
-    def annotate(self, report: Report) -> Annotations:
-        """The annotations the checks read, for one report (no checks run)."""
-        return self._annotations(self.nlp(report.text), report)
-
     def audit_stream(self, records: Iterable[Report | FailedRecord],
                      batch_size: int = 32) -> Iterator[ReportAudit]:
         """Audit records in input order; bad records come out as audits with `error`."""
@@ -109,24 +110,31 @@ class Auditor:
                 else:
                     todo.append((rec.text, len(results)))
                     results.append(None)
-            for doc, idx in self.nlp.pipe(todo, as_tuples=True, batch_size=batch_size):
-                rec = batch[idx]
-                results[idx] = self._audit_doc(doc, rec)
+            read = list(self.nlp.pipe(todo, as_tuples=True, batch_size=batch_size))
+            anns = self._annotations([(doc, batch[idx]) for doc, idx in read])
+            for (_, idx), ann in zip(read, anns, strict=True):
+                results[idx] = self._audit(ann, batch[idx])
             yield from results  # type: ignore[misc]
 
-    def _annotations(self, doc, report: Report) -> Annotations:  # noqa: ANN001 (spaCy Doc)
-        ann = dataclasses.replace(doc._.fcr, rep_level=report.rep_level)
+    def _annotations(self, read: list[tuple[Doc, Report]]) -> list[Annotations]:
+        """The annotations the checks read, for a batch of read reports."""
+        anns = [dataclasses.replace(doc._.fcr, rep_level=rec.rep_level) for doc, rec in read]
         model = self.sentence_model
         if model is None:
-            return ann
+            return anns
         # Rules first; the model adds sentence-role evidence as docs/models.md describes.
-        sents = sentence_facts(doc, self.rules.sections.smart.specific.lemmas)
-        return combine(ann, sents, model.predict_proba([s.text for s in sents]), model.labels,
-                       model.hybrid, self._protected, self.sentence_mode,
-                       self.rules.sections.smart.window)
+        todo = [i for i, ann in enumerate(anns)
+                if open_roles(ann, model.labels, model.hybrid, self._protected, self.sentence_mode)]
+        lemmas = self.rules.sections.smart.specific.lemmas
+        facts = {i: sentence_facts(read[i][0], lemmas) for i in todo}
+        probas = model.predict_proba_reports([[s.text for s in facts[i]] for i in todo])
+        for i, proba in zip(todo, probas, strict=True):
+            anns[i] = combine(anns[i], facts[i], proba, model.labels, model.hybrid,
+                              self._protected, self.sentence_mode,
+                              self.rules.sections.smart.window)
+        return anns
 
-    def _audit_doc(self, doc, report: Report) -> ReportAudit:  # noqa: ANN001 (spaCy Doc)
-        ann = self._annotations(doc, report)
+    def _audit(self, ann: Annotations, report: Report) -> ReportAudit:
         ctx = CheckContext(ann, self.rules)
         findings = run_checks(self.checks, ctx)
         if self.sentence_model is not None:

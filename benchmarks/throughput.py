@@ -139,7 +139,7 @@ def measure_batch(n: int, source: str, sentence_model: str, seed: int) -> dict[s
 
     t_tok = pipe_seconds(spacy.blank("en").tokenizer, texts)
     model = load_model()
-    model.add_pipe("fcr_norm", after="lemmatizer")  # the model's components, none of our rules
+    model.add_pipe("fcr_norm")  # the model's components, none of our rules
     t_model = pipe_seconds(model, texts)
 
     engine = build_auditor(sentence_model)

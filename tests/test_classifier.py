@@ -193,9 +193,9 @@ class EagerModel:
     def __init__(self, hybrid: HybridConfig) -> None:
         self.hybrid = hybrid
 
-    def predict_proba(self, sentences: list[str]) -> np.ndarray:
+    def predict_proba_reports(self, reports: list[list[str]]) -> list[np.ndarray]:
         """Certainty for every role."""
-        return np.ones((len(sentences), len(self.labels)))
+        return [np.ones((len(sentences), len(self.labels))) for sentences in reports]
 
 
 DEFAULT_HYBRID = SentenceRoleModel.train(fixture_sentences()).hybrid

@@ -15,10 +15,31 @@ from auditor.nlp.pipeline import MODEL_SHA256, ModelError, model_dir, verify_mod
 def test_pipeline_runs_no_parser_or_ner(engine) -> None:  # noqa: ANN001 (session Auditor)
     names = engine.nlp.pipe_names
     assert not {"parser", "ner", "senter"} & set(names)
-    assert names.index("lemmatizer") < names.index("fcr_norm") < names.index("fcr_tagger")
+    assert names.index("fcr_attributes") < names.index("fcr_norm") < names.index("fcr_tagger")
     doc = engine.nlp("Dr Lee in Boston agreed. You asked two questions.")
     assert not doc.has_annotation("DEP") and not doc.ents
     assert doc.has_annotation("SENT_START") and doc.has_annotation("LEMMA")
+
+
+TRICKY_TEXTS = [
+    "Let's see: she's gonna ask KOLs and HCPs, y'all ain't ready.",
+    "Dr. Müller’s 3rd visit 😀 — ok? The MSLs were NOT there.\n\n  - Asked two questions",
+    "He was running late; the reps' leave-pieces lay on the desks.",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY_TEXTS)
+def test_lookup_attributes_equal_the_models_own_components(engine, text: str) -> None:  # noqa: ANN001
+    """fcr_attributes stands in for attribute_ruler + lemmatizer: the output must be the same."""
+    nlp = engine.nlp
+    ours = nlp(text)
+    with nlp.select_pipes(disable=["fcr_attributes", "fcr_norm", "fcr_tagger"]):
+        base = nlp.make_doc(text)
+        for name in ("fcr_lines", "tok2vec", "tagger"):
+            base = nlp.get_pipe(name)(base)
+        base = nlp.get_pipe("lemmatizer")(nlp.get_pipe("attribute_ruler")(base))
+    assert [(t.tag_, t.pos_, str(t.morph), t.lemma_) for t in ours] == \
+        [(t.tag_, t.pos_, str(t.morph), t.lemma_) for t in base]
 
 
 def test_verify_model_names_the_file_that_does_not_match(tmp_path: Path) -> None:
