@@ -57,8 +57,12 @@ class ReportReader:
         self.headings = {_norm_heading(h): role for role, hs in sec.headings.items() for h in hs}
         self.positional = sec.positional_headings
         self.positional_words = {_norm_heading(w) for w in sec.positional_headings.words}
-        self.exceptions = {lex.label: tuple(e.lower() for e in lex.exceptions)
-                           for lex in rules.lexicons.values()}
+        # An exception matches at a word start ("refer" in "referred", not in "prefer";
+        # "never" not in "whenever"); it may end mid-word ("no patient identif").
+        self.exceptions: dict[str, re.Pattern[str]] = {
+            lex.label: re.compile("|".join(rf"(?<!\w){re.escape(e.lower())}"
+                                           for e in lex.exceptions))
+            for lex in rules.lexicons.values() if lex.exceptions}
         self.specific_lemmas = frozenset(x.lower() for x in sec.smart.specific.lemmas)
         self.focus = sec.focus
 
@@ -138,7 +142,7 @@ class ReportReader:
                 # The sentence and the two after it: "Dr X asked about off-label use. She
                 # referred it to medical information." is handled correctly, not a risk.
                 low = " ".join(x.text for x in sents[i:i + 3]).lower()
-                if any(e in low for e in self.exceptions[label]):
+                if self.exceptions[label].search(low):
                     continue
             by_kind[kind].append((m, i))
             if kind in ("cue", "smart", "lex"):
