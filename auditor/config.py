@@ -105,6 +105,9 @@ class FocusSpec(_Strict):
     top_min_score: float = Field(gt=0)
     topic_weight: float = Field(default=1.25, ge=0)
     min_score: float = Field(gt=0)
+    # Weight of a mention in a sentence without a coaching role that is neither the report's
+    # opening sentence nor under a heading; None: such mentions weigh `passing_weight`.
+    body_weight: float | None = Field(default=None, ge=0)
 
 
 class NumbersOnlySpec(_Strict):

@@ -209,7 +209,7 @@ class ReportReader:
         for m, i in by_kind["competency"]:
             cid, _, ctx = m.label.partition(":")[2].partition(":")
             weight = max((weights.get(r, 0.0) for r in sents[i].roles),
-                         default=0.0) or self.focus.passing_weight
+                         default=0.0) or self._passing_weight(sents, i)
             if ctx:
                 weight *= self.focus.context_factor
             lead = text[sents[i].start:m.start].strip(" \t\n-*•·0123456789.)(")
@@ -266,6 +266,19 @@ class ReportReader:
             objectives=objectives,
             signals=signals,
         )
+
+    def _passing_weight(self, sents: list[_Sentence], i: int) -> float:
+        """The weight of a mention in sentence `i`, which has no coaching role.
+
+        In running prose, feedback often comes without a cue ("She also hasn't reached the
+        buyer."): after the opening sentence and outside headed sections, such a sentence weighs
+        `focus.body_weight`. The opening sentence and headed sections ("Context: ...") set the
+        scene and weigh `focus.passing_weight`.
+        """
+        body = self.focus.body_weight
+        if body is None or i == 0 or sents[i].heading_role is not None:
+            return self.focus.passing_weight
+        return max(body, self.focus.passing_weight)
 
     def _objectives(self, doc: Doc, sents: list[_Sentence],
                     by_kind: dict[str, list[tuple[Match, int]]]) -> tuple[Objective, ...]:
