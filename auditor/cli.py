@@ -6,6 +6,7 @@ failing examples (rules test); 2 unusable arguments, input or rule pack.
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 import time
@@ -44,20 +45,44 @@ def _rules(rubric: str | None) -> RuleSet:
         raise  # unreachable
 
 
+def _check_ignore(rules: RuleSet, ignore: tuple[str, ...]) -> None:
+    unknown = sorted(set(ignore) - set(rules.checks_by_code))
+    if unknown:
+        _fail(f"unknown rule code(s) {', '.join(unknown)}; known: "
+              f"{', '.join(rules.checks_by_code)}")
+
+
 def _auditor(rules: RuleSet, ignore: tuple[str, ...] = (),  # noqa: ANN202
              models: tuple = (None, None)):
     from auditor.classifier import ModelLoadError
     from auditor.engine import Auditor  # spaCy loads only for commands that read reports
     from auditor.nlp.pipeline import ModelError
 
-    unknown = sorted(set(ignore) - set(rules.checks_by_code))
-    if unknown:
-        _fail(f"unknown rule code(s) {', '.join(unknown)}; known: "
-              f"{', '.join(rules.checks_by_code)}")
+    _check_ignore(rules, ignore)
     try:
         return Auditor(rules, ignore=ignore, sentence_model=models[0], calibration=models[1])
     except (ModelError, ConfigError, ModelLoadError) as exc:
         _fail(str(exc))
+
+
+def _parallel(rules: RuleSet, ignore: tuple[str, ...], models: tuple,  # noqa: ANN202
+              workers: int):
+    """`audit_stream` over worker processes; what would fail in them is checked here first."""
+    from auditor.classifier import ModelLoadError
+    from auditor.nlp.pipeline import ModelError, model_dir, verify_model
+    from auditor.parallel import audit_parallel
+
+    _check_ignore(rules, ignore)
+    sentence_model, calibration = models
+    try:
+        verify_model(model_dir())
+        if calibration is not None:
+            calibration.check_fits([c for c in rules.checks_by_code if c not in ignore],
+                                   sentence_model.sha256 if sentence_model else None)
+    except (ModelError, ModelLoadError) as exc:
+        _fail(str(exc))
+    return functools.partial(audit_parallel, workers=workers, rules=rules, ignore=ignore,
+                             sentence_model=models[0], calibration=models[1])
 
 
 def _split_codes(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -198,10 +223,12 @@ def _summary(counts: Counter[str], findings: Counter[str], n: int, scores: list[
 @click.option("--batch-size", default=32, show_default=True, type=click.IntRange(1, 1024))
 @click.option("--ignore", multiple=True, help="Check codes to skip (comma-separated).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes, each with its own pipeline (about 350 MB each).")
 @model_options
 @rubric_option
 def audit(inputs: tuple[str, ...], out_dir: str, id_col: str, text_col: tuple[str, ...],
-          stdin_format: str, batch_size: int, ignore: tuple[str, ...], quiet: bool,
+          stdin_format: str, batch_size: int, ignore: tuple[str, ...], quiet: bool, workers: int,
           sentence_model: str | None, calibration: str | None, rubric: str | None) -> None:
     """Audit a batch: JSON Lines, CSV, .txt/.md files, directories, or - for stdin."""
     rules = _rules(rubric)
@@ -212,7 +239,12 @@ def audit(inputs: tuple[str, ...], out_dir: str, id_col: str, text_col: tuple[st
         check_inputs(inputs)
     except InputError as exc:
         _fail(str(exc))
-    engine = _auditor(rules, _split_codes(ignore), _models(sentence_model, calibration))
+    models = _models(sentence_model, calibration)
+    if workers == 1:
+        engine = _auditor(rules, _split_codes(ignore), models)
+        stream = engine.audit_stream
+    else:
+        stream = _parallel(rules, _split_codes(ignore), models, workers)
     out = AtomicResults(Path(out_dir))
     counts: Counter[str] = Counter()
     findings: Counter[str] = Counter()
@@ -221,7 +253,7 @@ def audit(inputs: tuple[str, ...], out_dir: str, id_col: str, text_col: tuple[st
     start = time.perf_counter()
     try:
         records = read_inputs(inputs, columns, stdin_format)
-        for result in _progress(engine.audit_stream(records, batch_size), quiet):
+        for result in _progress(stream(records, batch_size=batch_size), quiet):
             out.write(result)
             n += 1
             counts[result.verdict or "error"] += 1

@@ -301,3 +301,17 @@ def test_stdin_jsonl_streams_line_by_line() -> None:
 
 def test_default_size_limit_is_50000_characters() -> None:
     assert load_ruleset().rubric.limits.max_chars == 50_000
+
+
+def test_workers_write_the_same_results_in_the_same_order(cli: Cli, tmp_path: Path) -> None:
+    pack = copy_pack(tmp_path / "pack", lambda r: r["limits"].update(max_chars=LIMIT))
+    inputs, expected = _write_matrix(tmp_path / "in")
+    outputs = []
+    for workers in ("1", "2"):
+        out = tmp_path / f"out{workers}"
+        result = cli("audit", *inputs, "--out", str(out), "--rubric", str(pack), "--workers",
+                     workers, "--batch-size", "2", *RULES_ONLY)
+        assert result.exit_code == 1, result.output
+        outputs.append((out / "results.jsonl").read_bytes())
+    assert outputs[0] == outputs[1]
+    _assert_matches(_results(tmp_path / "out2")[0], expected)
