@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import logging
+import os
 import re
 import threading
 from bisect import bisect_left
@@ -423,3 +425,27 @@ def create_app(rules_dir: str | None = None, *, engine: Auditor | None = None,
         return HTMLResponse(page, headers=page_headers)
 
     return app
+
+
+#: Environment variable through which `auditor serve --workers N` configures each worker.
+SERVE_CONFIG_ENV = "FCR_AUDITOR_SERVE"
+
+
+def app_from_env() -> FastAPI:
+    """The app of one worker of `auditor serve --workers N` (uvicorn imports it in each process).
+
+    $FCR_AUDITOR_SERVE holds JSON {"rubric", "sentence_model", "calibration"} as the command
+    line gave them (null for the defaults); the parent has already checked they load.
+    """
+    from threadpoolctl import threadpool_limits
+
+    from auditor.calibration import load_learned
+    from auditor.config import load_ruleset
+    from auditor.engine import Auditor
+
+    config = json.loads(os.environ[SERVE_CONFIG_ENV])
+    threadpool_limits(limits=1)  # the worker processes already use the cores
+    sentence_model, calibration, _ = load_learned(config["sentence_model"],
+                                                  config["calibration"])
+    return create_app(engine=Auditor(load_ruleset(config["rubric"]),
+                                     sentence_model=sentence_model, calibration=calibration))

@@ -17,7 +17,14 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import expit
 
-from auditor.classifier import ModelLoadError, read_verified, write_card, write_json_atomic
+from auditor.classifier import (
+    ModelLoadError,
+    SentenceRoleModel,
+    default_model_dir,
+    read_verified,
+    write_card,
+    write_json_atomic,
+)
 from auditor.schema import ReportAudit, Verdict
 
 ORDER: tuple[Verdict, ...] = ("weak", "adequate", "strong")
@@ -219,3 +226,25 @@ def calibrate(audits: Sequence[ReportAudit], gold: dict[str, str], codes: Sequen
             "after": agreement(t_verdicts, [cal.verdict(a) for a in t_usable]),
         }
     return cal, facts
+
+
+def load_learned(sentence_model: str | None, calibration: str | None,
+                 ) -> tuple[SentenceRoleModel | None, Calibration | None, str | None]:
+    """The learned pieces to use, each named by a directory, "none", or None (the default).
+
+    Returns the sentence model, the calibration and a note for the user when the default
+    calibration was skipped because it was fitted with another sentence-model setting.
+    Raises ModelLoadError for a directory that does not hold a valid artefact.
+    """
+    loaded: list[Any] = []
+    for kind, given, cls in (("sentence_model", sentence_model, SentenceRoleModel),
+                             ("calibration", calibration, Calibration)):
+        path = default_model_dir(kind) if given is None else (
+            None if given.lower() == "none" else Path(given))
+        loaded.append(cls.load(path) if path else None)
+    sm, cal = loaded
+    if calibration is None and cal and cal.sentence_model != (sm.sha256 if sm else None):
+        # A default calibration fitted on another pipeline would misread its audits.
+        return sm, None, ("default calibration skipped: it was fitted with another "
+                          "sentence-model setting (pass --calibration DIR to choose one)")
+    return sm, cal, None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 import time
 from collections import Counter
@@ -65,12 +66,10 @@ def _auditor(rules: RuleSet, ignore: tuple[str, ...] = (),  # noqa: ANN202
         _fail(str(exc))
 
 
-def _parallel(rules: RuleSet, ignore: tuple[str, ...], models: tuple,  # noqa: ANN202
-              workers: int):
-    """`audit_stream` over worker processes; what would fail in them is checked here first."""
+def _check_models(rules: RuleSet, ignore: tuple[str, ...], models: tuple) -> None:
+    """What an Auditor would refuse at start-up, checked without loading spaCy."""
     from auditor.classifier import ModelLoadError
     from auditor.nlp.pipeline import ModelError, model_dir, verify_model
-    from auditor.parallel import audit_parallel
 
     _check_ignore(rules, ignore)
     sentence_model, calibration = models
@@ -81,6 +80,14 @@ def _parallel(rules: RuleSet, ignore: tuple[str, ...], models: tuple,  # noqa: A
                                    sentence_model.sha256 if sentence_model else None)
     except (ModelError, ModelLoadError) as exc:
         _fail(str(exc))
+
+
+def _parallel(rules: RuleSet, ignore: tuple[str, ...], models: tuple,  # noqa: ANN202
+              workers: int):
+    """`audit_stream` over worker processes; what would fail in them is checked here first."""
+    from auditor.parallel import audit_parallel
+
+    _check_models(rules, ignore, models)
     return functools.partial(audit_parallel, workers=workers, rules=rules, ignore=ignore,
                              sentence_model=models[0], calibration=models[1])
 
@@ -99,24 +106,15 @@ def model_options(fn: F) -> F:
 
 def _models(sentence_model: str | None, calibration: str | None) -> tuple:
     """The learned pieces to use: a named directory, `none`, or the enabled default."""
-    from auditor.calibration import Calibration
-    from auditor.classifier import ModelLoadError, SentenceRoleModel, default_model_dir
+    from auditor.calibration import load_learned
+    from auditor.classifier import ModelLoadError
 
-    out = []
-    for kind, given, cls in (("sentence_model", sentence_model, SentenceRoleModel),
-                             ("calibration", calibration, Calibration)):
-        path = default_model_dir(kind) if given is None else (
-            None if given.lower() == "none" else Path(given))
-        try:
-            out.append(cls.load(path) if path else None)
-        except ModelLoadError as exc:
-            _fail(str(exc))
-    sm, cal = out
-    if calibration is None and cal and cal.sentence_model != (sm.sha256 if sm else None):
-        # A default calibration fitted on another pipeline would misread its audits.
-        click.echo("auditor: default calibration skipped: it was fitted with another "
-                   "sentence-model setting (pass --calibration DIR to choose one)", err=True)
-        cal = None
+    try:
+        sm, cal, note = load_learned(sentence_model, calibration)
+    except ModelLoadError as exc:
+        _fail(str(exc))
+    if note:
+        click.echo(f"auditor: {note}", err=True)
     return sm, cal
 
 
@@ -424,20 +422,36 @@ def rules_test(directory: str | None) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Server processes, each with its own pipeline (about 350 MB each).")
 @model_options
 @rubric_option
-def serve(host: str, port: int, sentence_model: str | None, calibration: str | None,
-          rubric: str | None) -> None:
+def serve(host: str, port: int, workers: int, sentence_model: str | None,
+          calibration: str | None, rubric: str | None) -> None:
     """Serve the draft page (GET /) and the HTTP API (POST /api/check; see docs/api.md)."""
     import uvicorn
 
-    from auditor.api import create_app
+    from auditor.api import SERVE_CONFIG_ENV, create_app
 
-    # spaCy and the models load once, before listening; same defaults as `auditor check`.
-    engine = _auditor(_rules(rubric), models=_models(sentence_model, calibration))
-    app = create_app(engine=engine)
-    click.echo(f"auditor: open http://{host}:{port}/ (API: /openapi.json, docs/api.md)", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    rules = _rules(rubric)
+    models = _models(sentence_model, calibration)
+    url = f"auditor: open http://{host}:{port}/ (API: /openapi.json, docs/api.md)"
+    if workers == 1:
+        # spaCy and the models load once, before listening; same defaults as `auditor check`.
+        app = create_app(engine=_auditor(rules, models=models))
+        click.echo(url, err=True)
+        uvicorn.run(app, host=host, port=port, log_level="info")
+        return
+    # Each worker process loads its own pipeline from this configuration (api.app_from_env),
+    # checked here first so that a bad model fails once, with a clear message.
+    _check_models(rules, (), models)
+    skipped = calibration is None and models[1] is None  # off by default, or skipped above
+    os.environ[SERVE_CONFIG_ENV] = json.dumps({
+        "rubric": rubric, "sentence_model": sentence_model,
+        "calibration": "none" if skipped else calibration})
+    click.echo(f"{url}; {workers} worker processes", err=True)
+    uvicorn.run("auditor.api:app_from_env", factory=True, host=host, port=port,
+                workers=workers, log_level="info")
 
 
 # -- train / calibrate ------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -56,27 +57,32 @@ def percentiles(ms: list[float]) -> dict[str, float | int]:
             "max": round(xs[-1], 1)}
 
 
-def start_server(port: int, rubric: str | None) -> tuple[subprocess.Popen, float]:
-    """Run `auditor serve` in a child process; return it once /health answers."""
-    cmd = [sys.executable, "-c", "from auditor.cli import main; main()", "serve",
-           "--port", str(port)]
+def start_server(port: int, rubric: str | None, workers: int) -> tuple[subprocess.Popen, float]:
+    """Run `auditor serve` in a child process; return it once every worker has started."""
+    cmd = [sys.executable, "-m", "auditor", "serve", "--port", str(port),
+           "--workers", str(workers)]
     if rubric:
         cmd += ["--rubric", rubric]
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
-    url = f"http://127.0.0.1:{port}/health"
+    ready = threading.Event()
+    log: list[str] = []
+
+    def drain() -> None:  # uvicorn logs to stderr: count started workers, keep the pipe empty
+        for line in proc.stderr:
+            log.append(line)
+            if sum("Application startup complete" in x for x in log) >= workers:
+                ready.set()
+
+    threading.Thread(target=drain, daemon=True).start()
     while time.perf_counter() - t0 < 120:
         if proc.poll() is not None:
-            raise SystemExit(f"server exited: {proc.stderr.read().decode()[-2000:]}")
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return proc, time.perf_counter() - t0
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
+            raise SystemExit(f"server exited: {''.join(log)[-2000:]}")
+        if ready.wait(0.2):
+            return proc, time.perf_counter() - t0
     proc.kill()
-    raise SystemExit("server did not answer /health within 120 s")
+    raise SystemExit("server did not start within 120 s")
 
 
 def sequential(url: str, payload: dict, n: int, warmup: int) -> dict:
@@ -130,11 +136,12 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=30.0, help="concurrent phase length")
     ap.add_argument("--rubric", default=None)
+    ap.add_argument("--workers", type=int, default=1, help="`auditor serve --workers`")
     args = ap.parse_args()
 
     payload = {"text": draft_of(args.words), "metadata": {"rep_level": "experienced"}}
     port = free_port()
-    proc, started = start_server(port, args.rubric)
+    proc, started = start_server(port, args.rubric, args.workers)
     url = f"http://127.0.0.1:{port}/api/check"
     try:
         load_before = os.getloadavg()
@@ -144,7 +151,7 @@ def main() -> None:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=15)
     print(json.dumps({
-        "draft_words": args.words, "server_start_s": round(started, 1),
+        "draft_words": args.words, "workers": args.workers, "server_start_s": round(started, 1),
         "sequential": seq, "concurrent": conc,
         "load_avg_before": [round(x, 2) for x in load_before],
         "load_avg_after": [round(x, 2) for x in os.getloadavg()],

@@ -1,0 +1,54 @@
+"""`auditor serve --workers 2`: a real multi-process server answers as the in-process app does."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from auditor.api import to_response
+from auditor.schema import Report
+
+DRAFT = ("Call with Dr Lee to agree a trial of Cardiova. You asked two open questions about her "
+         "newly diagnosed patients. By the next ride-along on 15 May, ask for a follow-up date.")
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    """`auditor serve --workers 2` (rules only, like the session engine) on a free port."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "auditor", "serve", "--port", str(port),
+                             "--workers", "2", "--sentence-model", "none", "--calibration", "none"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, "server exited"
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.3)
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+def test_workers_answer_like_the_in_process_engine(server: str, engine) -> None:  # noqa: ANN001
+    expected = to_response(engine.audit(Report(id="draft", text=DRAFT)))
+    for _ in range(4):  # requests spread over both workers
+        response = httpx.post(f"{server}/api/check", json={"text": DRAFT}, timeout=60)
+        assert response.status_code == 200
+        assert response.json() == expected
