@@ -12,8 +12,7 @@ import copy
 import dataclasses
 from collections.abc import Iterable, Iterator
 from itertools import islice
-
-from spacy.tokens import Doc
+from typing import TYPE_CHECKING
 
 from auditor.annotations import Annotations, Hit
 from auditor.calibration import Calibration
@@ -42,6 +41,9 @@ from auditor.schema import (
     Tag,
 )
 from auditor.scoring import score_report
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc
 
 
 def _tags(hits: Iterable[Hit]) -> list[Tag]:
