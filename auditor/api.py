@@ -449,3 +449,25 @@ def app_from_env() -> FastAPI:
                                                   config["calibration"])
     return create_app(engine=Auditor(load_ruleset(config["rubric"]),
                                      sentence_model=sentence_model, calibration=calibration))
+
+
+def serve_workers(host: str, port: int, workers: int) -> None:
+    """Serve `app_from_env` from `workers` processes that share one listening socket.
+
+    uvicorn's own `workers=` binds its socket without IPPROTO_TCP, so asyncio never sets
+    TCP_NODELAY on the connections and every response waits for a delayed ACK (measured here:
+    GET /health 44 ms instead of 1 ms). The socket is bound here as asyncio would bind it.
+    """
+    import socket
+
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    config = uvicorn.Config("auditor.api:app_from_env", factory=True, host=host, port=port,
+                            workers=workers, log_level="info")
+    Multiprocess(config, sockets=[sock]).run()

@@ -431,7 +431,7 @@ def serve(host: str, port: int, workers: int, sentence_model: str | None,
     """Serve the draft page (GET /) and the HTTP API (POST /api/check; see docs/api.md)."""
     import uvicorn
 
-    from auditor.api import SERVE_CONFIG_ENV, create_app
+    from auditor.api import SERVE_CONFIG_ENV, create_app, serve_workers
 
     rules = _rules(rubric)
     models = _models(sentence_model, calibration)
@@ -450,8 +450,7 @@ def serve(host: str, port: int, workers: int, sentence_model: str | None,
         "rubric": rubric, "sentence_model": sentence_model,
         "calibration": "none" if skipped else calibration})
     click.echo(f"{url}; {workers} worker processes", err=True)
-    uvicorn.run("auditor.api:app_from_env", factory=True, host=host, port=port,
-                workers=workers, log_level="info")
+    serve_workers(host, port, workers)
 
 
 # -- train / calibrate ------------------------------------------------------------------------
