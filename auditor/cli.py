@@ -203,7 +203,7 @@ def _summary(counts: Counter[str], findings: Counter[str], n: int, scores: list[
         lines.append(f"{'mean score':<22}{sum(scores) / len(scores):>8.1f}")
     if findings:
         lines.append("reports flagged, most frequent checks:")
-        for code, k in findings.most_common(5):
+        for code, k in sorted(findings.items(), key=lambda item: (-item[1], item[0]))[:5]:
             lines.append(f"  {code:<20}{k:>8}")
     lines.append(f"{'elapsed':<22}{elapsed:>7.1f}s")
     return "\n".join(lines)
