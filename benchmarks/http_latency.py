@@ -70,9 +70,11 @@ def start_server(port: int, rubric: str | None, workers: int) -> tuple[subproces
     log: list[str] = []
 
     def drain() -> None:  # uvicorn logs to stderr: count started workers, keep the pipe empty
+        started = 0
         for line in proc.stderr:
             log.append(line)
-            if sum("Application startup complete" in x for x in log) >= workers:
+            started += "Application startup complete" in line
+            if started >= workers:
                 ready.set()
 
     threading.Thread(target=drain, daemon=True).start()
