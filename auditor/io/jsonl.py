@@ -1,0 +1,28 @@
+"""JSON Lines: one report object per line."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+
+from auditor.io.records import Record, decode, from_mapping
+from auditor.schema import FailedRecord
+
+
+def read_jsonl(stream: Iterable[bytes], name: str) -> Iterator[Record]:
+    """One report per line; blank lines are skipped, bad lines become FailedRecords."""
+    for lineno, raw in enumerate(stream, 1):
+        where = f"{name}:{lineno}"
+        if not raw.strip():
+            continue
+        try:
+            line = decode(raw, where)
+            obj = json.loads(line)
+        except ValueError as exc:
+            msg = str(exc) if str(exc).startswith(where) else f"{where}: malformed JSON: {exc}"
+            yield FailedRecord(where, msg)
+            continue
+        if not isinstance(obj, dict):
+            yield FailedRecord(where, f"{where}: expected a JSON object per line")
+            continue
+        yield from_mapping(obj, where)
