@@ -6,8 +6,10 @@ failing examples (rules test); 2 unusable arguments, input or rule pack.
 
 from __future__ import annotations
 
+import codecs
 import functools
 import json
+import logging
 import os
 import sys
 import time
@@ -19,7 +21,7 @@ from typing import Any, TypeVar
 import click
 
 from auditor.config import ConfigError, RuleSet, load_ruleset
-from auditor.io import AtomicResults, Columns, InputError, read_inputs
+from auditor.io import AtomicResults, InputError, TableOptions, read_inputs
 from auditor.schema import ReportAudit
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -104,6 +106,58 @@ def model_options(fn: F) -> F:
                         help="Sentence-role model (default: per models/defaults.json).")(fn)
 
 
+DELIMITER_NAMES = {"comma": ",", "semicolon": ";", "tab": "\t", "\\t": "\t", "pipe": "|"}
+
+
+def input_options(fn: F) -> F:
+    """Add the options that say how to read exports: mapping, preset, CSV dialect, sheet."""
+    options = [
+        click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN",
+                     help="Column for a field (id, text, region, manager, rep, rep_level, date, "
+                          "or another name kept as metadata); A+B joins columns. Repeatable."),
+        click.option("--preset", metavar="NAME",
+                     help="A named column mapping (rules/presets/: veeva, salesforce)."),
+        click.option("--date-order", type=click.Choice(["dmy", "mdy"]), default=None,
+                     help="Day/month order of dates like 03/04/2026 (default: from the preset; "
+                          "ambiguous dates are kept as given, with a warning)."),
+        click.option("--delimiter", metavar="CHAR",
+                     help="CSV delimiter (default: detected from the header among , ; tab |)."),
+        click.option("--encoding", metavar="NAME",
+                     help="Encoding of CSV files (default: UTF-8/UTF-16 by BOM, else UTF-8, "
+                          "falling back to Windows-1252)."),
+        click.option("--sheet", metavar="NAME", help="Worksheet of .xlsx files (default: first)."),
+        click.option("--id-col", default=None, help="Same as --map id=COLUMN."),
+        click.option("--text-col", multiple=True, help="Same as --map text=COLUMN."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _table_options(rubric: str | None, maps: tuple[str, ...] = (), preset: str | None = None,
+                   date_order: str | None = None, delimiter: str | None = None,
+                   encoding: str | None = None, sheet: str | None = None,
+                   id_col: str | None = None, text_col: tuple[str, ...] = ()) -> TableOptions:
+    """How to read tables, from the input options (exit 2 when they cannot be used)."""
+    from auditor.io import build_map, parse_map
+
+    items = list(maps) + ([f"id={id_col}"] if id_col else []) + [f"text={c}" for c in text_col]
+    if delimiter is not None:
+        delimiter = DELIMITER_NAMES.get(delimiter.lower(), delimiter)
+        if len(delimiter) != 1:
+            _fail(f"--delimiter {delimiter!r}: one character, or comma, semicolon, tab, pipe")
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            _fail(f"--encoding {encoding!r}: unknown encoding")
+    try:
+        columns = build_map(preset, parse_map(items), date_order, rubric)  # type: ignore[arg-type]
+    except InputError as exc:
+        _fail(str(exc))
+    return TableOptions(columns, delimiter, encoding, sheet)
+
+
 def _models(sentence_model: str | None, calibration: str | None) -> tuple:
     """The learned pieces to use: a named directory, `none`, or the enabled default."""
     from auditor.calibration import load_learned
@@ -122,6 +176,11 @@ def _models(sentence_model: str | None, calibration: str | None) -> tuple:
 @click.version_option(package_name="fcr-auditor")
 def main() -> None:
     """Audit field coaching reports against a "what good looks like" rubric."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("auditor: %(message)s"))
+    io_log = logging.getLogger("auditor.io")
+    io_log.handlers[:] = [handler]
+    io_log.propagate = False
 
 
 # -- check ------------------------------------------------------------------------------------
@@ -213,9 +272,7 @@ def _summary(counts: Counter[str], findings: Counter[str], n: int, scores: list[
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True,
               help="Directory for results.jsonl and results.csv.")
-@click.option("--id-col", default="id", show_default=True, help="CSV column with the report id.")
-@click.option("--text-col", multiple=True,
-              help="CSV column(s) with the report text (default: text, then comments).")
+@input_options
 @click.option("--stdin-format", type=click.Choice(["auto", "jsonl", "csv", "text"]),
               default="auto", show_default=True)
 @click.option("--batch-size", default=32, show_default=True, type=click.IntRange(1, 1024))
@@ -225,12 +282,12 @@ def _summary(counts: Counter[str], findings: Counter[str], n: int, scores: list[
               help="Worker processes, each with its own pipeline (about 350 MB each).")
 @model_options
 @rubric_option
-def audit(inputs: tuple[str, ...], out_dir: str, id_col: str, text_col: tuple[str, ...],
-          stdin_format: str, batch_size: int, ignore: tuple[str, ...], quiet: bool, workers: int,
-          sentence_model: str | None, calibration: str | None, rubric: str | None) -> None:
-    """Audit a batch: JSON Lines, CSV, .txt/.md files, directories, or - for stdin."""
+def audit(inputs: tuple[str, ...], out_dir: str, stdin_format: str, batch_size: int,
+          ignore: tuple[str, ...], quiet: bool, workers: int, sentence_model: str | None,
+          calibration: str | None, rubric: str | None, **input_opts: Any) -> None:
+    """Audit a batch: CSV/TSV, .xlsx, .parquet, JSON Lines, .txt/.md, directories, or - (stdin)."""
     rules = _rules(rubric)
-    columns = Columns(id=id_col, text=text_col or Columns().text)
+    table = _table_options(rubric, **input_opts)
     try:
         from auditor.io import check_inputs
 
@@ -250,7 +307,7 @@ def audit(inputs: tuple[str, ...], out_dir: str, id_col: str, text_col: tuple[st
     n = 0
     start = time.perf_counter()
     try:
-        records = read_inputs(inputs, columns, stdin_format)
+        records = read_inputs(inputs, table, stdin_format)
         for result in _progress(stream(records, batch_size=batch_size), quiet):
             out.write(result)
             n += 1
@@ -589,9 +646,11 @@ def _write_dashboard(out_dir: Path, rules: RuleSet, rubric: str | None) -> Path:
 @click.option("--min-group-size", type=click.IntRange(1), default=None,
               help="Flag groups with fewer audited reports (default: stats.yaml, 20).")
 @click.option("--quiet", is_flag=True, help="No progress bar when auditing raw reports.")
+@input_options
 @rubric_option
 def regions(inputs: tuple[str, ...], by: str, period: str, fmt: str, out_file: str | None,
-            min_group_size: int | None, quiet: bool, rubric: str | None) -> None:
+            min_group_size: int | None, quiet: bool, rubric: str | None,
+            **input_opts: Any) -> None:
     """Consistency across regions, managers or periods, from results.jsonl or raw reports."""
     from auditor.stats import (
         Collector,
@@ -613,7 +672,8 @@ def regions(inputs: tuple[str, ...], by: str, period: str, fmt: str, out_file: s
         try:
             check_inputs(inputs)
             engine = _auditor(rules, models=_models(None, None))
-            collector.extend(_progress(engine.audit_stream(read_inputs(inputs)), quiet))
+            table = _table_options(rubric, **input_opts)
+            collector.extend(_progress(engine.audit_stream(read_inputs(inputs, table)), quiet))
         except InputError as exc:
             _fail(str(exc))
     if not collector.records:

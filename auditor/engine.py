@@ -108,7 +108,8 @@ class Auditor:
             for rec in batch:
                 err = rec.error if isinstance(rec, FailedRecord) else self._validate(rec)
                 if err:
-                    results.append(ReportAudit(id=rec.id, metadata=rec.metadata, error=err))
+                    results.append(ReportAudit(id=rec.id, metadata=rec.metadata, error=err,
+                                               warnings=rec.warnings))
                 else:
                     todo.append((rec.text, len(results)))
                     results.append(None)
@@ -166,6 +167,7 @@ class Auditor:
             ),
             signals=Signals(**{name: ann.has(name) for name in Signals.model_fields}),
             findings=findings,
+            warnings=report.warnings,
             text=report.text,
         )
         return self.calibration.apply(audit) if self.calibration else audit

@@ -26,6 +26,7 @@ class Report(BaseModel):
     id: str
     text: str
     metadata: dict[str, Any] = Field(default_factory=dict)
+    warnings: list[str] = Field(default_factory=list)
 
     @property
     def rep_level(self) -> str | None:
@@ -41,6 +42,7 @@ class FailedRecord:
     id: str
     error: str
     metadata: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 class Evidence(BaseModel):
@@ -116,6 +118,7 @@ class ReportAudit(BaseModel):
     signals: Signals | None = None
     findings: list[Finding] = Field(default_factory=list)
     error: str | None = None
+    warnings: list[str] = Field(default_factory=list)
     text: str | None = None
 
     @property

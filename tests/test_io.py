@@ -18,7 +18,7 @@ import pytest
 from cli_support import RULES_ONLY, Cli, cli_runner, copy_pack
 
 from auditor.config import load_ruleset
-from auditor.io import AtomicResults, Columns, read_csv, read_jsonl, read_stdin, read_text_file
+from auditor.io import AtomicResults, TableOptions, read_csv, read_jsonl, read_stdin, read_text_file
 from auditor.schema import ReportAudit
 
 GOOD = ("Call objective with Dr Lee was to agree a trial of Cardiova in new patients. You asked "
@@ -129,7 +129,7 @@ def _write_matrix(root: Path) -> tuple[list[str], list[tuple[str, str | None]]]:
         ("c-1", None),
         ("c-2", "2 of 4 columns present"),
         ("c-3", "empty report"),
-        ("*crm.csv:row5", "invalid UTF-8"),
+        ("c-4", None),  # no UTF-8 in the file: read as Windows-1252
         ("*crm.csv:row6", "5 columns but the header has 4"),
         ("j-ok", "duplicate id 'j-ok'"),
         ("md-1", None),
@@ -160,6 +160,7 @@ def test_bad_input_matrix_keeps_every_record_in_order(cli: Cli, tmp_path: Path) 
     assert re.search(rf"^failed \(error\)\s+{failed}$", result.stdout, re.M)
     assert re.search(rf"^reports\s+{len(expected)}$", result.stdout, re.M)
     assert "auditing" in result.stderr  # the progress bar goes to stderr
+    assert "crm.csv is not UTF-8; reading it as Windows-1252" in result.stderr
     _no_temp_files(out)
 
     by_id = {a.id: a for a in audits if a.ok}
@@ -168,6 +169,7 @@ def test_bad_input_matrix_keeps_every_record_in_order(cli: Cli, tmp_path: Path) 
     # The CSV text column is `comments`: its quoted newlines survive, and it is not metadata.
     assert by_id["c-1"].text.startswith("Observations:\nYou asked")
     assert by_id["c-1"].metadata == {"region": "EMEA", "manager": "m-1"}
+    assert by_id["c-4"].text == "café"
     # Front matter: id from it, the rest kept as metadata (dates as ISO strings), body only.
     assert by_id["md-1"].metadata == {"region": "US-West", "rep_level": "experienced",
                                       "date": "2025-03-01"}
@@ -249,7 +251,8 @@ def test_csv_without_id_or_text_column_exits_2_and_keeps_old_results(cli: Cli,
     out.mkdir()
     (out / "results.jsonl").write_text("previous\n", encoding="utf-8")
     result = cli("audit", str(good), str(bad), "--out", str(out), "--quiet", *RULES_ONLY)
-    _one_line_error(result, "bad.csv", "CSV needs an 'id' column", "found ref, notes")
+    _one_line_error(result, "bad.csv", "no column for id ('id') and text", "found ref, notes",
+                    "--map FIELD=COLUMN")
     assert (out / "results.jsonl").read_text(encoding="utf-8") == "previous\n"
     assert not (out / "results.csv").exists()
     _no_temp_files(out)
@@ -280,9 +283,9 @@ def test_readers_turn_bad_records_into_failed_records(tmp_path: Path) -> None:
     assert [r.id for r in jsonl] == ["7", "a"]
     assert jsonl[0].error == "in.jsonl:1: field 'text' must be a string"
     rows = list(read_csv(io.BytesIO(b'id,text,comments\n1,,fallback\n2,"a,b",\n'), "in.csv",
-                         Columns()))
+                         TableOptions()))
     assert [(r.id, r.text) for r in rows] == [("1", "fallback"), ("2", "a,b")]
-    assert rows[1].metadata == {"comments": ""}  # the unused text column stays metadata
+    assert rows[1].metadata == {}  # the other text column is not metadata, even when empty
     md = tmp_path / "bad.md"
     md.write_text("---\nid: [unclosed\n---\nbody\n", encoding="utf-8")
     failed = read_text_file(md)
@@ -292,7 +295,7 @@ def test_readers_turn_bad_records_into_failed_records(tmp_path: Path) -> None:
 def test_stdin_jsonl_streams_line_by_line() -> None:
     data = b"\n" + b"".join(_line({"id": f"r-{i}", "text": "x"}) for i in range(1000))
     stdin = io.BytesIO(data)
-    records = read_stdin(stdin, Columns())
+    records = read_stdin(stdin, TableOptions())
     assert next(records).id == "r-0"
     assert stdin.tell() < len(data) // 10  # not read to the end for the first record
     rest = list(records)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -35,6 +36,12 @@ class DuplicateIds:
 
 
 def decode(data: bytes, where: str) -> str:
+    """UTF-8 (a BOM is dropped) or UTF-16 with a BOM; ValueError for anything else."""
+    if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"{where}: invalid UTF-16 at byte {exc.start}") from None
     if b"\x00" in data:
         raise ValueError(f"{where}: binary content (NUL bytes), not a text report")
     try:
@@ -64,3 +71,11 @@ def from_mapping(obj: dict[str, Any], where: str, text_keys: Iterable[str] = ("t
     if not isinstance(text, str):
         return FailedRecord(rid, f"{where}: field 'text' must be a string", meta)
     return Report(id=rid, text=text, metadata=meta)
+
+
+def from_row(fields: tuple[str, str, dict[str, Any], list[str]], where: str) -> Record:
+    """A Report from a mapped table row (id, text, metadata, warnings), or why not."""
+    rid, text, meta, warnings = fields
+    if not rid:
+        return FailedRecord(where, f"{where}: the id column is empty", meta, warnings)
+    return Report(id=rid, text=text, metadata=meta, warnings=warnings)
