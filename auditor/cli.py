@@ -172,10 +172,34 @@ def _models(sentence_model: str | None, calibration: str | None) -> tuple:
     return sm, cal
 
 
+def _defaults_for(group: click.Group, options: dict[str, Any]) -> dict[str, Any]:
+    """click's default_map: each (sub)command gets the settings it has an option for."""
+    out: dict[str, Any] = {}
+    for name, cmd in group.commands.items():
+        if isinstance(cmd, click.Group):
+            out[name] = _defaults_for(cmd, options)
+        else:
+            params = {p.name for p in cmd.params}
+            out[name] = {k: v for k, v in options.items() if k in params}
+    return out
+
+
 @click.group()
 @click.version_option(package_name="fcr-auditor")
-def main() -> None:
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, exists=True),
+              default=None, help="Project configuration (default: the nearest auditor.toml or "
+                                 "pyproject.toml [tool.auditor] from here upwards).")
+@click.pass_context
+def main(ctx: click.Context, config_file: str | None) -> None:
     """Audit field coaching reports against a "what good looks like" rubric."""
+    from auditor.project import load_project
+
+    try:
+        project = load_project(Path(config_file) if config_file else None)
+    except ConfigError as exc:
+        _fail(f"invalid configuration: {exc}")
+    ctx.obj = project
+    ctx.default_map = _defaults_for(main, project.options())
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("auditor: %(message)s"))
     io_log = logging.getLogger("auditor.io")
@@ -693,3 +717,48 @@ def regions(inputs: tuple[str, ...], by: str, period: str, fmt: str, out_file: s
         click.echo(f"{fmt}: {out_file}", err=True)
     else:
         click.echo(text)
+
+
+# -- config -----------------------------------------------------------------------------------
+_UNSET = {"rubric": "the bundled rules/", "sentence_model": "per models/defaults.json",
+          "calibration": "per models/defaults.json", "preset": "none", "date_order": "none",
+          "delimiter": "detected", "encoding": "detected", "sheet": "the first sheet",
+          "out_dir": "none (audit needs --out)", "maps": "id, text, region, manager, rep, "
+          "rep_level, date by their own names", "ignore": "none"}
+
+
+@main.command(name="config")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@click.pass_context
+def config_cmd(ctx: click.Context, fmt: str) -> None:
+    """Print the effective settings and where each one comes from."""
+    from auditor.project import ProjectConfig
+
+    project = ctx.obj
+    given = project.options()
+    declared = {p.name: p.default for name in ("audit", "check", "serve")
+                for p in main.commands[name].params}
+    rows = []
+    for key, spec in ProjectConfig.model_fields.items():
+        name = {"map": "maps"}.get(key, key)
+        option = spec.alias or key
+        if name in given:
+            value, source = given[name], str(project.path)
+        else:
+            default = declared.get(name)
+            plain = isinstance(default, str | int | float | bool) and default is not None
+            value = default if plain else _UNSET.get(name, "none")
+            source = "default"
+        if isinstance(value, tuple):
+            value = ", ".join(value)
+        rows.append({"setting": option, "value": value, "source": source})
+    if fmt == "json":
+        click.echo(json.dumps({"config_file": str(project.path) if project.path else None,
+                               "settings": rows}, indent=2))
+        return
+    where = project.path or "none (auditor.toml or pyproject.toml [tool.auditor], from here up)"
+    click.echo(f"config file: {where}")
+    for row in rows:
+        click.echo(f"  {row['setting']:<15}{str(row['value']):<40} {row['source']}")
+    click.echo("command-line options win over these settings.")
