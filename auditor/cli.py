@@ -21,7 +21,8 @@ from typing import Any, TypeVar
 import click
 
 from auditor.config import ConfigError, RuleSet, load_ruleset
-from auditor.io import AtomicResults, InputError, TableOptions, read_inputs
+from auditor.io import AtomicResults, InputError, TableOptions, check_inputs, read_inputs
+from auditor.io.counting import count_records
 from auditor.schema import ReportAudit
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -265,14 +266,16 @@ def check(path: str, fmt: str, ignore: tuple[str, ...], sentence_model: str | No
 
 
 # -- audit ------------------------------------------------------------------------------------
-def _progress(audits: Iterator[ReportAudit], quiet: bool) -> Iterator[ReportAudit]:
+def _progress(audits: Iterator[ReportAudit], quiet: bool,
+              total: int | None = None) -> Iterator[ReportAudit]:
+    """Audits passed through, with a progress bar on stderr (a total gives an ETA)."""
     if quiet:
         yield from audits
         return
     from tqdm import tqdm
 
     with tqdm(audits, desc="auditing", unit=" reports", file=sys.stderr, mininterval=0.5,
-              dynamic_ncols=True) as bar:
+              dynamic_ncols=True, total=total) as bar:
         yield from bar
 
 
@@ -313,8 +316,6 @@ def audit(inputs: tuple[str, ...], out_dir: str, stdin_format: str, batch_size: 
     rules = _rules(rubric)
     table = _table_options(rubric, **input_opts)
     try:
-        from auditor.io import check_inputs
-
         check_inputs(inputs)
     except InputError as exc:
         _fail(str(exc))
@@ -332,7 +333,8 @@ def audit(inputs: tuple[str, ...], out_dir: str, stdin_format: str, batch_size: 
     start = time.perf_counter()
     try:
         records = read_inputs(inputs, table, stdin_format)
-        for result in _progress(stream(records, batch_size=batch_size), quiet):
+        total = None if quiet else count_records(inputs, table)
+        for result in _progress(stream(records, batch_size=batch_size), quiet, total):
             out.write(result)
             n += 1
             counts[result.verdict or "error"] += 1
@@ -691,8 +693,6 @@ def regions(inputs: tuple[str, ...], by: str, period: str, fmt: str, out_file: s
     if len(inputs) == 1 and is_results_file(Path(inputs[0])):
         collector.extend(read_results(Path(inputs[0])))
     else:  # raw reports: audit them first, exactly as `auditor audit` would
-        from auditor.io import check_inputs
-
         try:
             check_inputs(inputs)
             engine = _auditor(rules, models=_models(None, None))

@@ -87,7 +87,7 @@ def read_table(header: list[str], rows: Iterable[tuple[int, list[str] | str]], n
 
 
 # -- CSV ----------------------------------------------------------------------------------------
-def sniff_encoding(stream: IO[bytes], name: str) -> str:
+def sniff_encoding(stream: IO[bytes], name: str, announce: bool = True) -> str:
     """UTF-16 or UTF-8 by BOM; UTF-8 when the bytes decode (or mostly do); else Windows-1252.
 
     A file with valid multi-byte UTF-8 and a few bad bytes stays UTF-8 (its bad rows fail
@@ -113,8 +113,9 @@ def sniff_encoding(stream: IO[bytes], name: str) -> str:
         chunk = stream.read(_SCAN_CHUNK)
     stream.seek(0)
     if bad and not multibyte:
-        log.warning("%s is not UTF-8; reading it as Windows-1252 (use --encoding to choose)",
-                    name)
+        if announce:
+            log.warning("%s is not UTF-8; reading it as Windows-1252 (use --encoding to "
+                        "choose)", name)
         return FALLBACK_ENCODING
     return "utf-8-sig"
 
