@@ -5,7 +5,7 @@ failing examples (rules test); 2 unusable arguments, input or rule pack (also `a
 when there is nothing to resume or the inputs, rule pack, models or options changed); 3 the run
 itself failed (audit: an unexpected error, out of disk space, worker processes unusable), with
 one line on stderr and the results so far kept for `audit --resume` (a traceback too with
-AUDITOR_DEBUG=1).
+AUDITOR_DEBUG=1); 130 interrupted (Ctrl-C; `audit --resume` continues).
 """
 
 from __future__ import annotations
