@@ -268,6 +268,10 @@ def _open_results(out_dir: Path, inputs: tuple[str, ...], rules: RuleSet, models
                             resume)
     except ResumeError as exc:
         _fail(str(exc))
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise
+        _fail(f"{out_dir}: cannot write the results there ({exc.strerror})")
     if out.discarded:
         click.echo(f"auditor: starting afresh: the {out.discarded} results of an interrupted run "
                    f"in {out.partial} are discarded (--resume would continue it)", err=True)

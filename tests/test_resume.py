@@ -107,9 +107,10 @@ def test_kill_9_mid_run_then_resume_equals_an_uninterrupted_run(
     reports, ref = batch
     out = tmp_path / "out"
     run = _start(str(reports), "--out", str(out), "--workers", "2", *FAST)
-    _wait_for(lambda: _lines(out / PARTIAL) >= N // 2, 120, "half of the results")
-    workers = _workers(run.pid)
+    _wait_for(lambda: _lines(out / PARTIAL) >= 1, 120, "the first result")
+    workers = _workers(run.pid)  # all started before the first batch
     assert len(workers) == 2
+    _wait_for(lambda: _lines(out / PARTIAL) >= N // 2, 120, "half of the results")
     run.send_signal(signal.SIGKILL)
     run.wait(timeout=10)
     _wait_for(lambda: not any(_stat(w) for w in workers), 5, "the workers to exit")
@@ -190,6 +191,9 @@ def test_unexpected_error_exits_3_then_resume_refuses_changed_runs(
     _no_stray_files(out)
     _one_line(cli("audit", *args, "--resume"), 2, "nothing to resume")
     _one_line(cli("audit", "-", "--out", str(out), "--resume", *FAST, input="x"), 2, "stdin")
+    (tmp_path / "file").touch()
+    _one_line(cli("audit", *args[:2], str(tmp_path / "file" / "out"), *FAST), 2,
+              "cannot write the results there")
 
 
 def test_out_of_disk_space_exits_3_keeps_the_partial_and_resumes(
