@@ -1,28 +1,37 @@
 """The `auditor` command: a thin adapter that parses arguments, calls the engine and prints.
 
 Exit codes: 0 success; 1 findings of error severity (check) or records that failed (audit) or
-failing examples (rules test); 2 unusable arguments, input or rule pack.
+failing examples (rules test); 2 unusable arguments, input or rule pack (also `audit --resume`
+when there is nothing to resume or the inputs, rule pack, models or options changed); 3 the run
+itself failed (audit: an unexpected error, out of disk space, worker processes unusable), with
+one line on stderr and the results so far kept for `audit --resume` (a traceback too with
+AUDITOR_DEBUG=1); 130 interrupted (Ctrl-C; `audit --resume` continues).
 """
 
 from __future__ import annotations
 
 import codecs
+import dataclasses
+import errno
 import functools
+import itertools
 import json
 import logging
 import os
 import sys
 import time
+import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
 from auditor.config import ConfigError, RuleSet, load_ruleset
 from auditor.io import AtomicResults, InputError, TableOptions, check_inputs, read_inputs
 from auditor.io.counting import count_records
+from auditor.io.results import PARTIAL
 from auditor.schema import ReportAudit
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -267,7 +276,7 @@ def check(path: str, fmt: str, ignore: tuple[str, ...], sentence_model: str | No
 
 # -- audit ------------------------------------------------------------------------------------
 def _progress(audits: Iterator[ReportAudit], quiet: bool,
-              total: int | None = None) -> Iterator[ReportAudit]:
+              total: int | None = None, initial: int = 0) -> Iterator[ReportAudit]:
     """Audits passed through, with a progress bar on stderr (a total gives an ETA)."""
     if quiet:
         yield from audits
@@ -275,7 +284,7 @@ def _progress(audits: Iterator[ReportAudit], quiet: bool,
     from tqdm import tqdm
 
     with tqdm(audits, desc="auditing", unit=" reports", file=sys.stderr, mininterval=0.5,
-              dynamic_ncols=True, total=total) as bar:
+              dynamic_ncols=True, total=total, initial=initial) as bar:
         yield from bar
 
 
@@ -295,6 +304,67 @@ def _summary(counts: Counter[str], findings: Counter[str], n: int, scores: list[
     return "\n".join(lines)
 
 
+class _Tally:
+    """What the summary counts, over the audits of a run (resumed ones included)."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.counts: Counter[str] = Counter()
+        self.findings: Counter[str] = Counter()
+        self.scores: list[int] = []
+
+    def add(self, result: ReportAudit) -> None:
+        self.n += 1
+        self.counts[result.verdict or "error"] += 1
+        if result.score is not None:
+            self.scores.append(result.score)
+        self.findings.update({f.code for f in result.findings})
+
+
+def _run_failed(exc: BaseException, out: AtomicResults | None) -> NoReturn:
+    """Exit 3: one line on what failed (a traceback too with AUDITOR_DEBUG=1)."""
+    if os.environ.get("AUDITOR_DEBUG") == "1":
+        traceback.print_exception(exc)
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        what = f"out of disk space ({exc.filename or 'writing the results'})"
+    else:
+        what = f"{type(exc).__name__}: {exc}"
+    if out is not None and out.partial.is_file():
+        what += (f"; the results so far are kept in {out.partial}: rerun the same command with "
+                 f"--resume to continue")
+    click.echo(f"auditor: audit failed: {what}", err=True)
+    sys.exit(3)
+
+
+def _open_results(out_dir: Path, inputs: tuple[str, ...], rules: RuleSet, models: tuple,
+                  options: dict[str, Any], resume: bool) -> AtomicResults:
+    """The results writer, fresh or resuming an interrupted run (exit 2 when it cannot)."""
+    from auditor.io.fingerprint import fingerprint, json_digest
+    from auditor.io.results import ResumeError
+
+    if resume and "-" in inputs:
+        _fail("--resume cannot check that stdin holds the same reports; save them to a file")
+    sm, cal = models
+    learned = {"sentence model": sm and sm.sha256,
+               "hybrid": sm and json_digest(sm.hybrid.model_dump(mode="json")),
+               "calibration": cal and json_digest(cal.artefact)}
+    try:
+        out = AtomicResults(out_dir, fingerprint(list(inputs), rules.source, learned, options),
+                            resume)
+    except ResumeError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise
+        _fail(f"{out_dir}: cannot write the results there ({exc.strerror})")
+    if out.discarded:
+        click.echo(f"auditor: starting afresh: the {out.discarded} results of an interrupted run "
+                   f"in {out.partial} are discarded (--resume would continue it)", err=True)
+    if out.done:
+        click.echo(f"auditor: resuming after the {out.done} results in {out.partial}", err=True)
+    return out
+
+
 @main.command()
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True,
@@ -307,11 +377,14 @@ def _summary(counts: Counter[str], findings: Counter[str], n: int, scores: list[
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Worker processes, each with its own pipeline (about 350 MB each).")
+@click.option("--resume", is_flag=True,
+              help=f"Continue an interrupted run from DIR/{PARTIAL} (same inputs and options).")
 @model_options
 @rubric_option
 def audit(inputs: tuple[str, ...], out_dir: str, stdin_format: str, batch_size: int,
-          ignore: tuple[str, ...], quiet: bool, workers: int, sentence_model: str | None,
-          calibration: str | None, rubric: str | None, **input_opts: Any) -> None:
+          ignore: tuple[str, ...], quiet: bool, workers: int, resume: bool,
+          sentence_model: str | None, calibration: str | None, rubric: str | None,
+          **input_opts: Any) -> None:
     """Audit a batch: CSV/TSV, .xlsx, .parquet, JSON Lines, .txt/.md, directories, or - (stdin)."""
     rules = _rules(rubric)
     table = _table_options(rubric, **input_opts)
@@ -320,38 +393,46 @@ def audit(inputs: tuple[str, ...], out_dir: str, stdin_format: str, batch_size: 
     except InputError as exc:
         _fail(str(exc))
     models = _models(sentence_model, calibration)
+    codes = _split_codes(ignore)
     if workers == 1:
-        engine = _auditor(rules, _split_codes(ignore), models)
-        stream = engine.audit_stream
+        stream = _auditor(rules, codes, models).audit_stream
     else:
-        stream = _parallel(rules, _split_codes(ignore), models, workers)
-    out = AtomicResults(Path(out_dir))
-    counts: Counter[str] = Counter()
-    findings: Counter[str] = Counter()
-    scores: list[int] = []
-    n = 0
-    start = time.perf_counter()
+        stream = _parallel(rules, codes, models, workers)
+    options = {"ignore": sorted(codes), "table": dataclasses.asdict(table),
+               "stdin_format": stdin_format}
+    out: AtomicResults | None = None
     try:
-        records = read_inputs(inputs, table, stdin_format)
+        out = _open_results(Path(out_dir), inputs, rules, models, options, resume)
+        tally = _Tally()
+        for done in out.done_audits() if out.done else ():
+            tally.add(done)
+        start = time.perf_counter()
         total = None if quiet else count_records(inputs, table)
-        for result in _progress(stream(records, batch_size=batch_size), quiet, total):
+        records = itertools.islice(read_inputs(inputs, table, stdin_format), out.done, None)
+        for result in _progress(stream(records, batch_size=batch_size), quiet, total, out.done):
             out.write(result)
-            n += 1
-            counts[result.verdict or "error"] += 1
-            if result.score is not None:
-                scores.append(result.score)
-            findings.update({f.code for f in result.findings})
+            tally.add(result)
+        out.commit()
+        dashboard = _write_dashboard(Path(out_dir), rules, rubric)
     except InputError as exc:
-        out.abort()
+        if out is not None:
+            out.abort()
         _fail(str(exc))
-    except BaseException:
-        out.abort()
-        raise
-    out.commit()
-    click.echo(_summary(counts, findings, n, scores, time.perf_counter() - start))
+    except KeyboardInterrupt:
+        if out is not None:
+            out.close()
+        click.echo("auditor: interrupted; rerun the same command with --resume to continue",
+                   err=True)
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 (exit 3, one line, partial results kept)
+        if out is not None:
+            out.close()
+        _run_failed(exc, out)
+    click.echo(_summary(tally.counts, tally.findings, tally.n, tally.scores,
+                        time.perf_counter() - start))
     click.echo(f"results: {Path(out_dir) / 'results.jsonl'}, {Path(out_dir) / 'results.csv'}")
-    click.echo(f"dashboard: {_write_dashboard(Path(out_dir), rules, rubric)}")
-    sys.exit(1 if counts["error"] else 0)
+    click.echo(f"dashboard: {dashboard}")
+    sys.exit(1 if tally.counts["error"] else 0)
 
 
 # -- eval -------------------------------------------------------------------------------------
@@ -640,8 +721,11 @@ def _stats_settings(rubric: str | None, min_group_size: int | None = None):  # n
 def _write_text(path: Path, text: str) -> None:
     """Write a file atomically (a reader never sees half a dashboard)."""
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _write_dashboard(out_dir: Path, rules: RuleSet, rubric: str | None) -> Path:

@@ -1,12 +1,23 @@
-"""Results out: results.jsonl and results.csv, written to temporary files and renamed on commit."""
+"""Results out: an append-only partial file while a batch runs, renamed into place at the end.
+
+While `auditor audit` runs, each audit goes to DIR/results.partial.jsonl as one complete line
+(one `write` per line, so a crash loses at most the line being written), beside
+DIR/results.partial.json, a manifest with the run's fingerprint (`auditor.io.fingerprint`). On
+commit, results.csv is built from the partial file (through a fixed-name temporary file) and
+both are renamed into place, so readers see whole files only. After a crash the partial file
+stays: a run with `resume=True` and the same fingerprint drops a torn last line and appends.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import fcntl
+import json
 import os
-import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from auditor.schema import METADATA_FIELDS, ReportAudit
 
@@ -16,6 +27,13 @@ CSV_FIELDS = (
     "observed_behavior", "reinforcement", "dialogue", "judgmental", "numbers_only",
     "compliance_risk", "findings", "error",
 )
+PARTIAL = "results.partial.jsonl"
+MANIFEST = "results.partial.json"
+MANIFEST_VERSION = 1
+
+
+class ResumeError(ValueError):
+    """The output directory cannot be used as asked (exit code 2)."""
 
 
 def csv_row(audit: ReportAudit) -> dict[str, Any]:
@@ -37,42 +55,132 @@ def csv_row(audit: ReportAudit) -> dict[str, Any]:
     return row
 
 
+def _complete_prefix(fd: int) -> tuple[int, int]:
+    """(complete lines, bytes up to the end of the last one) of an open file."""
+    os.lseek(fd, 0, os.SEEK_SET)
+    lines = end = pos = 0
+    while chunk := os.read(fd, 1 << 20):
+        lines += chunk.count(b"\n")
+        last = chunk.rfind(b"\n")
+        if last >= 0:
+            end = pos + last + 1
+        pos += len(chunk)
+    return lines, end
+
+
+def _replace_durably(tmp: Path, final: Path) -> None:
+    os.replace(tmp, final)
+    dir_fd = os.open(final.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
 class AtomicResults:
-    """Writes results.jsonl and results.csv to temporary files, renamed into place on close."""
+    """Writes results.jsonl and results.csv through a resumable partial file.
 
-    def __init__(self, out_dir: Path) -> None:
-        out_dir.mkdir(parents=True, exist_ok=True)
+    `fingerprint` describes what the results depend on; with `resume`, it must equal the one
+    recorded by the interrupted run. `done` is the number of audits already in the partial file
+    (0 for a fresh run); `discarded` the number a fresh run threw away.
+    """
+
+    def __init__(self, out_dir: Path, fingerprint: dict[str, Any] | None = None,
+                 resume: bool = False) -> None:
         self.out_dir = out_dir
-        self._files: list[tuple[IO[str], Path, Path]] = []
-        self._jsonl = self._open("results.jsonl")
-        self._csvfh = self._open("results.csv")
-        self._csv = csv.DictWriter(self._csvfh, fieldnames=CSV_FIELDS)
-        self._csv.writeheader()
+        self.partial = out_dir / PARTIAL
+        self.manifest = out_dir / MANIFEST
+        self.done = self.discarded = 0
+        if resume:
+            self._check_resumable(fingerprint or {})
+        out_dir.mkdir(parents=True, exist_ok=True)
+        self._fd: int | None = os.open(self.partial, os.O_RDWR | os.O_CREAT | os.O_APPEND,
+                                       0o666)  # the umask applies: ordinary shared files
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._close_fd()
+            raise ResumeError(f"another `auditor audit` is writing to {out_dir}") from None
+        lines, end = _complete_prefix(self._fd)
+        if resume:
+            os.ftruncate(self._fd, end)  # a torn last line is dropped and audited again
+            self.done = lines
+        else:
+            self.discarded = lines
+            os.ftruncate(self._fd, 0)
+            self._write_manifest(fingerprint or {})
 
-    def _open(self, name: str) -> IO[str]:
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=self.out_dir)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)  # mkstemp makes 0600; results are ordinary shared files
-        fh = os.fdopen(fd, "w", encoding="utf-8", newline="")
-        self._files.append((fh, Path(tmp), self.out_dir / name))
-        return fh
+    def _check_resumable(self, fingerprint: dict[str, Any]) -> None:
+        if not self.partial.is_file() or not self.manifest.is_file():
+            raise ResumeError(f"nothing to resume in {self.out_dir}: no interrupted run "
+                              f"({PARTIAL}); run without --resume")
+        try:
+            recorded = json.loads(self.manifest.read_text(encoding="utf-8"))["fingerprint"]
+        except (ValueError, KeyError, TypeError):
+            raise ResumeError(f"cannot resume: {self.manifest} is not a valid run manifest; "
+                              f"run without --resume to start over") from None
+        differ = [k for k in sorted(set(recorded) | set(fingerprint))
+                  if recorded.get(k) != fingerprint.get(k)]
+        if differ:
+            raise ResumeError(f"cannot resume: the {', '.join(differ)} differ from the "
+                              f"interrupted run's ({self.manifest}); run without --resume to "
+                              f"start over")
+
+    def _write_manifest(self, fingerprint: dict[str, Any]) -> None:
+        tmp = self.out_dir / f".{MANIFEST}.tmp"
+        try:
+            tmp.write_text(json.dumps({"version": MANIFEST_VERSION, "fingerprint": fingerprint},
+                                      indent=1, sort_keys=True) + "\n", encoding="utf-8")
+            _replace_durably(tmp, self.manifest)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def done_audits(self) -> Iterator[ReportAudit]:
+        """The audits already in the partial file (those of an interrupted run, on resume)."""
+        with self.partial.open("rb") as fh:
+            for line in fh:
+                yield ReportAudit.model_validate_json(line)
 
     def write(self, audit: ReportAudit) -> None:
-        """Append one audit to both files."""
-        self._jsonl.write(audit.model_dump_json(exclude_none=False) + "\n")
-        self._csv.writerow(csv_row(audit))
+        """Append one audit to the partial file, as one complete line, unbuffered."""
+        assert self._fd is not None
+        data = memoryview((audit.model_dump_json(exclude_none=False) + "\n").encode("utf-8"))
+        while data:
+            data = data[os.write(self._fd, data):]
 
     def commit(self) -> None:
-        """Flush, fsync and rename both files into place."""
-        for fh, tmp, final in self._files:
-            fh.flush()
-            os.fsync(fh.fileno())
-            fh.close()
-            os.replace(tmp, final)
+        """Build results.csv from the partial file; rename both into place durably."""
+        assert self._fd is not None
+        os.fsync(self._fd)
+        tmp = self.out_dir / ".results.csv.tmp"
+        try:
+            with (tmp.open("w", encoding="utf-8", newline="") as out,
+                  self.partial.open("rb") as src):
+                writer = csv.DictWriter(out, fieldnames=CSV_FIELDS)
+                writer.writeheader()
+                for line in src:
+                    writer.writerow(csv_row(ReportAudit.model_validate_json(line)))
+                out.flush()
+                os.fsync(out.fileno())
+            _replace_durably(tmp, self.out_dir / "results.csv")
+        finally:
+            tmp.unlink(missing_ok=True)
+        _replace_durably(self.partial, self.out_dir / "results.jsonl")
+        self.manifest.unlink(missing_ok=True)
+        self._close_fd()
+
+    def close(self) -> None:
+        """Stop writing; the partial file and its manifest stay for a resumed run."""
+        self._close_fd()
 
     def abort(self) -> None:
-        """Remove the temporary files (the previous results, if any, stay)."""
-        for fh, tmp, _ in self._files:
-            fh.close()
-            tmp.unlink(missing_ok=True)
+        """Remove the partial file and its manifest (the previous results, if any, stay)."""
+        self._close_fd()
+        self.partial.unlink(missing_ok=True)
+        self.manifest.unlink(missing_ok=True)
+
+    def _close_fd(self) -> None:
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            self._fd = None
