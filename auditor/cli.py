@@ -92,6 +92,20 @@ def _parallel(rules: RuleSet, ignore: tuple[str, ...], models: tuple,  # noqa: A
                              sentence_model=models[0], calibration=models[1])
 
 
+def _dask(rules: RuleSet, ignore: tuple[str, ...], models: tuple, workers: int,  # noqa: ANN202
+          scheduler: str | None):
+    """`audit_stream` on a Dask cluster: a local one of `workers` processes, or `scheduler`'s."""
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        _fail("--engine dask needs Dask: pip install 'fcr-auditor[dask]'")
+    from auditor.dask_engine import audit_dask
+
+    _check_models(rules, ignore, models)
+    return functools.partial(audit_dask, workers=workers, scheduler=scheduler, rules=rules,
+                             ignore=ignore, sentence_model=models[0], calibration=models[1])
+
+
 def _split_codes(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(c.strip().upper() for v in values for c in v.split(",") if c.strip())
 
@@ -223,11 +237,17 @@ def _summary(counts: Counter[str], findings: Counter[str], n: int, scores: list[
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Worker processes, each with its own pipeline (about 350 MB each).")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local",
+              show_default=True, help="Run on this machine, or on a Dask cluster (docs/batch.md).")
+@click.option("--scheduler", metavar="ADDRESS", default=None,
+              help="With --engine dask: a running cluster's scheduler, e.g. tcp://host:8786 "
+                   "(default: a local cluster of --workers processes).")
 @model_options
 @rubric_option
 def audit(inputs: tuple[str, ...], out_dir: str, id_col: str, text_col: tuple[str, ...],
           stdin_format: str, batch_size: int, ignore: tuple[str, ...], quiet: bool, workers: int,
-          sentence_model: str | None, calibration: str | None, rubric: str | None) -> None:
+          engine: str, scheduler: str | None, sentence_model: str | None,
+          calibration: str | None, rubric: str | None) -> None:
     """Audit a batch: JSON Lines, CSV, .txt/.md files, directories, or - for stdin."""
     rules = _rules(rubric)
     columns = Columns(id=id_col, text=text_col or Columns().text)
@@ -237,10 +257,13 @@ def audit(inputs: tuple[str, ...], out_dir: str, id_col: str, text_col: tuple[st
         check_inputs(inputs)
     except InputError as exc:
         _fail(str(exc))
+    if scheduler and engine != "dask":
+        _fail("--scheduler needs --engine dask")
     models = _models(sentence_model, calibration)
-    if workers == 1:
-        engine = _auditor(rules, _split_codes(ignore), models)
-        stream = engine.audit_stream
+    if engine == "dask":
+        stream = _dask(rules, _split_codes(ignore), models, workers, scheduler)
+    elif workers == 1:
+        stream = _auditor(rules, _split_codes(ignore), models).audit_stream
     else:
         stream = _parallel(rules, _split_codes(ignore), models, workers)
     out = AtomicResults(Path(out_dir))
