@@ -104,6 +104,20 @@ def _parallel(rules: RuleSet, ignore: tuple[str, ...], models: tuple,  # noqa: A
                              sentence_model=models[0], calibration=models[1])
 
 
+def _dask(rules: RuleSet, ignore: tuple[str, ...], models: tuple, workers: int,  # noqa: ANN202
+          scheduler: str | None):
+    """`audit_stream` on a Dask cluster: a local one of `workers` processes, or `scheduler`'s."""
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        _fail("--engine dask needs Dask: pip install 'fcr-auditor[dask]'")
+    from auditor.dask_engine import audit_dask
+
+    _check_models(rules, ignore, models)
+    return functools.partial(audit_dask, workers=workers, scheduler=scheduler, rules=rules,
+                             ignore=ignore, sentence_model=models[0], calibration=models[1])
+
+
 def _split_codes(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(c.strip().upper() for v in values for c in v.split(",") if c.strip())
 
@@ -379,12 +393,17 @@ def _open_results(out_dir: Path, inputs: tuple[str, ...], rules: RuleSet, models
               help="Worker processes, each with its own pipeline (about 350 MB each).")
 @click.option("--resume", is_flag=True,
               help=f"Continue an interrupted run from DIR/{PARTIAL} (same inputs and options).")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local",
+              show_default=True, help="Run on this machine, or on a Dask cluster (docs/batch.md).")
+@click.option("--scheduler", metavar="ADDRESS", default=None,
+              help="With --engine dask: a running cluster's scheduler, e.g. tcp://host:8786 "
+                   "(default: a local cluster of --workers processes).")
 @model_options
 @rubric_option
 def audit(inputs: tuple[str, ...], out_dir: str, stdin_format: str, batch_size: int,
-          ignore: tuple[str, ...], quiet: bool, workers: int, resume: bool,
-          sentence_model: str | None, calibration: str | None, rubric: str | None,
-          **input_opts: Any) -> None:
+          ignore: tuple[str, ...], quiet: bool, workers: int, resume: bool, engine: str,
+          scheduler: str | None, sentence_model: str | None, calibration: str | None,
+          rubric: str | None, **input_opts: Any) -> None:
     """Audit a batch: CSV/TSV, .xlsx, .parquet, JSON Lines, .txt/.md, directories, or - (stdin)."""
     rules = _rules(rubric)
     table = _table_options(rubric, **input_opts)
@@ -392,9 +411,13 @@ def audit(inputs: tuple[str, ...], out_dir: str, stdin_format: str, batch_size: 
         check_inputs(inputs)
     except InputError as exc:
         _fail(str(exc))
+    if scheduler and engine != "dask":
+        _fail("--scheduler needs --engine dask")
     models = _models(sentence_model, calibration)
     codes = _split_codes(ignore)
-    if workers == 1:
+    if engine == "dask":
+        stream = _dask(rules, codes, models, workers, scheduler)
+    elif workers == 1:
         stream = _auditor(rules, codes, models).audit_stream
     else:
         stream = _parallel(rules, codes, models, workers)

@@ -34,6 +34,12 @@ _engine: Any = None  # this worker process's Auditor
 _start_error: str | None = None  # why it could not be built
 
 
+def failed_audits(batch: Batch, reason: str) -> list[ReportAudit]:
+    """The batch as error audits; a record that had failed to read keeps its own error."""
+    return [ReportAudit(id=r.id, metadata=r.metadata, warnings=r.warnings,
+                        error=r.error if isinstance(r, FailedRecord) else reason) for r in batch]
+
+
 class WorkerPoolError(RuntimeError):
     """The worker processes cannot audit at all (exit code 3)."""
 
@@ -122,7 +128,7 @@ class _Pool:
                 return self.submit([record]).result()[0]
             except BrokenProcessPool:
                 self.restart()
-        return ReportAudit(id=record.id, metadata=record.metadata, error=DIED_TWICE)
+        return failed_audits([record], DIED_TWICE)[0]
 
     def close(self) -> None:
         self.pool.shutdown(cancel_futures=True)
