@@ -21,6 +21,7 @@ import click
 from auditor.config import ConfigError, RuleSet, load_ruleset
 from auditor.io import AtomicResults, Columns, InputError, read_inputs
 from auditor.schema import ReportAudit
+from auditor.textsafety import escape_controls
 
 F = TypeVar("F", bound=Callable[..., Any])
 SEVERITY_WORD = {"error": "error", "warning": "warning", "info": "info"}
@@ -160,22 +161,24 @@ def check(path: str, fmt: str, ignore: tuple[str, ...], sentence_model: str | No
     """Check one draft report (a .txt/.md file, or - for stdin) and print linter lines."""
     rules = _rules(rubric)
     try:
-        records = list(read_inputs([path], stdin_format="text"))
+        records = list(read_inputs([path], stdin_format="text", limits=rules.rubric.limits))
     except InputError as exc:
-        _fail(str(exc))
+        _fail(escape_controls(str(exc)))
     if len(records) != 1:
-        _fail(f"{path}: expected one report, found {len(records)} (use `auditor audit`)")
+        _fail(escape_controls(f"{path}: expected one report, found {len(records)} "
+                              "(use `auditor audit`)"))
     engine = _auditor(rules, _split_codes(ignore), _models(sentence_model, calibration))
     audit = next(engine.audit_stream(records))
     if audit.error:
-        _fail(audit.error)
+        _fail(escape_controls(audit.error))
     if fmt == "json":
         click.echo(audit.model_dump_json(indent=2))
     else:
         text = audit.text or ""
         for f in sorted(audit.findings, key=lambda f: f.evidence[0].start if f.evidence else 0):
             line, col = _line_col(text, f.evidence[0].start) if f.evidence else (1, 1)
-            click.echo(f"{path}:{line}:{col}: {SEVERITY_WORD[f.severity]} {f.code} {f.message}")
+            click.echo(escape_controls(
+                f"{path}:{line}:{col}: {SEVERITY_WORD[f.severity]} {f.code} {f.message}"))
         click.echo(f"\nscore {audit.score}/100  verdict {audit.verdict}")
         click.echo(_checklist(audit))
     sys.exit(1 if any(f.severity == "error" for f in audit.findings) else 0)
@@ -236,7 +239,7 @@ def audit(inputs: tuple[str, ...], out_dir: str, id_col: str, text_col: tuple[st
 
         check_inputs(inputs)
     except InputError as exc:
-        _fail(str(exc))
+        _fail(escape_controls(str(exc)))
     models = _models(sentence_model, calibration)
     if workers == 1:
         engine = _auditor(rules, _split_codes(ignore), models)
@@ -250,7 +253,7 @@ def audit(inputs: tuple[str, ...], out_dir: str, id_col: str, text_col: tuple[st
     n = 0
     start = time.perf_counter()
     try:
-        records = read_inputs(inputs, columns, stdin_format)
+        records = read_inputs(inputs, columns, stdin_format, rules.rubric.limits)
         for result in _progress(stream(records, batch_size=batch_size), quiet):
             out.write(result)
             n += 1
@@ -260,7 +263,7 @@ def audit(inputs: tuple[str, ...], out_dir: str, id_col: str, text_col: tuple[st
             findings.update({f.code for f in result.findings})
     except InputError as exc:
         out.abort()
-        _fail(str(exc))
+        _fail(escape_controls(str(exc)))
     except BaseException:
         out.abort()
         raise
@@ -613,11 +616,12 @@ def regions(inputs: tuple[str, ...], by: str, period: str, fmt: str, out_file: s
         try:
             check_inputs(inputs)
             engine = _auditor(rules, models=_models(None, None))
-            collector.extend(_progress(engine.audit_stream(read_inputs(inputs)), quiet))
+            collector.extend(_progress(
+                engine.audit_stream(read_inputs(inputs, limits=rules.rubric.limits)), quiet))
         except InputError as exc:
-            _fail(str(exc))
+            _fail(escape_controls(str(exc)))
     if not collector.records:
-        _fail(f"no reports in {', '.join(inputs)}")
+        _fail(escape_controls(f"no reports in {', '.join(inputs)}"))
     vocab = vocabulary(rules)
     report = analyse(collector.records, vocab, settings, by, period)  # type: ignore[arg-type]
     if fmt == "json":

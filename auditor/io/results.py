@@ -18,8 +18,22 @@ CSV_FIELDS = (
 )
 
 
+#: First characters that make a spreadsheet read a cell as a formula (OWASP, CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A text cell a spreadsheet would execute, prefixed with a single quote (as OWASP advises).
+
+    Other values are returned unchanged; results.jsonl keeps the original text.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def csv_row(audit: ReportAudit) -> dict[str, Any]:
-    """One flat CSV row for an audit."""
+    """One flat CSV row for an audit; cells that could run as formulas are neutralised."""
     row: dict[str, Any] = {"id": audit.id, "error": audit.error or ""}
     for key in METADATA_FIELDS:
         row[key] = audit.metadata.get(key, "")
@@ -34,7 +48,7 @@ def csv_row(audit: ReportAudit) -> dict[str, Any]:
             findings=";".join(f.code for f in audit.findings),
             **audit.star.model_dump(), **audit.signals.model_dump(),
         )
-    return row
+    return {key: spreadsheet_safe(value) for key, value in row.items()}
 
 
 class AtomicResults:
