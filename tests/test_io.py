@@ -404,3 +404,46 @@ def test_workers_write_the_same_results_in_the_same_order(cli: Cli, tmp_path: Pa
         outputs.append((out / "results.jsonl").read_bytes())
     assert outputs[0] == outputs[1]
     _assert_matches(_results(tmp_path / "out2")[0], expected)
+
+
+# -- output safety ---------------------------------------------------------------------------
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(cli: Cli, tmp_path: Path) -> None:
+    formulas = ["=HYPERLINK(\"http://x\",\"y\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)",
+                "\tx", "\rx"]
+    ids = ["=1", "+2", "-3", "@4", "5", "6"]
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b"".join(_line({"id": i, "text": GOOD, "region": f, "manager": "m-1"})
+                             for i, f in zip(ids, formulas, strict=True))
+                    + _line({"id": "=7", "text": ""}))
+    out = tmp_path / "out"
+    result = cli("audit", str(src), "--out", str(out), "--quiet", *RULES_ONLY)
+    assert result.exit_code == 1, result.output
+    audits, rows = _results(out)
+    assert [a.id for a in audits] == [*ids, "=7"]  # results.jsonl keeps the values
+    assert [a.metadata["region"] for a in audits[:-1]] == formulas
+    assert [r["id"] for r in rows] == ["'=1", "'+2", "'-3", "'@4", "5", "6", "'=7"]
+    assert [r["region"] for r in rows[:-1]] == ["'" + f for f in formulas]
+    assert rows[0]["manager"] == "m-1" and rows[0]["score"].isdigit()
+    assert rows[-1]["error"].startswith("empty report")
+
+
+def test_check_terminal_output_escapes_control_characters(cli: Cli, tmp_path: Path) -> None:
+    src = tmp_path / "evil\x1b[2J\u202e.txt"
+    src.write_text("Good call. He was fine.\n", encoding="utf-8")  # findings name the file
+    result = cli("check", str(src), *RULES_ONLY)
+    assert "evil\\x1b[2J\\u202e.txt:1:1: " in result.stdout
+    assert "\x1b" not in result.output and "\u202e" not in result.output
+    two = tmp_path / "\x1b[31mred.jsonl"
+    two.write_bytes(_line({"id": "x", "text": GOOD}) * 2)
+    _one_line_error(cli("check", str(two), *RULES_ONLY), "\\x1b[31mred.jsonl: expected one")
+
+
+@pytest.mark.parametrize(("front", "message"), [
+    ("- a\n- b\n", "front matter must be a mapping (key: value lines), not a list"),
+    ("1: one\n", "front matter keys must be text; found 1"),
+    (BOMB, "anchors and aliases are not allowed"),
+])
+def test_check_stdin_with_bad_front_matter_exits_2(cli: Cli, front: str, message: str) -> None:
+    result = cli("check", "-", *RULES_ONLY, input=f"---\n{front}---\n{GOOD}\n")
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("auditor: <stdin>: ") and message in result.stderr
