@@ -93,7 +93,8 @@ def _nested(depth: int) -> dict[str, Any]:
 
 
 def _results(out: Path) -> tuple[list[ReportAudit], list[dict[str, str]]]:
-    lines = (out / "results.jsonl").read_text(encoding="utf-8").splitlines()
+    with (out / "results.jsonl").open(encoding="utf-8", newline="\n") as fh:
+        lines = list(fh)  # lines end at \n only (str.splitlines would split at U+0085 too)
     with (out / "results.csv").open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
     return [ReportAudit.model_validate_json(x) for x in lines], rows
