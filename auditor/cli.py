@@ -21,7 +21,6 @@ import os
 import sys
 import time
 import traceback
-from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -32,7 +31,9 @@ from auditor.config import ConfigError, RuleSet, load_ruleset
 from auditor.io import AtomicResults, InputError, TableOptions, check_inputs, read_inputs
 from auditor.io.counting import count_records
 from auditor.io.results import PARTIAL
+from auditor.io.summary import RunTally
 from auditor.schema import ReportAudit
+from auditor.textsafety import escape_controls
 
 F = TypeVar("F", bound=Callable[..., Any])
 SEVERITY_WORD = {"error": "error", "warning": "warning", "info": "info"}
@@ -267,22 +268,24 @@ def check(path: str, fmt: str, ignore: tuple[str, ...], sentence_model: str | No
     """Check one draft report (a .txt/.md file, or - for stdin) and print linter lines."""
     rules = _rules(rubric)
     try:
-        records = list(read_inputs([path], stdin_format="text"))
+        records = list(read_inputs([path], stdin_format="text", limits=rules.rubric.limits))
     except InputError as exc:
-        _fail(str(exc))
+        _fail(escape_controls(str(exc)))
     if len(records) != 1:
-        _fail(f"{path}: expected one report, found {len(records)} (use `auditor audit`)")
+        _fail(escape_controls(f"{path}: expected one report, found {len(records)} "
+                              "(use `auditor audit`)"))
     engine = _auditor(rules, _split_codes(ignore), _models(sentence_model, calibration))
     audit = next(engine.audit_stream(records))
     if audit.error:
-        _fail(audit.error)
+        _fail(escape_controls(audit.error))
     if fmt == "json":
         click.echo(audit.model_dump_json(indent=2))
     else:
         text = audit.text or ""
         for f in sorted(audit.findings, key=lambda f: f.evidence[0].start if f.evidence else 0):
             line, col = _line_col(text, f.evidence[0].start) if f.evidence else (1, 1)
-            click.echo(f"{path}:{line}:{col}: {SEVERITY_WORD[f.severity]} {f.code} {f.message}")
+            click.echo(escape_controls(
+                f"{path}:{line}:{col}: {SEVERITY_WORD[f.severity]} {f.code} {f.message}"))
         click.echo(f"\nscore {audit.score}/100  verdict {audit.verdict}")
         click.echo(_checklist(audit))
     sys.exit(1 if any(f.severity == "error" for f in audit.findings) else 0)
@@ -300,39 +303,6 @@ def _progress(audits: Iterator[ReportAudit], quiet: bool,
     with tqdm(audits, desc="auditing", unit=" reports", file=sys.stderr, mininterval=0.5,
               dynamic_ncols=True, total=total, initial=initial) as bar:
         yield from bar
-
-
-def _summary(counts: Counter[str], findings: Counter[str], n: int, scores: list[int],
-             elapsed: float) -> str:
-    lines = [f"{'reports':<22}{n:>8}", f"{'failed (error)':<22}{counts['error']:>8}"]
-    for verdict in ("strong", "adequate", "weak"):
-        share = counts[verdict] / n if n else 0
-        lines.append(f"{verdict:<22}{counts[verdict]:>8}  {share:6.1%}")
-    if scores:
-        lines.append(f"{'mean score':<22}{sum(scores) / len(scores):>8.1f}")
-    if findings:
-        lines.append("reports flagged, most frequent checks:")
-        for code, k in sorted(findings.items(), key=lambda item: (-item[1], item[0]))[:5]:
-            lines.append(f"  {code:<20}{k:>8}")
-    lines.append(f"{'elapsed':<22}{elapsed:>7.1f}s")
-    return "\n".join(lines)
-
-
-class _Tally:
-    """What the summary counts, over the audits of a run (resumed ones included)."""
-
-    def __init__(self) -> None:
-        self.n = 0
-        self.counts: Counter[str] = Counter()
-        self.findings: Counter[str] = Counter()
-        self.scores: list[int] = []
-
-    def add(self, result: ReportAudit) -> None:
-        self.n += 1
-        self.counts[result.verdict or "error"] += 1
-        if result.score is not None:
-            self.scores.append(result.score)
-        self.findings.update({f.code for f in result.findings})
 
 
 def _run_failed(exc: BaseException, out: AtomicResults | None) -> NoReturn:
@@ -410,7 +380,7 @@ def audit(inputs: tuple[str, ...], out_dir: str, stdin_format: str, batch_size: 
     try:
         check_inputs(inputs)
     except InputError as exc:
-        _fail(str(exc))
+        _fail(escape_controls(str(exc)))
     if scheduler and engine != "dask":
         _fail("--scheduler needs --engine dask")
     models = _models(sentence_model, calibration)
@@ -426,12 +396,13 @@ def audit(inputs: tuple[str, ...], out_dir: str, stdin_format: str, batch_size: 
     out: AtomicResults | None = None
     try:
         out = _open_results(Path(out_dir), inputs, rules, models, options, resume)
-        tally = _Tally()
+        tally = RunTally()
         for done in out.done_audits() if out.done else ():
             tally.add(done)
         start = time.perf_counter()
         total = None if quiet else count_records(inputs, table)
-        records = itertools.islice(read_inputs(inputs, table, stdin_format), out.done, None)
+        records = itertools.islice(
+            read_inputs(inputs, table, stdin_format, rules.rubric.limits), out.done, None)
         for result in _progress(stream(records, batch_size=batch_size), quiet, total, out.done):
             out.write(result)
             tally.add(result)
@@ -440,7 +411,7 @@ def audit(inputs: tuple[str, ...], out_dir: str, stdin_format: str, batch_size: 
     except InputError as exc:
         if out is not None:
             out.abort()
-        _fail(str(exc))
+        _fail(escape_controls(str(exc)))
     except KeyboardInterrupt:
         if out is not None:
             out.close()
@@ -451,8 +422,7 @@ def audit(inputs: tuple[str, ...], out_dir: str, stdin_format: str, batch_size: 
         if out is not None:
             out.close()
         _run_failed(exc, out)
-    click.echo(_summary(tally.counts, tally.findings, tally.n, tally.scores,
-                        time.perf_counter() - start))
+    click.echo(tally.text(time.perf_counter() - start))
     click.echo(f"results: {Path(out_dir) / 'results.jsonl'}, {Path(out_dir) / 'results.csv'}")
     click.echo(f"dashboard: {dashboard}")
     sys.exit(1 if tally.counts["error"] else 0)
@@ -804,11 +774,13 @@ def regions(inputs: tuple[str, ...], by: str, period: str, fmt: str, out_file: s
             check_inputs(inputs)
             engine = _auditor(rules, models=_models(None, None))
             table = _table_options(rubric, **input_opts)
-            collector.extend(_progress(engine.audit_stream(read_inputs(inputs, table)), quiet))
+            collector.extend(_progress(
+                engine.audit_stream(read_inputs(inputs, table, limits=rules.rubric.limits)),
+                quiet))
         except InputError as exc:
-            _fail(str(exc))
+            _fail(escape_controls(str(exc)))
     if not collector.records:
-        _fail(f"no reports in {', '.join(inputs)}")
+        _fail(escape_controls(f"no reports in {', '.join(inputs)}"))
     vocab = vocabulary(rules)
     report = analyse(collector.records, vocab, settings, by, period)  # type: ignore[arg-type]
     if fmt == "json":

@@ -200,9 +200,11 @@ class Scoring(_Strict):
 
 
 class Limits(_Strict):
-    """Input limits."""
+    """Input limits: beyond them a record fails alone, with a message that names the limit."""
 
     max_chars: int = Field(default=50_000, gt=0)
+    max_metadata_depth: int = Field(default=20, ge=1, le=200)
+    max_front_matter_chars: int = Field(default=10_000, gt=0, le=1_000_000)
 
 
 class Rubric(_Strict):

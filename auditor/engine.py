@@ -41,6 +41,7 @@ from auditor.schema import (
     Tag,
 )
 from auditor.scoring import score_report
+from auditor.textsafety import is_blank
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc
@@ -88,7 +89,7 @@ class Auditor:
         return other
 
     def _validate(self, report: Report) -> str | None:
-        if not report.text.strip():
+        if is_blank(report.text):
             return "empty report: the text is empty or whitespace only"
         if len(report.text) > self.max_chars:
             return f"report too long: {len(report.text)} characters (limit {self.max_chars})"

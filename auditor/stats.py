@@ -26,6 +26,7 @@ from scipy import stats as sps
 
 from auditor.config import DEFAULT_RULES_DIR, RuleSet, _parse, _read_yaml
 from auditor.schema import ReportAudit, Signals
+from auditor.textsafety import escape_controls
 
 GroupBy = Literal["region", "manager", "period"]
 PeriodKind = Literal["month", "quarter"]
@@ -948,7 +949,14 @@ def _p(p: float | None) -> str:
 
 
 def iter_text_report(report: RegionsReport, vocab: Vocabulary) -> Iterator[str]:
-    """A readable plain-text version of a RegionsReport."""
+    """A readable plain-text version of a RegionsReport, safe to print to a terminal.
+
+    Names and notes come from report metadata: control characters in them are escaped.
+    """
+    return map(escape_controls, _text_lines(report, vocab))
+
+
+def _text_lines(report: RegionsReport, vocab: Vocabulary) -> Iterator[str]:
     noun = GROUP_NOUN[report.by]
     con = report.consistency
     yield (f"{report.n_reports} reports ({report.n_errors} failed), {len(report.groups)} "

@@ -8,11 +8,14 @@ for arguments that cannot be used at all. Results are written atomically.
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import os
 import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cli_support import RULES_ONLY, Cli, cli_runner, copy_pack
@@ -29,6 +32,9 @@ GOOD_2 = ("Visit to the Riverside clinic pharmacy team. You opened with the dosi
           "checked what the nurses find hard. Next time ask the pharmacist for one change.")
 LIMIT = 1000  # max_chars of the copied pack: GOOD texts fit, LONG does not
 LONG = "The rep asked questions. " * 60
+# A YAML alias bomb: 9**6 strings if expanded (kept small in case the guard ever fails).
+BOMB = "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+    f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n" for i in range(1, 6))
 
 
 @pytest.fixture
@@ -37,12 +43,58 @@ def cli(monkeypatch: pytest.MonkeyPatch) -> Cli:
     return cli_runner(monkeypatch)
 
 
+@pytest.fixture
+def lock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Path], None]]:
+    """`lock(path)` makes a file or directory unreadable.
+
+    With chmod 000, except as root, who reads such files anyway: there reading is made to fail
+    as the system would (PermissionError from Path.open and os.scandir).
+    """
+    locked: list[Path] = []
+    real_open, real_scandir = Path.open, os.scandir
+
+    def denied(path: object) -> PermissionError:
+        return PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+
+    def fake_open(self: Path, *args: Any, **kwargs: Any) -> Any:
+        if self in locked:
+            raise denied(self)
+        return real_open(self, *args, **kwargs)
+
+    def fake_scandir(path: Any = ".") -> Any:
+        if Path(path) in locked:
+            raise denied(path)
+        return real_scandir(path)
+
+    root = os.geteuid() == 0
+    if root:
+        monkeypatch.setattr(Path, "open", fake_open)
+        monkeypatch.setattr(os, "scandir", fake_scandir)
+
+    def lock_path(path: Path) -> None:
+        locked.append(path)
+        if not root:
+            path.chmod(0)
+
+    yield lock_path
+    for path in locked:
+        path.chmod(0o700)
+
+
 def _line(obj: object) -> bytes:
     return json.dumps(obj).encode() + b"\n"
 
 
+def _nested(depth: int) -> dict[str, Any]:
+    value: dict[str, Any] = {}
+    for _ in range(depth):
+        value = {"k": value}
+    return value
+
+
 def _results(out: Path) -> tuple[list[ReportAudit], list[dict[str, str]]]:
-    lines = (out / "results.jsonl").read_text(encoding="utf-8").splitlines()
+    with (out / "results.jsonl").open(encoding="utf-8", newline="\n") as fh:
+        lines = list(fh)  # lines end at \n only (str.splitlines would split at U+0085 too)
     with (out / "results.csv").open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
     return [ReportAudit.model_validate_json(x) for x in lines], rows
@@ -70,7 +122,8 @@ def _no_temp_files(out: Path) -> None:
 
 
 # -- the whole matrix in one batch --------------------------------------------------------------
-def _write_matrix(root: Path) -> tuple[list[str], list[tuple[str, str | None]]]:
+def _write_matrix(root: Path, lock: Callable[[Path], None]
+                  ) -> tuple[list[str], list[tuple[str, str | None]]]:
     """Input files with every kind of bad record, and the expected (id, error) in output order."""
     root.mkdir()
     (root / "batch.jsonl").write_bytes(b"".join([
@@ -86,6 +139,12 @@ def _write_matrix(root: Path) -> tuple[list[str], list[tuple[str, str | None]]]:
         _line({"id": "j-notext", "region": "US-West"}),
         b'{"id": "j-nul", "text": "a\x00b"}\n',
         _line({"id": "j-ok", "text": GOOD_2}),
+        _line({"id": "j-surrogate", "text": "Visit \ud800 " + GOOD}),  # json.dumps: "\ud800"
+        _line({"id": "j-bad\ud800id", "text": GOOD}),
+        _line({"id": "j-meta-surrogate", "text": GOOD, "region": "EMEA\udcff"}),
+        _line({"id": "j-deep", "text": GOOD, "extra": _nested(300)}),
+        b'{"id": "j-deeper", "text": "x", "m": ' + b"[" * 100_000 + b"]" * 100_000 + b"}\n",
+        _line({"id": "j-zero-width", "text": " \u200b\u200c\n\u200d\u2060\ufeff "}),
     ]))
     (root / "crm.csv").write_bytes(
         b"id,comments,region,manager\r\n"
@@ -103,17 +162,31 @@ def _write_matrix(root: Path) -> tuple[list[str], list[tuple[str, str | None]]]:
     (root / "plain.txt").write_text(GOOD_2, encoding="utf-8")
     (root / "binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
     (root / "latin1.txt").write_bytes("Réunion à l'hôpital. ".encode("latin-1"))
+    (root / "fm-list.md").write_text(f"---\n- a\n- b\n---\n{GOOD}\n", encoding="utf-8")
+    (root / "fm-keys.md").write_text(f"---\n1: one\n---\n{GOOD}\n", encoding="utf-8")
+    (root / "fm-bomb.md").write_text(f"---\n{BOMB}---\n{GOOD}\n", encoding="utf-8")
+    (root / "fm-long.md").write_text(f"---\nnote: {'x' * 10_001}\n---\n{GOOD}\n",
+                                     encoding="utf-8")
+    (root / "locked.jsonl").write_bytes(_line({"id": "l-1", "text": GOOD}))
+    os.mkfifo(root / "pipe.jsonl")  # reading it would block for ever
     folder = root / "folder"
     (folder / "sub").mkdir(parents=True)
     (folder / "a.txt").write_text(GOOD, encoding="utf-8")
     (folder / "b.md").write_text(GOOD_2, encoding="utf-8")
     (folder / "c.jsonl").write_bytes(_line({"id": "d-1", "text": GOOD}) + b"{oops\n")
     (folder / "d.csv").write_text(f"id,text\nd-2,{GOOD_2.replace(',', '')}\n", encoding="utf-8")
-    (folder / "ignored.bin").write_bytes(b"\x00\x01")  # not a report format: skipped
+    (folder / "notes.bin").write_bytes(b"\x00\x01")  # not a report format: an error record
+    (folder / ".DS_Store").write_bytes(b"\x00\x01")  # hidden: skipped
+    (folder / "locked").mkdir()
+    (folder / "locked" / "f.txt").write_text(GOOD, encoding="utf-8")
+    os.mkfifo(folder / "pipe.txt")
     (folder / "sub" / "e.txt").write_text("", encoding="utf-8")
+    lock(root / "locked.jsonl")
+    lock(folder / "locked")
     inputs = [str(root / n) for n in
               ("batch.jsonl", "crm.csv", "note.md", "plain.txt", "binary.txt", "latin1.txt",
-               "folder")]
+               "fm-list.md", "fm-keys.md", "fm-bomb.md", "fm-long.md", "locked.jsonl",
+               "pipe.jsonl", "folder")]
     expected: list[tuple[str, str | None]] = [
         ("j-ok", None),
         ("j-empty", "empty report"),
@@ -126,6 +199,12 @@ def _write_matrix(root: Path) -> tuple[list[str], list[tuple[str, str | None]]]:
         ("j-notext", "missing required field 'text'"),
         ("*batch.jsonl:11", "binary content"),
         ("j-ok", "duplicate id 'j-ok'"),
+        ("j-surrogate", "invalid Unicode in the text: lone surrogate \\ud800 at character 6"),
+        ("j-bad\\ud800id", "invalid Unicode in the id: lone surrogate \\ud800"),
+        ("j-meta-surrogate", "invalid Unicode in metadata field 'region'"),
+        ("j-deep", "metadata nested more than 20 levels deep"),
+        ("*batch.jsonl:17", "JSON nested too deeply to read"),
+        ("j-zero-width", "empty report"),
         ("c-1", None),
         ("c-2", "2 of 4 columns present"),
         ("c-3", "empty report"),
@@ -136,19 +215,29 @@ def _write_matrix(root: Path) -> tuple[list[str], list[tuple[str, str | None]]]:
         ("plain", None),
         ("binary.txt", "binary content"),
         ("latin1.txt", "invalid UTF-8"),
+        ("fm-list.md", "front matter must be a mapping"),
+        ("fm-keys.md", "front matter keys must be text; found 1"),
+        ("fm-bomb.md", "anchors and aliases are not allowed"),
+        ("fm-long.md", "front matter too long: 10007 characters"),
+        ("locked.jsonl", "locked.jsonl: cannot read: Permission denied"),
+        ("pipe.jsonl", "pipe.jsonl: not a regular file"),
         ("a", None),
         ("b", None),
         ("d-1", None),
         ("*c.jsonl:2", "malformed JSON"),
         ("d-2", None),
+        ("locked", "locked: cannot read directory: Permission denied"),
+        ("notes.bin", "notes.bin: unsupported file type .bin"),
+        ("pipe.txt", "pipe.txt: not a regular file"),
         ("sub/e", "empty report"),
     ]
     return inputs, expected
 
 
-def test_bad_input_matrix_keeps_every_record_in_order(cli: Cli, tmp_path: Path) -> None:
+def test_bad_input_matrix_keeps_every_record_in_order(cli: Cli, tmp_path: Path,
+                                                     lock: Callable[[Path], None]) -> None:
     pack = copy_pack(tmp_path / "pack", lambda r: r["limits"].update(max_chars=LIMIT))
-    inputs, expected = _write_matrix(tmp_path / "in")
+    inputs, expected = _write_matrix(tmp_path / "in", lock)
     out = tmp_path / "out"
     result = cli("audit", *inputs, "--out", str(out), "--rubric", str(pack), *RULES_ONLY)
     assert result.exit_code == 1, result.output
@@ -159,6 +248,9 @@ def test_bad_input_matrix_keeps_every_record_in_order(cli: Cli, tmp_path: Path) 
     failed = sum(1 for _, err in expected if err)
     assert re.search(rf"^failed \(error\)\s+{failed}$", result.stdout, re.M)
     assert re.search(rf"^reports\s+{len(expected)}$", result.stdout, re.M)
+    # Failures grouped by kind, most frequent first, with the first ids.
+    assert "\n  empty report: 5 (j-empty, j-space, j-zero-width, …)\n" in result.stdout
+    assert re.search(r"^  malformed JSON: 2 \(.*batch.jsonl:7, .*c.jsonl:2\)$", result.stdout, re.M)
     assert "auditing" in result.stderr  # the progress bar goes to stderr
     assert "crm.csv is not UTF-8; reading it as Windows-1252" in result.stderr
     _no_temp_files(out)
@@ -306,9 +398,10 @@ def test_default_size_limit_is_50000_characters() -> None:
     assert load_ruleset().rubric.limits.max_chars == 50_000
 
 
-def test_workers_write_the_same_results_in_the_same_order(cli: Cli, tmp_path: Path) -> None:
+def test_workers_write_the_same_results_in_the_same_order(cli: Cli, tmp_path: Path,
+                                                         lock: Callable[[Path], None]) -> None:
     pack = copy_pack(tmp_path / "pack", lambda r: r["limits"].update(max_chars=LIMIT))
-    inputs, expected = _write_matrix(tmp_path / "in")
+    inputs, expected = _write_matrix(tmp_path / "in", lock)
     outputs = []
     for workers in ("1", "2"):
         out = tmp_path / f"out{workers}"
@@ -318,3 +411,46 @@ def test_workers_write_the_same_results_in_the_same_order(cli: Cli, tmp_path: Pa
         outputs.append((out / "results.jsonl").read_bytes())
     assert outputs[0] == outputs[1]
     _assert_matches(_results(tmp_path / "out2")[0], expected)
+
+
+# -- output safety ---------------------------------------------------------------------------
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(cli: Cli, tmp_path: Path) -> None:
+    formulas = ["=HYPERLINK(\"http://x\",\"y\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)",
+                "\tx", "\rx"]
+    ids = ["=1", "+2", "-3", "@4", "5", "6"]
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b"".join(_line({"id": i, "text": GOOD, "region": f, "manager": "m-1"})
+                             for i, f in zip(ids, formulas, strict=True))
+                    + _line({"id": "=7", "text": ""}))
+    out = tmp_path / "out"
+    result = cli("audit", str(src), "--out", str(out), "--quiet", *RULES_ONLY)
+    assert result.exit_code == 1, result.output
+    audits, rows = _results(out)
+    assert [a.id for a in audits] == [*ids, "=7"]  # results.jsonl keeps the values
+    assert [a.metadata["region"] for a in audits[:-1]] == formulas
+    assert [r["id"] for r in rows] == ["'=1", "'+2", "'-3", "'@4", "5", "6", "'=7"]
+    assert [r["region"] for r in rows[:-1]] == ["'" + f for f in formulas]
+    assert rows[0]["manager"] == "m-1" and rows[0]["score"].isdigit()
+    assert rows[-1]["error"].startswith("empty report")
+
+
+def test_check_terminal_output_escapes_control_characters(cli: Cli, tmp_path: Path) -> None:
+    src = tmp_path / "evil\x1b[2J\u202e.txt"
+    src.write_text("Good call. He was fine.\n", encoding="utf-8")  # findings name the file
+    result = cli("check", str(src), *RULES_ONLY)
+    assert "evil\\x1b[2J\\u202e.txt:1:1: " in result.stdout
+    assert "\x1b" not in result.output and "\u202e" not in result.output
+    two = tmp_path / "\x1b[31mred.jsonl"
+    two.write_bytes(_line({"id": "x", "text": GOOD}) * 2)
+    _one_line_error(cli("check", str(two), *RULES_ONLY), "\\x1b[31mred.jsonl: expected one")
+
+
+@pytest.mark.parametrize(("front", "message"), [
+    ("- a\n- b\n", "front matter must be a mapping (key: value lines), not a list"),
+    ("1: one\n", "front matter keys must be text; found 1"),
+    (BOMB, "anchors and aliases are not allowed"),
+])
+def test_check_stdin_with_bad_front_matter_exits_2(cli: Cli, front: str, message: str) -> None:
+    result = cli("check", "-", *RULES_ONLY, input=f"---\n{front}---\n{GOOD}\n")
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("auditor: <stdin>: ") and message in result.stderr

@@ -401,3 +401,16 @@ def test_vocabulary_from_the_rule_pack(rules) -> None:  # noqa: ANN001
     assert list(vocab.checks) == [c.code for c in rules.rubric.checks]
     assert set(vocab.active_priorities) == set(rules.strategy.active_priorities)
     assert vocab.serving <= set(rules.competency_ids)
+
+
+def test_text_report_escapes_control_characters_from_metadata(settings: StatsSettings) -> None:
+    hostile = "Nord\x1b[2J\x1b]0;pwned\x07\u202eevil\r\x85X"
+    audits = [audit(f"a{i}", hostile, manager=f"m\n{i % 2}", score=50 + i) for i in range(6)]
+    audits += [audit(f"b{i}", "South", score=80 + i) for i in range(6)]
+    for by in ("region", "manager"):
+        text = "\n".join(iter_text_report(analyse(records(audits), VOCAB, settings, by), VOCAB))
+        assert not [c for c in text if c != "\n" and (ord(c) < 32 or 0x7f <= ord(c) <= 0x9f
+                                                      or c == "\u202e")], text
+        assert len(text.splitlines()) == text.count("\n") + 1  # no stray line breaks
+    assert "Nord\\x1b[2J\\x1b]0;pwned\\x07\\u202eevil\\r\\x85X" in "\n".join(
+        iter_text_report(analyse(records(audits), VOCAB, settings), VOCAB))

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import csv
 import io
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 
+from auditor.io.inputs import walk_files
 from auditor.io.tabular import TableOptions, sniff_delimiter, sniff_encoding
 
 _CHUNK = 1 << 20
@@ -57,6 +59,8 @@ def count_file(path: Path, options: TableOptions) -> int:
     """About how many records one file holds (1 when it cannot tell)."""
     suffix = path.suffix.lower()
     try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return 1  # a FIFO or device is never opened: it would block
         if suffix in (".jsonl", ".ndjson"):
             return _lines(path)
         if suffix in (".csv", ".tsv", ".tab"):
@@ -77,10 +81,6 @@ def count_records(inputs: Iterable[str], options: TableOptions) -> int | None:
         if item == "-":
             return None
         path = Path(item)
-        try:
-            files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() \
-                else [path]
-        except OSError:
-            files = [path]
-        total += sum(count_file(f, options) for f in files)
+        files = walk_files(path, path) if path.is_dir() else [path]
+        total += sum(count_file(f, options) if isinstance(f, Path) else 1 for f in files)
     return total

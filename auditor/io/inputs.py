@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import io
 import itertools
+import os
+import stat
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
+from auditor.config import Limits
 from auditor.io.jsonl import read_jsonl
-from auditor.io.records import DuplicateIds, InputError, Record, decode
+from auditor.io.records import (
+    DEFAULT_LIMITS,
+    DuplicateIds,
+    InputError,
+    Record,
+    decode,
+    validate_record,
+)
 from auditor.io.tabular import TableOptions, read_csv, read_parquet, read_xlsx
 from auditor.io.text import plain, read_text_file, split_front_matter
 from auditor.schema import FailedRecord, Report
@@ -21,25 +31,70 @@ CSV_SUFFIXES = {".csv", ".tsv", ".tab"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | JSONL_SUFFIXES | CSV_SUFFIXES | {".xlsx", ".parquet"}
 
 
-def _read_path(path: Path, options: TableOptions, root: Path | None = None) -> Iterator[Record]:
+def _read_path(path: Path, options: TableOptions, limits: Limits,
+               root: Path | None = None) -> Iterator[Record]:
+    """The records of one file; a file that cannot be read is one FailedRecord."""
+    rel = str(path.relative_to(root)) if root else path.name
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        yield FailedRecord(rel, f"{path}: cannot read: {exc.strerror}")
+        return
+    if not stat.S_ISREG(mode):  # a FIFO or device would block or never end: never opened
+        yield FailedRecord(rel, f"{path}: not a regular file")
+        return
     suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        yield FailedRecord(rel, f"{path}: unsupported file type {suffix or '(none)'} "
+                                f"(supported: {', '.join(sorted(SUPPORTED_SUFFIXES))})")
+        return
     if suffix in TEXT_SUFFIXES:
-        yield read_text_file(path, root)
-    elif suffix == ".xlsx":
+        yield read_text_file(path, root, limits)
+        return
+    if suffix == ".xlsx":
         yield from read_xlsx(path, options)
-    elif suffix == ".parquet":
+        return
+    if suffix == ".parquet":
         yield from read_parquet(path, options)
-    elif suffix in JSONL_SUFFIXES | CSV_SUFFIXES:
+        return
+    try:
         with path.open("rb") as fh:
             if suffix in JSONL_SUFFIXES:
                 yield from read_jsonl(fh, str(path))
             else:
                 yield from read_csv(fh, str(path), options, tsv=suffix != ".csv")
-    else:
-        yield FailedRecord(str(path), f"{path}: unsupported file type {suffix or '(none)'}")
+    except OSError as exc:
+        yield FailedRecord(rel, f"{path}: cannot read: {exc.strerror}")
 
 
-def read_stdin(stream: IO[bytes], options: TableOptions, fmt: str = "auto") -> Iterator[Record]:
+def walk_files(directory: Path, root: Path) -> Iterator[Path | FailedRecord]:
+    """Entries under `directory` depth-first by name; hidden ones (".name") are skipped.
+
+    Symbolic links to directories are not followed (no loops); an unreadable directory is a
+    FailedRecord rather than silently empty.
+    """
+    try:
+        with os.scandir(directory) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as exc:
+        rel = str(directory.relative_to(root)) if directory != root else directory.name
+        yield FailedRecord(rel, f"{directory}: cannot read directory: {exc.strerror}")
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        path = Path(entry.path)
+        if entry.is_dir(follow_symlinks=False):
+            yield from walk_files(path, root)
+        elif entry.is_symlink() and path.is_dir():
+            yield FailedRecord(str(path.relative_to(root)),
+                               f"{path}: link to a directory, not followed")
+        else:
+            yield path
+
+
+def read_stdin(stream: IO[bytes], options: TableOptions, fmt: str = "auto",
+               limits: Limits = DEFAULT_LIMITS) -> Iterator[Record]:
     """stdin as JSON Lines, CSV or one plain-text report (auto: '{' first means JSONL).
 
     JSON Lines are read line by line, so a long batch on stdin streams as a file does.
@@ -60,10 +115,10 @@ def read_stdin(stream: IO[bytes], options: TableOptions, fmt: str = "auto") -> I
     else:
         try:
             text = decode(data, "<stdin>")
+            meta, body = split_front_matter(text, "<stdin>", limits.max_front_matter_chars)
         except ValueError as exc:
             yield FailedRecord("stdin", str(exc))
             return
-        meta, body = split_front_matter(text, "<stdin>")
         yield Report(id=str(meta.pop("id", "stdin")), text=body,
                      metadata={k: plain(v) for k, v in meta.items()})
 
@@ -80,20 +135,22 @@ def check_inputs(inputs: Iterable[str]) -> list[str]:
 
 
 def read_inputs(inputs: Iterable[str], options: TableOptions | None = None,
-                stdin_format: str = "auto") -> Iterator[Record]:
-    """Every record of every input, in order; duplicate ids become FailedRecords."""
+                stdin_format: str = "auto", limits: Limits = DEFAULT_LIMITS) -> Iterator[Record]:
+    """Every record of every input, in order, validated; duplicate ids become FailedRecords."""
     options = options or TableOptions()
     ids = DuplicateIds()
     for item in check_inputs(inputs):
         if item == "-":
-            records: Iterable[Record] = read_stdin(sys.stdin.buffer, options, stdin_format)
+            records: Iterable[Record] = read_stdin(sys.stdin.buffer, options, stdin_format,
+                                                   limits)
         else:
             path = Path(item)
             if path.is_dir():
-                files = sorted(p for p in path.rglob("*")
-                               if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
-                records = (r for f in files for r in _read_path(f, options, path))
+                records = (r for f in walk_files(path, path)
+                           for r in ([f] if isinstance(f, FailedRecord)
+                                     else _read_path(f, options, limits, path)))
             else:
-                records = _read_path(path, options)
+                records = _read_path(path, options, limits)
         for n, rec in enumerate(records, 1):
-            yield ids.check(rec, f"{item}#{n}")
+            where = f"{item}#{n}"
+            yield ids.check(validate_record(rec, where, limits.max_metadata_depth), where)

@@ -22,6 +22,10 @@ def read_jsonl(stream: Iterable[bytes], name: str) -> Iterator[Record]:
             msg = str(exc) if str(exc).startswith(where) else f"{where}: malformed JSON: {exc}"
             yield FailedRecord(where, msg)
             continue
+        except (RecursionError, MemoryError) as exc:
+            why = "nested too deeply" if isinstance(exc, RecursionError) else "too large"
+            yield FailedRecord(where, f"{where}: JSON {why} to read")
+            continue
         if not isinstance(obj, dict):
             yield FailedRecord(where, f"{where}: expected a JSON object per line")
             continue

@@ -6,12 +6,16 @@ import codecs
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
+from auditor.config import Limits
 from auditor.schema import FailedRecord, Report
+from auditor.textsafety import SURROGATE, printable
 
 Record = Report | FailedRecord
 ESCAPED = re.compile("[\udc80-\udcff]")  # bytes that were not UTF-8 (surrogateescape)
+DEFAULT_LIMITS = Limits()  # the bundled rule pack's defaults, for readers used on their own
 
 
 class InputError(ValueError):
@@ -79,3 +83,53 @@ def from_row(fields: tuple[str, str, dict[str, Any], list[str]], where: str) -> 
     if not rid:
         return FailedRecord(where, f"{where}: the id column is empty", meta, warnings)
     return Report(id=rid, text=text, metadata=meta, warnings=warnings)
+
+
+def validate_record(rec: Record, where: str, max_depth: int) -> Record:
+    """`rec`, or a FailedRecord when its id, text or metadata cannot be audited and written out.
+
+    Every reader's records pass here once. Lone surrogates (a JSON "\\ud800" escape without its
+    pair, or an undecodable file name) cannot be encoded as UTF-8, and metadata nested deeper
+    than `max_depth` or holding values JSON has no type for cannot be written safely. A failed
+    record gets a printable id and message (surrogates backslash-escaped) and drops metadata that
+    cannot be written.
+    """
+    rid = printable(rec.id)
+    meta_problem = _metadata_problem(rec.metadata, max_depth)
+    meta = rec.metadata if meta_problem is None else {}
+    if isinstance(rec, FailedRecord):
+        if rid == rec.id and meta_problem is None and not SURROGATE.search(rec.error):
+            return rec
+        return FailedRecord(rid, printable(rec.error), meta)
+    problem = (_surrogate_problem(rec.id, "the id") or _surrogate_problem(rec.text, "the text")
+               or meta_problem)
+    return rec if problem is None else FailedRecord(rid, f"{printable(where)}: {problem}", meta)
+
+
+def _surrogate_problem(text: str, what: str) -> str | None:
+    found = SURROGATE.search(text)
+    if found is None:
+        return None
+    return (f"invalid Unicode in {what}: lone surrogate {printable(found.group())} at "
+            f"character {found.start()}")
+
+
+def _metadata_problem(value: Any, max_depth: int, depth: int = 1, key: str = "") -> str | None:
+    """Why metadata cannot be written out, or None; recursion stops at `max_depth`."""
+    where = f"metadata field {printable(key)!r}" if key else "metadata"
+    if isinstance(value, str):
+        return _surrogate_problem(value, where)
+    if value is None or isinstance(value, bool | int | float | date):
+        return None
+    if not isinstance(value, dict | list | tuple | set | frozenset):
+        return f"{where}: a {type(value).__name__} value cannot be written as JSON"
+    if depth > max_depth:
+        return f"metadata nested more than {max_depth} levels deep (limits.max_metadata_depth)"
+    items = value.items() if isinstance(value, dict) else ((None, v) for v in value)
+    for k, v in items:
+        name = key or (k if isinstance(k, str) else "")
+        problem = ((_surrogate_problem(k, where) if isinstance(k, str) else None)
+                   or _metadata_problem(v, max_depth, depth + 1, name))
+        if problem:
+            return problem
+    return None

@@ -25,7 +25,7 @@ CSV_FIELDS = (
     "id", *METADATA_FIELDS, "score", "verdict", "focus_competencies", "aligned_priorities",
     "priorities", "situation", "action", "result", "next_objective", "next_objective_smart",
     "observed_behavior", "reinforcement", "dialogue", "judgmental", "numbers_only",
-    "compliance_risk", "findings", "error",
+    "compliance_risk", "findings", "error", "warnings",
 )
 PARTIAL = "results.partial.jsonl"
 MANIFEST = "results.partial.json"
@@ -36,9 +36,24 @@ class ResumeError(ValueError):
     """The output directory cannot be used as asked (exit code 2)."""
 
 
+#: First characters that make a spreadsheet read a cell as a formula (OWASP, CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A text cell a spreadsheet would execute, prefixed with a single quote (as OWASP advises).
+
+    Other values are returned unchanged; results.jsonl keeps the original text.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def csv_row(audit: ReportAudit) -> dict[str, Any]:
-    """One flat CSV row for an audit."""
-    row: dict[str, Any] = {"id": audit.id, "error": audit.error or ""}
+    """One flat CSV row for an audit; cells that could run as formulas are neutralised."""
+    row: dict[str, Any] = {"id": audit.id, "error": audit.error or "",
+                           "warnings": "; ".join(audit.warnings)}
     for key in METADATA_FIELDS:
         row[key] = audit.metadata.get(key, "")
     if audit.error is None:
@@ -52,7 +67,7 @@ def csv_row(audit: ReportAudit) -> dict[str, Any]:
             findings=";".join(f.code for f in audit.findings),
             **audit.star.model_dump(), **audit.signals.model_dump(),
         )
-    return row
+    return {key: spreadsheet_safe(value) for key, value in row.items()}
 
 
 def _complete_prefix(fd: int) -> tuple[int, int]:
