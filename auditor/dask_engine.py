@@ -49,7 +49,9 @@ def _engine(key: str) -> Any:
 
             threadpool_limits(limits=1)  # one BLAS thread: the workers already use the cores
             _cached = None  # a long-lived worker drops the previous run's pipeline first
-            _cached = (key, Auditor(**get_worker().plugins[key].auditor_kwargs))
+            plugin = get_worker().plugins[key]
+            assert isinstance(plugin, _AuditorArgs)
+            _cached = (key, Auditor(**plugin.auditor_kwargs))
         return _cached[1]
 
 

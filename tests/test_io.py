@@ -253,6 +253,7 @@ def test_bad_input_matrix_keeps_every_record_in_order(cli: Cli, tmp_path: Path,
     assert re.search(r"^  malformed JSON: 2 \(.*batch.jsonl:7, .*c.jsonl:2\)$", result.stdout, re.M)
     assert "auditing" in result.stderr  # the progress bar goes to stderr
     assert "crm.csv is not UTF-8; reading it as Windows-1252" in result.stderr
+    assert re.search(r"folder: hidden entries skipped: \.DS_Store$", result.stderr, re.M)
     _no_temp_files(out)
 
     by_id = {a.id: a for a in audits if a.ok}

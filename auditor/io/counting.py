@@ -81,6 +81,6 @@ def count_records(inputs: Iterable[str], options: TableOptions) -> int | None:
         if item == "-":
             return None
         path = Path(item)
-        files = walk_files(path, path) if path.is_dir() else [path]
+        files = walk_files(path, path, announce=False) if path.is_dir() else [path]
         total += sum(count_file(f, options) if isinstance(f, Path) else 1 for f in files)
     return total

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import logging
 import os
 import stat
 import sys
@@ -24,6 +25,8 @@ from auditor.io.records import (
 from auditor.io.tabular import TableOptions, read_csv, read_parquet, read_xlsx
 from auditor.io.text import plain, read_text_file, split_front_matter
 from auditor.schema import FailedRecord, Report
+
+log = logging.getLogger("auditor.io")
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
@@ -67,8 +70,10 @@ def _read_path(path: Path, options: TableOptions, limits: Limits,
         yield FailedRecord(rel, f"{path}: cannot read: {exc.strerror}")
 
 
-def walk_files(directory: Path, root: Path) -> Iterator[Path | FailedRecord]:
-    """Entries under `directory` depth-first by name; hidden ones (".name") are skipped.
+def walk_files(directory: Path, root: Path, announce: bool = True
+               ) -> Iterator[Path | FailedRecord]:
+    """Entries under `directory` depth-first by name; hidden ones (".name") are skipped, and
+    named on stderr when `announce`.
 
     Symbolic links to directories are not followed (no loops); an unreadable directory is a
     FailedRecord rather than silently empty.
@@ -80,12 +85,15 @@ def walk_files(directory: Path, root: Path) -> Iterator[Path | FailedRecord]:
         rel = str(directory.relative_to(root)) if directory != root else directory.name
         yield FailedRecord(rel, f"{directory}: cannot read directory: {exc.strerror}")
         return
+    hidden = [e.name for e in entries if e.name.startswith(".")]
+    if hidden and announce:
+        log.warning("%s: hidden entries skipped: %s", directory, ", ".join(hidden))
     for entry in entries:
         if entry.name.startswith("."):
             continue
         path = Path(entry.path)
         if entry.is_dir(follow_symlinks=False):
-            yield from walk_files(path, root)
+            yield from walk_files(path, root, announce)
         elif entry.is_symlink() and path.is_dir():
             yield FailedRecord(str(path.relative_to(root)),
                                f"{path}: link to a directory, not followed")
