@@ -7,6 +7,7 @@ into `auditor regions`.
 from __future__ import annotations
 
 import codecs
+import csv
 import io
 import json
 import logging
@@ -14,6 +15,8 @@ from pathlib import Path
 
 import pytest
 from cli_support import RULES_ONLY, Cli, cli_runner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from auditor.io import InputError, TableOptions, build_map, parse_map, read_inputs
 from auditor.io.mapping import available_presets, normalise_date
@@ -28,8 +31,6 @@ VEEVA_HEADER = ["Id", "Territory_vod__c", "Manager_vod__c", "Employee_vod__c",
 
 def _csv(rows: list[list[str]], delimiter: str = ",", newline: str = "\r\n") -> str:
     out = io.StringIO()
-    import csv
-
     csv.writer(out, delimiter=delimiter, lineterminator=newline).writerows(rows)
     return out.getvalue()
 
@@ -269,3 +270,32 @@ def test_veeva_export_end_to_end_into_regions(cli: Cli, tmp_path: Path) -> None:
     assert regions.exit_code == 0, regions.output
     groups = {g["name"] for g in json.loads(regions.stdout)["groups"]}
     assert groups == {"EMEA-DACH", "EMEA-UK", "US-West"}
+
+
+# -- property: random cells survive a CSV round trip; a broken quote costs one row ---------------
+_cell = st.text(st.one_of(st.sampled_from(list(',;\t|"\'\n\r =+-@é🏥\u200b\x85')),
+                          st.characters(exclude_categories=("Cs",), exclude_characters="\x00")),
+                max_size=20)
+
+
+@settings(max_examples=60, deadline=None)
+@given(cells=st.lists(st.tuples(_cell, _cell), min_size=1, max_size=12),
+       tail=st.lists(st.text(st.characters(exclude_categories=("Cs",),
+                                           exclude_characters=',;\t|"\r\n\x00'), max_size=15),
+                     max_size=6),
+       delimiter=st.sampled_from([",", ";", "\t"]), newline=st.sampled_from(["\n", "\r\n"]),
+       codec=st.sampled_from(["utf-8", "utf-8-sig", "utf-16"]))
+def test_random_csv_keeps_every_row(cells: list[tuple[str, str]], tail: list[str],
+                                    delimiter: str, newline: str, codec: str) -> None:
+    rows = [["id", "text", "region"]] + [[f"r-{i}", t, r] for i, (t, r) in enumerate(cells)]
+    broken = f'x-0{delimiter}"never closed{delimiter}EMEA{newline}'
+    after = "".join(f"t-{i}{delimiter}{t}{delimiter}US{newline}" for i, t in enumerate(tail))
+    # An exporter quotes cells holding CR or LF; the lines after may end in LF or CRLF.
+    data = (_csv(rows, delimiter) + broken + after).encode(codec)
+    recs = _read(data)
+    good = [r for r in recs if isinstance(r, Report)]
+    assert [r.id for r in good] == [f"r-{i}" for i in range(len(cells))] + [
+        f"t-{i}" for i in range(len(tail))]
+    assert [r.text for r in good[:len(cells)]] == [t for t, _ in cells]
+    assert [r.id for r in recs if isinstance(r, FailedRecord)] == [
+        f"export.csv:row{len(cells) + 2}"]

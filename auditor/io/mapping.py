@@ -99,16 +99,22 @@ class BoundMap:
     date_order: DateOrder | None
 
     def value(self, name: str, row: list[str]) -> str | None:
-        """The first candidate with a non-empty value; None when the field is not mapped."""
+        """The first candidate with a non-blank value ("" when none; None when not mapped).
+
+        A text cell is kept exactly as given; other cells lose surrounding spaces. Joined
+        columns (`A+B`) keep their non-blank parts, a blank line between them.
+        """
         candidates = self.fields.get(name)
         if candidates is None:
             return None
+        first = ""
         for cols in candidates:
-            parts = [row[i].strip() if name != "text" else row[i] for i in cols]
-            joined = "\n\n".join(p for p in parts if p.strip())
-            if joined.strip():
-                return joined
-        return ""
+            parts = [row[i] if name == "text" else row[i].strip() for i in cols]
+            value = parts[0] if len(parts) == 1 else "\n\n".join(p for p in parts if p.strip())
+            if value.strip():
+                return value
+            first = first or value
+        return first
 
     def record(self, row: list[str]) -> tuple[str, str, dict[str, Any], list[str]]:
         """(id, text, metadata, warnings) of one row, cells as strings."""
