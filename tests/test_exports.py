@@ -299,3 +299,20 @@ def test_random_csv_keeps_every_row(cells: list[tuple[str, str]], tail: list[str
     assert [r.text for r in good[:len(cells)]] == [t for t, _ in cells]
     assert [r.id for r in recs if isinstance(r, FailedRecord)] == [
         f"export.csv:row{len(cells) + 2}"]
+
+
+def test_map_and_preset_apply_to_json_lines_keys(tmp_path: Path) -> None:
+    path = tmp_path / "export.jsonl"
+    path.write_text("\n".join(json.dumps(o) for o in [
+        {"Id": "j-1", "Comments__c": TEXT, "Territory_vod__c": "EMEA-UK",
+         "Review_Date_vod__c": "3/12/2026", "Score__c": 4},
+        {"Id": "j-2", "Comments__c": TEXT, "Review_Date_vod__c": "soon"},
+        {"Comments__c": TEXT},
+    ]) + "\n", encoding="utf-8")
+    recs = list(read_inputs([str(path)], TableOptions(columns=build_map("veeva"))))
+    assert recs[0].id == "j-1" and recs[0].text == TEXT
+    assert recs[0].metadata == {"region": "EMEA-UK", "date": "2026-03-12", "Score__c": 4}
+    assert recs[1].warnings == ["unparseable date 'soon'; kept as given"]
+    assert isinstance(recs[2], FailedRecord) and "missing required field 'id'" in recs[2].error
+    # Without a mapping, JSON Lines keys are used as they are.
+    assert isinstance(next(read_inputs([str(path)])), FailedRecord)

@@ -63,7 +63,7 @@ def _read_path(path: Path, options: TableOptions, limits: Limits,
     try:
         with path.open("rb") as fh:
             if suffix in JSONL_SUFFIXES:
-                yield from read_jsonl(fh, str(path))
+                yield from read_jsonl(fh, str(path), options.columns)
             else:
                 yield from read_csv(fh, str(path), options, tsv=suffix != ".csv")
     except OSError as exc:
@@ -115,7 +115,7 @@ def read_stdin(stream: IO[bytes], options: TableOptions, fmt: str = "auto",
                 break
         fmt = "jsonl" if b"".join(head).lstrip()[:1] == b"{" else "text"
     if fmt == "jsonl":
-        yield from read_jsonl(itertools.chain(head, stream), "<stdin>")
+        yield from read_jsonl(itertools.chain(head, stream), "<stdin>", options.columns)
         return
     data = b"".join(head) + stream.read()
     if fmt == "csv":

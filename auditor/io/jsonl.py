@@ -5,12 +5,19 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 
+from auditor.io.mapping import ColumnMap
 from auditor.io.records import Record, decode, from_mapping
 from auditor.schema import FailedRecord
 
 
-def read_jsonl(stream: Iterable[bytes], name: str) -> Iterator[Record]:
-    """One report per line; blank lines are skipped, bad lines become FailedRecords."""
+def read_jsonl(stream: Iterable[bytes], name: str,
+               columns: ColumnMap | None = None) -> Iterator[Record]:
+    """One report per line; blank lines are skipped, bad lines become FailedRecords.
+
+    With a (non-default) column map, mapped keys are renamed to their fields first.
+    """
+    if columns is not None and columns.is_default:
+        columns = None
     for lineno, raw in enumerate(stream, 1):
         where = f"{name}:{lineno}"
         if not raw.strip():
@@ -29,4 +36,8 @@ def read_jsonl(stream: Iterable[bytes], name: str) -> Iterator[Record]:
         if not isinstance(obj, dict):
             yield FailedRecord(where, f"{where}: expected a JSON object per line")
             continue
-        yield from_mapping(obj, where)
+        if columns is None:
+            yield from_mapping(obj, where)
+        else:
+            renamed, warnings = columns.rename(obj)
+            yield from_mapping(renamed, where, warnings=warnings)

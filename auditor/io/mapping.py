@@ -65,6 +65,37 @@ class ColumnMap:
             columns[name] = tuple(candidates)
         return replace(self, columns=columns, date_order=date_order or self.date_order)
 
+    @property
+    def is_default(self) -> bool:
+        """True for the built-in mapping (every field read from its own name)."""
+        return self == ColumnMap()
+
+    def rename(self, obj: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        """A JSON object with its mapped keys renamed to their fields, and date warnings.
+
+        The first candidate with a non-empty value wins; `A+B` joins string values.
+        """
+        keys = {header_key(k): k for k in reversed(list(obj))}
+        out, warnings = dict(obj), []
+        for name, candidates in self.columns.items():
+            for cand in candidates:
+                parts = [keys.get(header_key(p)) for p in cand.split("+")]
+                if any(p is None for p in parts):
+                    continue
+                values = [obj[p] for p in parts if p is not None]
+                value = values[0] if len(values) == 1 else "\n\n".join(
+                    str(v) for v in values if v is not None and str(v).strip())
+                if value in (None, ""):
+                    continue
+                for p in parts:
+                    out.pop(p, None)  # type: ignore[arg-type]
+                if name == "date" and isinstance(value, str):
+                    value, warning = normalise_date(value, self.date_order)
+                    warnings += [warning] if warning else []
+                out[name] = value
+                break
+        return out, warnings
+
     def bind(self, header: list[str]) -> BoundMap:
         """Resolve the fields against one file's header (raises InputError without id/text)."""
         index = {header_key(h): i for i, h in reversed(list(enumerate(header)))}

@@ -55,7 +55,9 @@ def decode(data: bytes, where: str) -> str:
 
 
 def from_mapping(obj: dict[str, Any], where: str, text_keys: Iterable[str] = ("text",),
-                  id_key: str = "id") -> Record:
+                 id_key: str = "id", warnings: list[str] | None = None) -> Record:
+    """A Report from a JSON object (`id`, text, the rest metadata), or why not."""
+    warnings = warnings or []
     rid = obj.get(id_key)
     rid = str(rid).strip() if rid not in (None, "") else ""
     # The first non-empty text field; a present but empty one still counts (the engine then
@@ -67,14 +69,14 @@ def from_mapping(obj: dict[str, Any], where: str, text_keys: Iterable[str] = ("t
     if isinstance(obj.get("metadata"), dict):
         meta = {**obj["metadata"], **meta}
     if not rid:
-        return FailedRecord(where, f"{where}: missing required field '{id_key}'", meta)
+        return FailedRecord(where, f"{where}: missing required field '{id_key}'", meta, warnings)
     if key is None:
         names = "' or '".join(text_keys)
-        return FailedRecord(rid, f"{where}: missing required field '{names}'", meta)
+        return FailedRecord(rid, f"{where}: missing required field '{names}'", meta, warnings)
     text = obj[key]
     if not isinstance(text, str):
-        return FailedRecord(rid, f"{where}: field 'text' must be a string", meta)
-    return Report(id=rid, text=text, metadata=meta)
+        return FailedRecord(rid, f"{where}: field 'text' must be a string", meta, warnings)
+    return Report(id=rid, text=text, metadata=meta, warnings=warnings)
 
 
 def from_row(fields: tuple[str, str, dict[str, Any], list[str]], where: str) -> Record:
