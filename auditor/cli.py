@@ -10,7 +10,6 @@ AUDITOR_DEBUG=1); 130 interrupted (Ctrl-C; `audit --resume` continues).
 
 from __future__ import annotations
 
-import codecs
 import dataclasses
 import errno
 import functools
@@ -131,9 +130,6 @@ def model_options(fn: F) -> F:
                         help="Sentence-role model (default: per models/defaults.json).")(fn)
 
 
-DELIMITER_NAMES = {"comma": ",", "semicolon": ";", "tab": "\t", "\\t": "\t", "pipe": "|"}
-
-
 def input_options(fn: F) -> F:
     """Add the options that say how to read exports: mapping, preset, CSV dialect, sheet."""
     options = [
@@ -159,28 +155,13 @@ def input_options(fn: F) -> F:
     return fn
 
 
-def _table_options(rubric: str | None, maps: tuple[str, ...] = (), preset: str | None = None,
-                   date_order: str | None = None, delimiter: str | None = None,
-                   encoding: str | None = None, sheet: str | None = None,
-                   id_col: str | None = None, text_col: tuple[str, ...] = ()) -> TableOptions:
+def _table_options(rubric: str | None, **options: Any) -> TableOptions:
     """How to read tables, from the input options (exit 2 when they cannot be used)."""
-    from auditor.io import build_map, parse_map
-
-    items = list(maps) + ([f"id={id_col}"] if id_col else []) + [f"text={c}" for c in text_col]
-    if delimiter is not None:
-        delimiter = DELIMITER_NAMES.get(delimiter.lower(), delimiter)
-        if len(delimiter) != 1:
-            _fail(f"--delimiter {delimiter!r}: one character, or comma, semicolon, tab, pipe")
-    if encoding is not None:
-        try:
-            codecs.lookup(encoding)
-        except LookupError:
-            _fail(f"--encoding {encoding!r}: unknown encoding")
     try:
-        columns = build_map(preset, parse_map(items), date_order, rubric)  # type: ignore[arg-type]
+        return TableOptions.from_options(rubric=rubric, **options)
     except InputError as exc:
         _fail(str(exc))
-    return TableOptions(columns, delimiter, encoding, sheet)
+        raise  # unreachable
 
 
 def _models(sentence_model: str | None, calibration: str | None) -> tuple:

@@ -21,12 +21,13 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import IO, Any
 
-from auditor.io.mapping import ColumnMap
+from auditor.io.mapping import ColumnMap, build_map, parse_map
 from auditor.io.records import ESCAPED, InputError, Record, from_row
 from auditor.schema import FailedRecord
 
 log = logging.getLogger("auditor.io")
 DELIMITERS = (",", ";", "\t", "|")
+DELIMITER_NAMES = {"comma": ",", "semicolon": ";", "tab": "\t", "\\t": "\t", "pipe": "|"}
 FALLBACK_ENCODING = "cp1252"
 _SCAN_CHUNK = 1 << 20
 
@@ -39,6 +40,28 @@ class TableOptions:
     delimiter: str | None = None
     encoding: str | None = None
     sheet: str | None = None
+
+    @classmethod
+    def from_options(cls, rubric: str | None = None, maps: Iterable[str] = (),
+                     preset: str | None = None, date_order: str | None = None,
+                     delimiter: str | None = None, encoding: str | None = None,
+                     sheet: str | None = None, id_col: str | None = None,
+                     text_col: Iterable[str] = ()) -> TableOptions:
+        """From the command-line options (`--id-col`/`--text-col` are `--map` shorthands);
+        InputError when one cannot be used."""
+        items = [*maps, *([f"id={id_col}"] if id_col else []), *(f"text={c}" for c in text_col)]
+        if delimiter is not None:
+            delimiter = DELIMITER_NAMES.get(delimiter.lower(), delimiter)
+            if len(delimiter) != 1:
+                raise InputError(f"--delimiter {delimiter!r}: one character, or comma, "
+                                 f"semicolon, tab, pipe")
+        if encoding is not None:
+            try:
+                codecs.lookup(encoding)
+            except LookupError:
+                raise InputError(f"--encoding {encoding!r}: unknown encoding") from None
+        columns = build_map(preset, parse_map(items), date_order, rubric)  # type: ignore[arg-type]
+        return cls(columns, delimiter, encoding, sheet)
 
 
 # -- shared -------------------------------------------------------------------------------------
