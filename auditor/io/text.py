@@ -41,7 +41,8 @@ def split_front_matter(text: str, where: str,
             try:
                 meta = yaml.load(block, Loader=_NoAliasLoader) or {}  # noqa: S506 (safe)
             except yaml.YAMLError as exc:
-                raise ValueError(f"{where}: invalid YAML front matter: {exc}") from None
+                detail = " ".join(str(exc).split())  # one line: YAML's message spans several
+                raise ValueError(f"{where}: invalid YAML front matter: {detail}") from None
             except RecursionError:
                 raise ValueError(f"{where}: front matter nested too deeply") from None
             if not isinstance(meta, dict):
