@@ -681,7 +681,7 @@ def calibrate(labelled: str, out_dir: str, test: str | None, l2: float, gates: s
 
 # -- regions ----------------------------------------------------------------------------------
 def _stats_settings(rubric: str | None, min_group_size: int | None = None):  # noqa: ANN202
-    from auditor.stats import load_settings
+    from auditor.config import load_settings
 
     try:
         settings = load_settings(rubric)
@@ -704,8 +704,9 @@ def _write_text(path: Path, text: str) -> None:
 
 def _write_dashboard(out_dir: Path, rules: RuleSet, rubric: str | None) -> Path:
     """Render DIR/dashboard.html from the committed DIR/results.jsonl, read back as a stream."""
+    from auditor.io.results import read_results
     from auditor.render.dashboard import render_dashboard
-    from auditor.stats import Collector, analyse, read_results, vocabulary
+    from auditor.stats import Collector, analyse, vocabulary
 
     settings = _stats_settings(rubric)
     results = out_dir / "results.jsonl"
@@ -736,14 +737,9 @@ def regions(inputs: tuple[str, ...], by: str, period: str, fmt: str, out_file: s
             min_group_size: int | None, quiet: bool, rubric: str | None,
             **input_opts: Any) -> None:
     """Consistency across regions, managers or periods, from results.jsonl or raw reports."""
-    from auditor.stats import (
-        Collector,
-        analyse,
-        is_results_file,
-        iter_text_report,
-        read_results,
-        vocabulary,
-    )
+    from auditor.io.results import is_results_file, read_results
+    from auditor.render.text import iter_text_report
+    from auditor.stats import Collector, analyse, vocabulary
 
     rules = _rules(rubric)
     settings = _stats_settings(rubric, min_group_size)

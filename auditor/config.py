@@ -1,7 +1,8 @@
 """Load and validate a rule pack (rules/ directory) into one immutable RuleSet.
 
 Every file is validated once, here, with pydantic `extra="forbid"`. Errors name the file, the
-key path and, where the value must come from a fixed set, the allowed values.
+key path and, where the value must come from a fixed set, the allowed values. The settings of
+`auditor regions` (stats.yaml) are read on their own by `load_settings`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from auditor.schema import GROUP_NOUN, GroupBy, Signals
 
 DEFAULT_RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
 
@@ -333,3 +336,66 @@ def load_ruleset(directory: str | Path | None = None) -> RuleSet:
     rules = RuleSet(source=str(root), lexicons=lexicons, **parts)
     _cross_check(root, rules)
     return rules
+
+
+# -- regions statistics settings (rules/stats.yaml) ------------------------------------------
+class BootstrapSettings(_Strict):
+    """Percentile bootstrap for a group's mean score."""
+
+    resamples: int = Field(ge=100, le=100_000)
+    confidence: float = Field(gt=0.5, lt=1)
+    seed: int
+
+
+class OutlierSettings(_Strict):
+    """When a manager (or region) differs enough from its baseline to be named."""
+
+    confidence: float = Field(gt=0.5, lt=1)
+    min_rate_difference: float = Field(ge=0, le=1)
+    min_score_difference: float = Field(ge=0, le=100)
+    rates: dict[str, str]
+
+    @field_validator("rates")
+    @classmethod
+    def _known_signals(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(Signals.model_fields))
+        if unknown:
+            raise ValueError(
+                f"unknown signal(s) {', '.join(unknown)}; "
+                f"allowed: {', '.join(Signals.model_fields)}"
+            )
+        return value
+
+
+class IndexBand(_Strict):
+    """The one-sentence meaning of a consistency index at or above `min`."""
+
+    min: float = Field(ge=0, le=100)
+    text: str
+
+
+class StatsSettings(_Strict):
+    """Defaults for `auditor regions` and the dashboard (rules/stats.yaml)."""
+
+    min_group_size: int = Field(ge=1)
+    bootstrap: BootstrapSettings
+    null_permutations: int = Field(ge=0, le=10_000)
+    divergent_checks: int = Field(ge=1)
+    weakest_reports: int = Field(ge=0)
+    outliers: OutlierSettings
+    index_bands: tuple[IndexBand, ...] = Field(min_length=1)
+
+    def meaning(self, index: float, by: GroupBy) -> str:
+        """The sentence that says what a consistency index means."""
+        for band in sorted(self.index_bands, key=lambda b: -b.min):
+            if index >= band.min:
+                return band.text.replace("{groups}", GROUP_NOUN[by])
+        return ""
+
+
+def load_settings(directory: str | Path | None = None) -> StatsSettings:
+    """Read stats.yaml from a rule pack, falling back to the bundled one when the pack has none."""
+    path = Path(directory or DEFAULT_RULES_DIR) / "stats.yaml"
+    if not path.is_file():
+        path = DEFAULT_RULES_DIR / "stats.yaml"
+    return _parse(StatsSettings, path, _read_yaml(path))

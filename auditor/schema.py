@@ -1,4 +1,4 @@
-"""Pydantic boundary types: what comes in (Report) and what goes out (ReportAudit).
+"""Pydantic boundary types: what comes in (Report), what goes out (ReportAudit, RegionsReport).
 
 Offsets: every `Evidence` is a half-open `[start, end)` range of Python `str` indices (Unicode
 code points) into `Report.text`, exactly as given, so `report.text[start:end] == evidence.text`.
@@ -125,3 +125,133 @@ class ReportAudit(BaseModel):
     def ok(self) -> bool:
         """True when the report was audited (no error)."""
         return self.error is None
+
+
+# -- regions output (the JSON contract of `auditor regions --format json`) -------------------
+GroupBy = Literal["region", "manager", "period"]
+PeriodKind = Literal["month", "quarter"]
+GROUP_NOUN = {"region": "regions", "manager": "managers", "period": "periods"}
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class GroupStats(_Out):
+    """Statistics of one group (region, manager or period)."""
+
+    name: str
+    region: str | None = None
+    n: int
+    errors: int
+    managers: int
+    mean_score: float | None
+    median_score: float | None
+    score_ci: tuple[float, float] | None
+    score_quartiles: tuple[float, float, float, float, float] | None
+    verdicts: dict[str, float]
+    check_pass_rates: dict[str, float]
+    competency_share: dict[str, float]
+    priority_share: dict[str, float]
+    alignment_rate: float | None
+    no_focus_share: float | None
+    divergence: float | None
+    small_sample: bool
+
+
+class Extreme(_Out):
+    """A group and its pass rate of one check."""
+
+    group: str
+    rate: float
+
+
+class DivergentCheck(_Out):
+    """A check whose pass rate differs between groups."""
+
+    code: str
+    name: str
+    spread: float
+    p: float | None
+    p_holm: float | None
+    lowest: Extreme
+    highest: Extreme
+
+
+class Consistency(_Out):
+    """How alike the groups are."""
+
+    index: float | None
+    meaning: str | None
+    icc: float | None
+    between_share: float | None
+    kruskal_p: float | None
+    pass_rate_spread: float | None
+    noise_spread: float | None
+    groups_compared: list[str]
+    most_divergent_checks: list[DivergentCheck]
+    notes: list[str]
+
+
+class Outlier(_Out):
+    """A manager (or region) far from its baseline on a concern rate or on the mean score."""
+
+    level: Literal["manager", "region"]
+    manager: str | None
+    region: str
+    reason: str
+    value: float
+    region_value: float
+    baseline: str
+    difference: float
+    ci: tuple[float, float]
+    n: int
+    message: str
+
+
+class TrendSlopes(_Out):
+    """Least-squares change per period of each trend series (None with fewer than 2 periods)."""
+
+    mean_score: float | None
+    alignment_rate: float | None
+    competency_share: dict[str, float | None]
+    check_pass_rates: dict[str, float | None]
+
+
+class Trends(_Out):
+    """Per-period series; `undated` reports have no usable date and are left out."""
+
+    period: PeriodKind
+    periods: list[str]
+    n: list[int]
+    small_sample: list[bool]
+    mean_score: list[float | None]
+    alignment_rate: list[float | None]
+    competency_share: dict[str, list[float | None]]
+    check_pass_rates: dict[str, list[float | None]]
+    slopes: TrendSlopes
+    undated: int
+    notes: list[str]
+
+
+class ErrorSample(_Out):
+    """A report that could not be audited."""
+
+    id: str
+    error: str
+
+
+class RegionsReport(_Out):
+    """The whole output of `auditor regions`."""
+
+    by: GroupBy
+    period: PeriodKind
+    min_group_size: int
+    n_reports: int
+    n_errors: int
+    errors: list[ErrorSample]
+    groups: list[GroupStats]
+    consistency: Consistency
+    outliers: list[Outlier]
+    trends: Trends
+    notes: list[str]

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from auditor.config import load_settings
 from auditor.schema import Finding, ReportAudit, Signals
-from auditor.stats import Collector, analyse, load_settings, vocabulary
+from auditor.stats import Collector, analyse, vocabulary
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(

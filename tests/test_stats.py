@@ -9,29 +9,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from auditor.config import ConfigError
+from auditor.config import ConfigError, StatsSettings, load_settings
+from auditor.io.results import is_results_file, read_results
+from auditor.render.text import iter_text_report
 from auditor.schema import Finding, ReportAudit, Signals
-from auditor.stats import (
-    Collector,
-    Record,
-    StatsSettings,
-    Vocabulary,
-    analyse,
+from auditor.stats import Collector, Record, Vocabulary, analyse, compact, vocabulary
+from auditor.stats.analysis import period_of
+from auditor.stats.measures import (
     between_share,
     bootstrap_mean_ci,
-    compact,
     holm,
     icc1,
-    is_results_file,
-    iter_text_report,
     jensen_shannon,
     kruskal_p,
-    load_settings,
     mean_difference_ci,
-    period_of,
     rate_difference_ci,
-    read_results,
-    vocabulary,
 )
 
 VOCAB = Vocabulary(checks={"C1": "check-one", "C2": "check-two"},

@@ -6,6 +6,7 @@ DIR/results.partial.json, a manifest with the run's fingerprint (`auditor.io.fin
 commit, results.csv is built from the partial file (through a fixed-name temporary file) and
 both are renamed into place, so readers see whole files only. After a crash the partial file
 stays: a run with `resume=True` and the same fingerprint drops a torn last line and appends.
+`read_results` streams a committed results.jsonl back, for `auditor regions` and the dashboard.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from pydantic import ValidationError
 
 from auditor.schema import METADATA_FIELDS, ReportAudit
 
@@ -199,3 +202,31 @@ class AtomicResults:
             with contextlib.suppress(OSError):
                 os.close(self._fd)
             self._fd = None
+
+
+# -- reading saved results --------------------------------------------------------------------
+def read_results(path: Path) -> Iterator[ReportAudit]:
+    """Stream a results.jsonl; a line that is not a ReportAudit comes out as an error audit."""
+    with path.open("rb") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                yield ReportAudit.model_validate_json(line)
+            except ValidationError as exc:
+                where = f"{path}:{lineno}"
+                reason = exc.errors()[0]["msg"] if exc.errors() else str(exc)
+                yield ReportAudit(id=where, error=f"{where}: not an audit result: {reason}")
+
+
+def is_results_file(path: Path) -> bool:
+    """True when the first record of a JSON Lines file is a ReportAudit (not a raw report)."""
+    if not path.is_file() or path.suffix.lower() not in (".jsonl", ".ndjson"):
+        return False
+    try:
+        with path.open("rb") as fh:
+            first = next((line for line in fh if line.strip()), b"")
+        obj = json.loads(first)
+    except ValueError:
+        return False
+    return isinstance(obj, dict) and {"findings", "verdict", "score"} <= obj.keys()

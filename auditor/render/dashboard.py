@@ -12,15 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from auditor.render import environment
-from auditor.stats import (
-    GROUP_NOUN,
-    SEVERITY_RANK,
-    FindingSummary,
-    GroupStats,
-    RegionsReport,
-    Vocabulary,
-    WeakReport,
-)
+from auditor.schema import GROUP_NOUN, GroupStats, RegionsReport
+from auditor.stats import SEVERITY_RANK, FindingSummary, Vocabulary, WeakReport
 
 # Colour-blind-safe diverging scale (ColorBrewer RdYlBu) for pass rates: red is bad, blue good.
 PASS_STOPS = ("#d73027", "#fc8d59", "#fee090", "#91bfdb", "#4575b4")

@@ -1,0 +1,390 @@
+"""Compact records -> group statistics, consistency across groups, trends: a RegionsReport.
+
+A statistic that is undefined for the data at hand comes out as None, with a note that says
+why. The formulas are documented in docs/regions.md.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date
+from typing import Any
+
+import numpy as np
+from scipy import stats as sps
+
+from auditor.config import StatsSettings
+from auditor.schema import (
+    GROUP_NOUN,
+    Consistency,
+    DivergentCheck,
+    ErrorSample,
+    Extreme,
+    GroupBy,
+    GroupStats,
+    PeriodKind,
+    RegionsReport,
+    Trends,
+    TrendSlopes,
+)
+from auditor.stats.measures import (
+    _r,
+    between_share,
+    bootstrap_mean_ci,
+    holm,
+    icc1,
+    jensen_shannon,
+    kruskal_p,
+)
+from auditor.stats.outliers import find_outliers
+from auditor.stats.records import UNKNOWN, Record, Vocabulary
+
+VERDICTS = ("strong", "adequate", "weak")
+ERROR_SAMPLES = 20  # failed reports listed by id and message; all are counted
+
+
+def period_of(day: date | None, kind: PeriodKind) -> str:
+    """`2025-02` (month) or `2025-Q1` (quarter); "unknown" without a date."""
+    if day is None:
+        return UNKNOWN
+    if kind == "month":
+        return f"{day.year:04d}-{day.month:02d}"
+    return f"{day.year:04d}-Q{(day.month - 1) // 3 + 1}"
+
+
+def _period_ordinal(label: str) -> int:
+    year, rest = label.split("-")
+    return int(year) * 12 + (int(rest[1:]) * 3 if rest.startswith("Q") else int(rest))
+
+
+def _share(count: int, n: int) -> float | None:
+    return count / n if n else None
+
+
+def _focus_counts(records: Iterable[Record], competencies: Sequence[str]) -> np.ndarray:
+    index = {c: i for i, c in enumerate(competencies)}
+    counts = np.zeros(len(competencies) + 1)
+    for r in records:
+        for c in r.focus:
+            counts[index[c]] += 1
+        if not r.focus:
+            counts[-1] += 1  # reports that coach nothing are part of what a group coaches
+    return counts
+
+
+def group_stats(
+    name: str,
+    records: Sequence[Record],
+    vocab: Vocabulary,
+    org_focus: np.ndarray,
+    settings: StatsSettings,
+    rng: np.random.Generator,
+    region: str | None = None,
+) -> GroupStats:
+    """Statistics of one group of records (error records are counted, not analysed)."""
+    ok = [r for r in records if r.ok]
+    n = len(ok)
+    scores = np.array([r.score for r in ok], dtype=float)
+    failed = Counter(c for r in ok for c in r.failed)
+    focus = Counter(c for r in ok for c in r.focus)
+    aligned = Counter(p for r in ok for p in set(r.aligned))
+    verdicts = Counter(r.verdict for r in ok)
+    ci = bootstrap_mean_ci(scores, settings.bootstrap.resamples, settings.bootstrap.confidence, rng)
+    quartiles = tuple(_r(q, 2) for q in np.percentile(scores, [0, 25, 50, 75, 100])) if n else None
+    return GroupStats(
+        name=name,
+        region=region,
+        n=n,
+        errors=len(records) - n,
+        managers=len({r.manager for r in records}),
+        mean_score=_r(scores.mean(), 2) if n else None,
+        median_score=_r(float(np.median(scores)), 2) if n else None,
+        score_ci=(_r(ci[0], 2), _r(ci[1], 2)) if ci else None,
+        score_quartiles=quartiles,
+        verdicts={v: _r(verdicts[v] / n) for v in VERDICTS} if n else {},
+        check_pass_rates={c: _r(1 - failed[c] / n) for c in vocab.checks} if n else {},
+        competency_share={c: _r(focus[c] / n) for c in vocab.competencies} if n else {},
+        priority_share={p: _r(aligned[p] / n) for p in vocab.active_priorities} if n else {},
+        alignment_rate=_r(_share(sum(1 for r in ok if r.aligned), n)),
+        no_focus_share=_r(_share(sum(1 for r in ok if not r.focus), n)),
+        divergence=_r(jensen_shannon(_focus_counts(ok, list(vocab.competencies)), org_focus)),
+        small_sample=n < settings.min_group_size,
+    )
+
+
+def _rates(passed: np.ndarray, labels: np.ndarray, n_groups: int) -> np.ndarray:
+    """Per-group pass rate of every check (groups x checks)."""
+    totals = np.bincount(labels, minlength=n_groups)
+    passes = np.stack(
+        [np.bincount(labels, weights=col, minlength=n_groups) for col in passed.T], axis=1
+    )
+    return passes / totals[:, None]
+
+
+def _mean_spread(rates: np.ndarray) -> float:
+    return float((rates.max(axis=0) - rates.min(axis=0)).mean())
+
+
+def consistency(
+    groups: dict[str, list[Record]],
+    vocab: Vocabulary,
+    settings: StatsSettings,
+    by: GroupBy,
+    rng: np.random.Generator,
+) -> Consistency:
+    """Consistency index, ICC(1), Kruskal-Wallis and the most divergent checks across groups."""
+    notes: list[str] = []
+    ok = {name: [r for r in recs if r.ok] for name, recs in groups.items()}
+    ok = {name: recs for name, recs in ok.items() if recs}
+    noun = GROUP_NOUN[by]
+    score_groups = [[float(r.score) for r in recs] for recs in ok.values()]  # type: ignore[arg-type]
+    icc = icc1(score_groups)
+    kw = kruskal_p(score_groups)
+    share = between_share(score_groups)
+    all_scores = {s for g in score_groups for s in g}
+    if len(ok) < 2:
+        notes.append(
+            f"Consistency across {noun} needs at least two {noun} with audited "
+            f"reports; found {len(ok)}: the index, ICC(1) and Kruskal-Wallis are "
+            "undefined."
+        )
+    elif len(all_scores) < 2:
+        notes.append(
+            "All scores are equal: ICC(1) and Kruskal-Wallis are undefined; scores "
+            "do not differ between " + noun + "."
+        )
+    elif icc is None:
+        notes.append(
+            f"Every {by} has a single report: ICC(1) and the consistency index are undefined."
+        )
+
+    eligible = [name for name, recs in ok.items() if len(recs) >= settings.min_group_size]
+    if len(eligible) < 2 and len(ok) >= 2:
+        notes.append(
+            f"Fewer than two {noun} have {settings.min_group_size} or more reports; "
+            f"pass-rate spread uses all {noun} and is noisy: read the index as "
+            "provisional."
+        )
+        eligible = list(ok)
+    spread = noise = None
+    divergent: list[DivergentCheck] = []
+    if len(eligible) >= 2:
+        recs = [(i, r) for i, name in enumerate(eligible) for r in ok[name]]
+        labels = np.array([i for i, _ in recs])
+        column = {c: j for j, c in enumerate(vocab.checks)}
+        passed = np.ones((len(recs), len(column)))
+        for i, (_, r) in enumerate(recs):
+            for code in r.failed:
+                passed[i, column[code]] = 0
+        rates = _rates(passed, labels, len(eligible))
+        spread = _mean_spread(rates)
+        if settings.null_permutations:
+            # What the spread would be if group labels were random: sampling noise alone.
+            noise = float(
+                np.mean(
+                    [
+                        _mean_spread(_rates(passed, rng.permutation(labels), len(eligible)))
+                        for _ in range(settings.null_permutations)
+                    ]
+                )
+            )
+        divergent = _divergent_checks(rates, passed, labels, eligible, vocab, settings)
+
+    index = meaning = None
+    # Equal scores everywhere: no score variance lies between groups, so that part is 0.
+    between = max(0.0, icc) if icc is not None else (0.0 if len(all_scores) == 1 else None)
+    if len(ok) >= 2 and spread is not None and between is not None:
+        excess = max(0.0, spread - (noise or 0.0))
+        index = 100 * (1 - between) * (1 - excess)
+        meaning = settings.meaning(index, by)
+    return Consistency(
+        index=_r(index, 1),
+        meaning=meaning,
+        icc=_r(icc),
+        between_share=_r(share),
+        kruskal_p=_r(kw, 6),
+        pass_rate_spread=_r(spread),
+        noise_spread=_r(noise),
+        groups_compared=eligible if spread is not None else [],
+        most_divergent_checks=divergent,
+        notes=notes,
+    )
+
+
+def _divergent_checks(
+    rates: np.ndarray,
+    passed: np.ndarray,
+    labels: np.ndarray,
+    names: list[str],
+    vocab: Vocabulary,
+    settings: StatsSettings,
+) -> list[DivergentCheck]:
+    """Checks ranked by a chi-square test of pass/fail x group, then by pass-rate spread."""
+    tested: list[tuple[int, float]] = []
+    for j in range(passed.shape[1]):
+        passes = np.bincount(labels, weights=passed[:, j], minlength=len(names))
+        totals = np.bincount(labels, minlength=len(names))
+        table = np.stack([passes, totals - passes])
+        if table.sum(axis=1).min() == 0:
+            continue  # every report passes (or fails) this check: nothing can differ
+        tested.append((j, float(sps.chi2_contingency(table, correction=False).pvalue)))
+    adjusted = holm([p for _, p in tested])
+    codes = list(vocab.checks)
+    out = []
+    for (j, p), p_adj in zip(tested, adjusted, strict=True):
+        lo, hi = int(rates[:, j].argmin()), int(rates[:, j].argmax())
+        out.append(
+            DivergentCheck(
+                code=codes[j],
+                name=vocab.checks[codes[j]],
+                spread=_r(rates[hi, j] - rates[lo, j]),
+                p=_r(p, 6),
+                p_holm=_r(p_adj, 6),
+                lowest=Extreme(group=names[lo], rate=_r(rates[lo, j])),
+                highest=Extreme(group=names[hi], rate=_r(rates[hi, j])),
+            )
+        )
+    out.sort(key=lambda d: (d.p, -d.spread))
+    return out[: settings.divergent_checks]
+
+
+def _slope(values: Sequence[float | None], x: Sequence[int], n: Sequence[int]) -> float | None:
+    points = [(xi, v, ni) for xi, v, ni in zip(x, values, n, strict=True) if v is not None]
+    if len({p[0] for p in points}) < 2:
+        return None
+    xs, ys, ws = (np.array(col, dtype=float) for col in zip(*points, strict=True))
+    # Weight by sqrt(n): a period with four times the reports has half the standard error.
+    return float(np.polyfit(xs, ys, 1, w=np.sqrt(ws))[0])
+
+
+def trends(
+    records: Sequence[Record], vocab: Vocabulary, kind: PeriodKind, settings: StatsSettings
+) -> Trends:
+    """Per-period mean score, alignment, competency shares and check pass rates, with slopes."""
+    buckets: dict[str, list[Record]] = defaultdict(list)
+    undated = 0
+    for r in records:
+        if not r.ok:
+            continue
+        label = period_of(r.date, kind)
+        if label == UNKNOWN:
+            undated += 1
+        else:
+            buckets[label].append(r)
+    periods = sorted(buckets, key=_period_ordinal)
+    n = [len(buckets[p]) for p in periods]
+
+    def series(fn: Callable[[Record], bool]) -> list[float | None]:
+        return [_r(_share(sum(1 for r in buckets[p] if fn(r)), len(buckets[p]))) for p in periods]
+
+    mean = [_r(float(np.mean([r.score for r in buckets[p]])), 2) for p in periods]
+    align = series(lambda r: bool(r.aligned))
+    comps = {c: series(lambda r, c=c: c in r.focus) for c in vocab.competencies}
+    checks = {c: series(lambda r, c=c: c not in r.failed) for c in vocab.checks}
+    x = [_period_ordinal(p) // (1 if kind == "month" else 3) for p in periods]
+    notes = []
+    if len(periods) < 2:
+        notes.append(f"Trends need dated reports in at least two {kind}s; found {len(periods)}.")
+    small = [p for p, k in zip(periods, n, strict=True) if k < settings.min_group_size]
+    if small and len(periods) >= 2:
+        notes.append(
+            f"{len(small)} of {len(periods)} {kind}s have fewer than "
+            f"{settings.min_group_size} reports ({', '.join(small[:6])}"
+            f"{', ...' if len(small) > 6 else ''}): read their points with care."
+        )
+    if undated:
+        notes.append(f"{undated} audited report(s) have no usable date and are not in the trends.")
+    return Trends(
+        period=kind,
+        periods=periods,
+        n=n,
+        small_sample=[k < settings.min_group_size for k in n],
+        mean_score=mean,
+        alignment_rate=align,
+        competency_share=comps,
+        check_pass_rates=checks,
+        slopes=TrendSlopes(
+            mean_score=_r(_slope(mean, x, n), 3),
+            alignment_rate=_r(_slope(align, x, n)),
+            competency_share={c: _r(_slope(v, x, n)) for c, v in comps.items()},
+            check_pass_rates={c: _r(_slope(v, x, n)) for c, v in checks.items()},
+        ),
+        undated=undated,
+        notes=notes,
+    )
+
+
+def _group_key(record: Record, by: GroupBy, kind: PeriodKind) -> tuple[str, str]:
+    if by == "region":
+        return record.region, record.region
+    if by == "manager":
+        return record.region, record.manager
+    return period_of(record.date, kind), period_of(record.date, kind)
+
+
+def _group_order(key: tuple[str, str], by: GroupBy) -> tuple[Any, ...]:
+    if by == "period":
+        return (key[0] == UNKNOWN, _period_ordinal(key[0]) if key[0] != UNKNOWN else 0)
+    return (key[0] == UNKNOWN, key[0], key[1] == UNKNOWN, key[1])
+
+
+def analyse(
+    records: Sequence[Record],
+    vocab: Vocabulary,
+    settings: StatsSettings,
+    by: GroupBy = "region",
+    period: PeriodKind = "quarter",
+) -> RegionsReport:
+    """All statistics of `auditor regions` for a set of compact records."""
+    vocab = vocab.extended(records)
+    rng = np.random.default_rng(settings.bootstrap.seed)
+    ok = [r for r in records if r.ok]
+    org_focus = _focus_counts(ok, list(vocab.competencies))
+    keyed: dict[tuple[str, str], list[Record]] = defaultdict(list)
+    for r in records:
+        keyed[_group_key(r, by, period)].append(r)
+    keys = sorted(keyed, key=lambda k: _group_order(k, by))
+    groups = [
+        group_stats(
+            k[1],
+            keyed[k],
+            vocab,
+            org_focus,
+            settings,
+            rng,
+            region=k[0] if by == "manager" else None,
+        )
+        for k in keys
+    ]
+    # Managers are named "m-13"; two regions may share a manager id, so key by both.
+    named = {(f"{k[1]} ({k[0]})" if by == "manager" else k[1]): keyed[k] for k in keys}
+    errors = [r for r in records if not r.ok]
+    notes = []
+    if errors:
+        notes.append(
+            f"{len(errors)} of {len(records)} report(s) could not be audited; they are "
+            "counted per group under 'errors' and left out of the statistics."
+        )
+    if not ok:
+        notes.append("No audited reports: every statistic is undefined.")
+    small = [g.name for g in groups if g.small_sample and g.n]
+    if small:
+        notes.append(
+            f"{len(small)} of {len(groups)} {GROUP_NOUN[by]} have fewer than "
+            f"{settings.min_group_size} "
+            "audited reports (small_sample): their figures are shown but not ranked."
+        )
+    return RegionsReport(
+        by=by,
+        period=period,
+        min_group_size=settings.min_group_size,
+        n_reports=len(records),
+        n_errors=len(errors),
+        errors=[ErrorSample(id=r.id, error=r.error or "") for r in errors[:ERROR_SAMPLES]],
+        groups=groups,
+        consistency=consistency(named, vocab, settings, by, rng),
+        outliers=find_outliers(records, settings),
+        trends=trends(records, vocab, period, settings),
+        notes=notes,
+    )
