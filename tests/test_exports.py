@@ -140,15 +140,27 @@ def test_delimiter_option_overrides_detection() -> None:
         _read(b"id;text\na;b\n", delimiter="|")
 
 
-def test_windows_1252_is_announced_once_and_keeps_accents_and_ids(
-        caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(logging.getLogger("auditor.io"), "propagate", True)  # the CLI stops it
+def test_windows_1252_is_announced_once_and_keeps_accents_and_ids() -> None:
+    class Messages(logging.Handler):
+        def __init__(self) -> None:
+            super().__init__()
+            self.seen: list[str] = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            self.seen.append(record.getMessage())
+
     rows = [["id", "text"], ["é-1", "Réunion à l'hôpital – très bien"], ["é-2", "Señor Müller"]]
     data = _csv(rows, ";").encode("cp1252")
-    recs = _read(data)
+    messages = Messages()
+    logger = logging.getLogger("auditor.io")
+    logger.addHandler(messages)
+    try:
+        recs = _read(data)
+    finally:
+        logger.removeHandler(messages)
     assert [(r.id, r.text) for r in recs] == [("é-1", "Réunion à l'hôpital – très bien"),
                                               ("é-2", "Señor Müller")]
-    assert [r.message for r in caplog.records] == [
+    assert messages.seen == [
         "export.csv is not UTF-8; reading it as Windows-1252 (use --encoding to choose)"]
 
 
