@@ -25,25 +25,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+from corpus import corpus_texts
+
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT / "corpus" / "sample_reports"
 SAMPLE_S = 0.2
 CONFIGS: dict[str, list[str]] = {
     "local-1": ["--workers", "1"],
     "local-2": ["--workers", "2"],
     "dask-2": ["--engine", "dask", "--workers", "2"],
 }
-
-
-def corpus_texts() -> list[str]:
-    """Report texts of every corpus file (records with an id; sentence files are skipped)."""
-    texts = []
-    for path in sorted(CORPUS.glob("*.jsonl")):
-        with path.open(encoding="utf-8") as fh:
-            texts += [obj["text"] for obj in map(json.loads, fh) if "id" in obj and "text" in obj]
-    if not texts:
-        raise SystemExit(f"{CORPUS}: no reports")
-    return texts
 
 
 def write_reports(path: Path, n: int, seed: int) -> int:

@@ -19,31 +19,19 @@ import resource
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
 from typing import Any
+
+from corpus import CORPUS, corpus_texts
 
 # One core: BLAS/OpenMP pools must be single-threaded before numpy or spaCy are imported (they
 # are imported inside the functions below, after this).
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
-ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT / "corpus" / "sample_reports"
 DRAFT_WORDS = 300
 LATENCY_RUNS = 200
 WARMUP = 20
 BATCH = 32
-
-
-def corpus_texts() -> list[str]:
-    """Report texts of every corpus file (records with an id; sentence files are skipped)."""
-    texts = []
-    for path in sorted(CORPUS.glob("*.jsonl")):
-        with path.open(encoding="utf-8") as fh:
-            texts += [obj["text"] for obj in map(json.loads, fh) if "id" in obj and "text" in obj]
-    if not texts:
-        raise SystemExit(f"{CORPUS}: no reports")
-    return texts
 
 
 def corpus_sentences() -> list[str]:
