@@ -27,9 +27,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from auditor import __version__
 from auditor.config import RuleSet
+from auditor.io.records import validate_record
 from auditor.render import environment
 from auditor.schema import (
     Evidence,
+    FailedRecord,
     Finding,
     NextObjective,
     Report,
@@ -399,6 +401,10 @@ def create_app(rules_dir: str | None = None, *, engine: Auditor | None = None,
     def check(request: CheckRequest) -> JSONResponse:
         """Audit one draft and return its ReportAudit with findings and offsets."""
         report = Report(id=request.id, text=request.text, metadata=request.metadata)
+        # The same validation as every batch record: lone surrogates, metadata nesting.
+        checked = validate_record(report, "request", rules.rubric.limits.max_metadata_depth)
+        if isinstance(checked, FailedRecord):
+            return _error(422, "invalid_request", checked.error, [])
         with engine_lock:
             audit = engine.audit(report)
         if audit.error:

@@ -159,6 +159,20 @@ def test_empty_text_is_422(client: TestClient) -> None:
     assert err["fields"][0]["loc"] == ["body", "text"]
 
 
+@pytest.mark.parametrize(("body", "fragment"), [
+    (b'{"text": "You asked \\ud800 two questions."}', "invalid Unicode in the text"),
+    (b'{"text": "You asked two questions.", "metadata": {"region": "\\udfff"}}',
+     "invalid Unicode in metadata field 'region'"),
+    (b'{"text": "You asked two questions.", "metadata": ' + b'{"a": ' * 300 + b"1"
+     + b"}" * 301, "metadata nested more than 20 levels deep"),
+])
+def test_records_a_batch_would_reject_are_422_not_500(client: TestClient, body: bytes,
+                                                     fragment: str) -> None:
+    response = client.post("/api/check", content=body,
+                           headers={"content-type": "application/json"})
+    assert fragment in _assert_error(response, 422, "invalid_request")["message"]
+
+
 def test_malformed_json_is_422_with_position(client: TestClient) -> None:
     response = client.post("/api/check", content=b'{"text": "lazy',
                            headers={"content-type": "application/json"})
