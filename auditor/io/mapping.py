@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -24,6 +24,7 @@ from auditor.io.records import InputError
 from auditor.schema import METADATA_FIELDS
 
 DateOrder = Literal["dmy", "mdy"]
+T = TypeVar("T")
 FIELDS = ("id", "text", *METADATA_FIELDS)
 DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
     "id": ("id",),
@@ -76,23 +77,21 @@ class ColumnMap:
         The first candidate with a non-empty value wins; `A+B` joins string values.
         """
         keys = {header_key(k): k for k in reversed(list(obj))}
-        out, warnings = dict(obj), []
+        out: dict[str, Any] = dict(obj)
+        warnings: list[str] = []
         for name, candidates in self.columns.items():
             for cand in candidates:
-                parts = [keys.get(header_key(p)) for p in cand.split("+")]
-                if any(p is None for p in parts):
+                parts = _resolve(cand, keys)
+                if parts is None:
                     continue
-                values = [obj[p] for p in parts if p is not None]
+                values = [obj[p] for p in parts]
                 value = values[0] if len(values) == 1 else "\n\n".join(
                     str(v) for v in values if v is not None and str(v).strip())
                 if value in (None, ""):
                     continue
                 for p in parts:
-                    out.pop(p, None)  # type: ignore[arg-type]
-                if name == "date" and isinstance(value, str):
-                    value, warning = normalise_date(value, self.date_order)
-                    warnings += [warning] if warning else []
-                out[name] = value
+                    out.pop(p, None)
+                out[name] = _field_value(name, value, self.date_order, warnings)
                 break
         return out, warnings
 
@@ -101,11 +100,8 @@ class ColumnMap:
         index = {header_key(h): i for i, h in reversed(list(enumerate(header)))}
         fields: dict[str, list[tuple[int, ...]]] = {}
         for name, candidates in self.columns.items():
-            present = []
-            for cand in candidates:
-                parts = [index.get(header_key(p)) for p in cand.split("+")]
-                if all(p is not None for p in parts):
-                    present.append(tuple(p for p in parts if p is not None))
+            present = [tuple(parts) for cand in candidates
+                       if (parts := _resolve(cand, index)) is not None]
             if present:
                 fields[name] = present
         missing = [f for f in ("id", "text") if f not in fields]
@@ -155,17 +151,27 @@ class BoundMap:
             if name in ("id", "text"):
                 continue
             value = self.value(name, row)
-            if not value:
-                continue
-            if name == "date":
-                value, warning = normalise_date(value, self.date_order)
-                if warning:
-                    warnings.append(warning)
-            meta[name] = value
+            if value:
+                meta[name] = _field_value(name, value, self.date_order, warnings)
         for i, name in self.extra.items():
             if row[i].strip():
                 meta.setdefault(name, row[i])
         return (self.value("id", row) or "").strip(), self.value("text", row) or "", meta, warnings
+
+
+def _resolve(candidate: str, index: Mapping[str, T]) -> list[T] | None:
+    """The columns (or keys) a candidate names (`A+B` names two); None when one is absent."""
+    found = [index.get(header_key(part)) for part in candidate.split("+")]
+    return None if any(f is None for f in found) else [f for f in found if f is not None]
+
+
+def _field_value(name: str, value: Any, order: DateOrder | None, warnings: list[str]) -> Any:
+    """A mapped value as stored: dates normalised (a warning added when that fails)."""
+    if name == "date" and isinstance(value, str):
+        value, warning = normalise_date(value, order)
+        if warning:
+            warnings.append(warning)
+    return value
 
 
 # -- dates --------------------------------------------------------------------------------------

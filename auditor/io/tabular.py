@@ -264,12 +264,8 @@ def cell_text(value: Any) -> str:
 
 def read_xlsx(path: Path, options: TableOptions) -> Iterator[Record]:
     """The first sheet (or `options.sheet`) of an .xlsx workbook, streamed read-only."""
-    try:
-        from openpyxl import load_workbook
-    except ImportError:
-        yield FailedRecord(str(path), f"{path}: reading .xlsx needs openpyxl "
-                                      f"(pip install openpyxl)")
-        return
+    from openpyxl import load_workbook  # a dependency, imported only when a workbook comes
+
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 (a corrupt workbook is one failed input)
