@@ -17,17 +17,16 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import expit
 
+from auditor.atomic import write_json_atomic
 from auditor.classifier import (
     ModelLoadError,
     SentenceRoleModel,
     default_model_dir,
     read_verified,
     write_card,
-    write_json_atomic,
 )
-from auditor.schema import ReportAudit, Verdict
+from auditor.schema import VERDICTS, ReportAudit, Verdict
 
-ORDER: tuple[Verdict, ...] = ("weak", "adequate", "strong")
 ARTEFACT = "calibration.json"
 FORMAT = "fcr-auditor/calibration"
 FORMAT_VERSION = 1
@@ -49,10 +48,10 @@ def agreement(gold: Sequence[str], pred: Sequence[str]) -> dict[str, Any]:
     """Accuracy, Cohen's kappa, quadratic weighted kappa and confusion (rows gold) of verdicts."""
     from sklearn.metrics import cohen_kappa_score, confusion_matrix
 
-    g = [ORDER.index(v) for v in gold]
-    p = [ORDER.index(v) for v in pred]
+    g = [VERDICTS.index(v) for v in gold]
+    p = [VERDICTS.index(v) for v in pred]
     same = len(set(g) | set(p)) == 1  # kappa is undefined when only one class occurs
-    labels = list(range(len(ORDER)))
+    labels = list(range(len(VERDICTS)))
     return {
         "n": len(g),
         "accuracy": round(float(np.mean(np.equal(g, p))), 4) if g else None,
@@ -60,14 +59,14 @@ def agreement(gold: Sequence[str], pred: Sequence[str]) -> dict[str, Any]:
         "weighted_kappa": 1.0 if same else round(float(cohen_kappa_score(
             g, p, labels=labels, weights="quadratic")), 4),
         "confusion": confusion_matrix(g, p, labels=labels).tolist(),
-        "order": list(ORDER),
+        "order": list(VERDICTS),
     }
 
 
 def _fit(x: np.ndarray, y: np.ndarray, l2: float) -> tuple[np.ndarray, np.ndarray]:
     """Weights and increasing thresholds of a proportional-odds model (P(y<=k) = σ(θk - w·x))."""
     n, d = x.shape
-    k = len(ORDER) - 1
+    k = len(VERDICTS) - 1
 
     def thresholds(t: np.ndarray) -> np.ndarray:
         # First threshold free, the others as positive steps, so they stay ordered.
@@ -118,10 +117,10 @@ class Calibration:
         """Fit on audits and the graders' verdicts; `codes` are the rubric's check codes."""
         names = [f"{FAILED}{c}" for c in codes] + list(MEASURES)
         x = np.vstack([features_of(a, names) for a in audits])
-        y = np.array([ORDER.index(v) for v in verdicts])
+        y = np.array([VERDICTS.index(v) for v in verdicts])
         w, th = _fit(x, y, l2)
         return cls({
-            "format": FORMAT, "format_version": FORMAT_VERSION, "order": list(ORDER),
+            "format": FORMAT, "format_version": FORMAT_VERSION, "order": list(VERDICTS),
             "features": names, "weights": np.round(w, DECIMALS).tolist(),
             "thresholds": np.round(th, DECIMALS).tolist(), "gates": list(gates), "l2": l2,
             "sentence_model_sha256": sentence_model,
@@ -135,7 +134,7 @@ class Calibration:
         """The calibrated verdict: the class whose threshold interval holds the value."""
         if {f.code for f in audit.findings} & set(self.gates):
             return "weak"
-        return ORDER[int(np.searchsorted(self.thresholds, self.value(audit), side="left"))]
+        return VERDICTS[int(np.searchsorted(self.thresholds, self.value(audit), side="left"))]
 
     def apply(self, audit: ReportAudit) -> ReportAudit:
         """The audit with the calibrated verdict (audits with an error pass through)."""
@@ -167,7 +166,7 @@ class Calibration:
         root = Path(directory)
         write_json_atomic(root / ARTEFACT, self.artefact)
         write_card(root, "calibration", ARTEFACT, {
-            "labels": list(ORDER),
+            "labels": list(VERDICTS),
             "weights": dict(zip(self.features, self.weights.tolist(), strict=True)),
             "thresholds": self.thresholds.tolist(),
             **(card or {}),
@@ -187,7 +186,7 @@ def cross_validate(audits: Sequence[ReportAudit], verdicts: Sequence[str],
     """Agreement with the graders before (rubric verdicts) and after (out-of-fold calibration)."""
     from sklearn.model_selection import StratifiedKFold
 
-    y = np.array([ORDER.index(v) for v in verdicts])
+    y = np.array([VERDICTS.index(v) for v in verdicts])
     counts = np.bincount(y)
     k = max(2, min(folds, int(counts[counts > 0].min())))  # every fold must see every verdict
     pred: list[str] = [""] * len(audits)
@@ -206,8 +205,8 @@ def calibrate(audits: Sequence[ReportAudit], gold: dict[str, str], codes: Sequen
               test: tuple[Sequence[ReportAudit], dict[str, str]] | None = None,
               folds: int = 5, seed: int = 0) -> tuple[Calibration, dict[str, Any]]:
     """Fit on the audits that have a gold verdict; card facts hold CV and test agreement."""
-    usable = [a for a in audits if not a.error and gold.get(a.id) in ORDER]
-    if len(usable) < 2 * len(ORDER):
+    usable = [a for a in audits if not a.error and gold.get(a.id) in VERDICTS]
+    if len(usable) < 2 * len(VERDICTS):
         raise ValueError(f"only {len(usable)} audited reports carry a verdict; too few to fit")
     verdicts = [gold[a.id] for a in usable]
     cal = Calibration.fit(usable, verdicts, codes, l2=l2, gates=gates,
@@ -219,7 +218,7 @@ def calibrate(audits: Sequence[ReportAudit], gold: dict[str, str], codes: Sequen
     }
     if test is not None:
         t_audits, t_gold = test
-        t_usable = [a for a in t_audits if not a.error and t_gold.get(a.id) in ORDER]
+        t_usable = [a for a in t_audits if not a.error and t_gold.get(a.id) in VERDICTS]
         t_verdicts = [t_gold[a.id] for a in t_usable]
         facts["test_metrics"] = {
             "before": agreement(t_verdicts, [a.verdict or "weak" for a in t_usable]),

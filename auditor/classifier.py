@@ -25,7 +25,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from scipy.sparse import csr_matrix, hstack
 
 from auditor.annotations import Annotations, Hit, Objective
-from auditor.config import CheckSpec
+from auditor.atomic import write_json_atomic, write_text_atomic
+from auditor.config import CheckSpec, validation_problems
+from auditor.jsonlines import read_json_lines
 from auditor.schema import Finding
 
 ROLES = ("situation", "action", "result", "next_objective", "reinforcement", "judgement",
@@ -74,15 +76,6 @@ def library_versions() -> dict[str, str]:
 
 def _minor(version: str) -> str:
     return ".".join(version.split(".")[:2])
-
-
-def write_json_atomic(path: Path, obj: Any) -> None:
-    """Write JSON to `path` through a temporary file, so a crash never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
-                   encoding="utf-8")
-    tmp.replace(path)
 
 
 def write_card(directory: Path, kind: str, artefact: str, extra: dict[str, Any]) -> dict[str, Any]:
@@ -163,20 +156,14 @@ def read_sentences(path: str | Path) -> list[LabelledSentence]:
     """Sentence annotations from JSON Lines ({"report_id", "text", "role"}, in report order)."""
     out = []
     p = Path(path)
-    with p.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-                item = LabelledSentence(str(obj["report_id"]), str(obj["text"]), str(obj["role"]))
-            except (ValueError, KeyError, TypeError) as exc:
-                raise ValueError(
-                    f"{p}:{lineno}: expected {{report_id, text, role}} ({exc!r})") from None
-            if item.role not in ROLES:
-                raise ValueError(f"{p}:{lineno}: unknown role {item.role!r}; "
-                                 f"allowed: {', '.join(ROLES)}")
-            out.append(item)
+    for where, obj in read_json_lines(p):
+        try:
+            item = LabelledSentence(str(obj["report_id"]), str(obj["text"]), str(obj["role"]))
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"{where}: expected {{report_id, text, role}} ({exc!r})") from None
+        if item.role not in ROLES:
+            raise ValueError(f"{where}: unknown role {item.role!r}; allowed: {', '.join(ROLES)}")
+        out.append(item)
     if not out:
         raise ValueError(f"{p}: no sentences")
     return out
@@ -341,14 +328,12 @@ class SentenceRoleModel:
         """Write model.json, card.json and (unless present) a default hybrid.yaml."""
         root = Path(directory)
         root.mkdir(parents=True, exist_ok=True)
-        tmp = root / (MODEL_FILE + ".tmp")
-        tmp.write_text(_dumps(self.artefact), encoding="utf-8")
-        tmp.replace(root / MODEL_FILE)
+        write_text_atomic(root / MODEL_FILE, _dumps(self.artefact))
         write_card(root, "sentence_roles", MODEL_FILE, {"labels": list(self.labels),
                                                         "settings": self.artefact["settings"],
                                                         **(card or {})})
         if not (root / HYBRID_FILE).is_file():
-            (root / HYBRID_FILE).write_text(DEFAULT_HYBRID_YAML, encoding="utf-8")
+            write_text_atomic(root / HYBRID_FILE, DEFAULT_HYBRID_YAML)
         return root
 
     @classmethod
@@ -433,8 +418,7 @@ class HybridConfig(BaseModel):
         except yaml.YAMLError as exc:
             raise ModelLoadError(f"{path}: not valid YAML: {exc}") from None
         except ValidationError as exc:
-            details = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-                                for e in exc.errors())
+            details = "; ".join(validation_problems(exc))
             raise ModelLoadError(f"{path}: {details}") from None
 
     def threshold_for(self, role: str) -> float:

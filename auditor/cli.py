@@ -26,6 +26,7 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
+from auditor.atomic import write_text_atomic
 from auditor.config import ConfigError, RuleSet, load_ruleset
 from auditor.io import AtomicResults, InputError, TableOptions, check_inputs, read_inputs
 from auditor.io.counting import count_records
@@ -692,16 +693,6 @@ def _stats_settings(rubric: str | None, min_group_size: int | None = None):  # n
     return settings
 
 
-def _write_text(path: Path, text: str) -> None:
-    """Write a file atomically (a reader never sees half a dashboard)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def _write_dashboard(out_dir: Path, rules: RuleSet, rubric: str | None) -> Path:
     """Render DIR/dashboard.html from the committed DIR/results.jsonl, read back as a stream."""
     from auditor.io.results import read_results
@@ -713,7 +704,7 @@ def _write_dashboard(out_dir: Path, rules: RuleSet, rubric: str | None) -> Path:
     collector = Collector(settings.weakest_reports).extend(read_results(results))
     vocab = vocabulary(rules)
     path = out_dir / "dashboard.html"
-    _write_text(path, render_dashboard(analyse(collector.records, vocab, settings), vocab,
+    write_text_atomic(path, render_dashboard(analyse(collector.records, vocab, settings), vocab,
                                        collector.weakest(), source=str(results)))
     return path
 
@@ -769,7 +760,7 @@ def regions(inputs: tuple[str, ...], by: str, period: str, fmt: str, out_file: s
     else:
         text = "\n".join(iter_text_report(report, vocab))
     if out_file:
-        _write_text(Path(out_file), text)
+        write_text_atomic(Path(out_file), text)
         click.echo(f"{fmt}: {out_file}", err=True)
     else:
         click.echo(text)

@@ -253,7 +253,8 @@ def _read_yaml(path: Path) -> Any:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
 
 
-def _format_error(path: Path, exc: ValidationError) -> str:
+def validation_problems(exc: ValidationError) -> list[str]:
+    """Each problem of a pydantic error as `key.path[0]: message (got value)`."""
     lines = []
     for err in exc.errors():
         loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"]).lstrip(".")
@@ -263,8 +264,12 @@ def _format_error(path: Path, exc: ValidationError) -> str:
             msg = f"{msg}; allowed: {expected}"
         got = err.get("input")
         got_text = "" if isinstance(got, (dict, list)) else f" (got {got!r})"
-        lines.append(f"{path}: {loc or '<top>'}: {msg}{got_text}")
-    return "\n".join(lines)
+        lines.append(f"{loc or '<top>'}: {msg}{got_text}")
+    return lines
+
+
+def _format_error(path: Path, exc: ValidationError) -> str:
+    return "\n".join(f"{path}: {problem}" for problem in validation_problems(exc))
 
 
 def _parse(model: type[BaseModel], path: Path, data: Any) -> Any:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,9 +9,9 @@ from typing import Any
 
 from sklearn.metrics import cohen_kappa_score, confusion_matrix
 
-from auditor.schema import ReportAudit
+from auditor.jsonlines import JsonLineError, read_json_lines
+from auditor.schema import VERDICTS, ReportAudit
 
-VERDICTS = ("weak", "adequate", "strong")
 BINARY_KEYS = (
     "star.situation", "star.action", "star.result", "next_objective", "next_objective_smart",
     "observed_behavior", "reinforcement", "dialogue", "judgmental", "numbers_only",
@@ -29,17 +28,14 @@ class LabelError(ValueError):
 def read_labels(path: Path) -> dict[str, dict[str, Any]]:
     """Gold labels by report id from a labels.md-format JSON Lines file."""
     gold: dict[str, dict[str, Any]] = {}
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise LabelError(f"{path}:{lineno}: malformed JSON: {exc}") from None
-            if not isinstance(obj.get("labels"), dict) or "id" not in obj:
-                raise LabelError(f"{path}:{lineno}: a labelled record needs 'id' and 'labels'")
+    try:
+        for where, obj in read_json_lines(path):
+            if not isinstance(obj, dict) or not isinstance(obj.get("labels"), dict) \
+                    or "id" not in obj:
+                raise LabelError(f"{where}: a labelled record needs 'id' and 'labels'")
             gold[str(obj["id"])] = obj["labels"]
+    except JsonLineError as exc:
+        raise LabelError(str(exc)) from None
     if not gold:
         raise LabelError(f"{path}: no labelled records")
     return gold

@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from auditor.config import ConfigError
+from auditor.config import ConfigError, validation_problems
 
 CONFIG_NAME = "auditor.toml"
 PATH_KEYS = ("rubric", "sentence_model", "calibration", "out_dir")
@@ -108,6 +108,5 @@ def load_project(path: Path | None = None, start: Path | None = None) -> Project
         return Project(path, ProjectConfig.model_validate(data))
     except ValidationError as exc:
         where = "[tool.auditor] " if path.name == "pyproject.toml" else ""
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-                             for e in exc.errors())
+        problems = "; ".join(validation_problems(exc))
         raise ConfigError(f"{path}: {where}{problems}") from None

@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Severity = Literal["error", "warning", "info"]
 Verdict = Literal["strong", "adequate", "weak"]
+#: The verdicts from worst to best; the one place their order is written.
+VERDICTS: tuple[Verdict, ...] = ("weak", "adequate", "strong")
 RepLevel = Literal["new", "experienced"]
 
 METADATA_FIELDS = ("region", "manager", "rep", "rep_level", "date")

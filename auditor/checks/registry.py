@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from auditor.annotations import Annotations, Hit
-from auditor.config import CheckSpec, ConfigError, RuleSet
+from auditor.config import CheckSpec, ConfigError, RuleSet, validation_problems
 from auditor.schema import Evidence, Finding
 
 
@@ -71,9 +71,7 @@ def build_checks(rules: RuleSet) -> list[Check]:
         try:
             params = ctype.params.model_validate(spec.params)
         except ValidationError as exc:
-            details = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-            )
+            details = "; ".join(validation_problems(exc))
             raise ConfigError(f"{rubric}: checks[{i}].params ({spec.code}): {details}") from None
         out.append(Check(spec, ctype, params))
     return out

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 
 from auditor.io.mapping import ColumnMap
 from auditor.io.records import Record, decode, from_mapping
+from auditor.jsonlines import loads_line
 from auditor.schema import FailedRecord
 
 
@@ -23,15 +23,9 @@ def read_jsonl(stream: Iterable[bytes], name: str,
         if not raw.strip():
             continue
         try:
-            line = decode(raw, where)
-            obj = json.loads(line)
-        except ValueError as exc:
-            msg = str(exc) if str(exc).startswith(where) else f"{where}: malformed JSON: {exc}"
-            yield FailedRecord(where, msg)
-            continue
-        except (RecursionError, MemoryError) as exc:
-            why = "nested too deeply" if isinstance(exc, RecursionError) else "too large"
-            yield FailedRecord(where, f"{where}: JSON {why} to read")
+            obj = loads_line(decode(raw, where), where)
+        except ValueError as exc:  # a decoding error or a JsonLineError, both naming `where`
+            yield FailedRecord(where, str(exc))
             continue
         if not isinstance(obj, dict):
             yield FailedRecord(where, f"{where}: expected a JSON object per line")

@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from auditor.atomic import atomic_writer, replace_durably, write_json_atomic
 from auditor.schema import METADATA_FIELDS, ReportAudit
 
 CSV_FIELDS = (
@@ -86,15 +87,6 @@ def _complete_prefix(fd: int) -> tuple[int, int]:
     return lines, end
 
 
-def _replace_durably(tmp: Path, final: Path) -> None:
-    os.replace(tmp, final)
-    dir_fd = os.open(final.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
 class AtomicResults:
     """Writes results.jsonl and results.csv through a resumable partial file.
 
@@ -145,13 +137,7 @@ class AtomicResults:
                               f"start over")
 
     def _write_manifest(self, fingerprint: dict[str, Any]) -> None:
-        tmp = self.out_dir / f".{MANIFEST}.tmp"
-        try:
-            tmp.write_text(json.dumps({"version": MANIFEST_VERSION, "fingerprint": fingerprint},
-                                      indent=1, sort_keys=True) + "\n", encoding="utf-8")
-            _replace_durably(tmp, self.manifest)
-        finally:
-            tmp.unlink(missing_ok=True)
+        write_json_atomic(self.manifest, {"version": MANIFEST_VERSION, "fingerprint": fingerprint})
 
     def done_audits(self) -> Iterator[ReportAudit]:
         """The audits already in the partial file (those of an interrupted run, on resume)."""
@@ -170,20 +156,13 @@ class AtomicResults:
         """Build results.csv from the partial file; rename both into place durably."""
         assert self._fd is not None
         os.fsync(self._fd)
-        tmp = self.out_dir / ".results.csv.tmp"
-        try:
-            with (tmp.open("w", encoding="utf-8", newline="") as out,
-                  self.partial.open("rb") as src):
-                writer = csv.DictWriter(out, fieldnames=CSV_FIELDS)
-                writer.writeheader()
-                for line in src:
-                    writer.writerow(csv_row(ReportAudit.model_validate_json(line)))
-                out.flush()
-                os.fsync(out.fileno())
-            _replace_durably(tmp, self.out_dir / "results.csv")
-        finally:
-            tmp.unlink(missing_ok=True)
-        _replace_durably(self.partial, self.out_dir / "results.jsonl")
+        with atomic_writer(self.out_dir / "results.csv", newline="") as out, \
+                self.partial.open("rb") as src:
+            writer = csv.DictWriter(out, fieldnames=CSV_FIELDS)
+            writer.writeheader()
+            for line in src:
+                writer.writerow(csv_row(ReportAudit.model_validate_json(line)))
+        replace_durably(self.partial, self.out_dir / "results.jsonl")
         self.manifest.unlink(missing_ok=True)
         self._close_fd()
 

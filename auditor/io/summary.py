@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from auditor.schema import ReportAudit
+from auditor.schema import VERDICTS, ReportAudit
 from auditor.textsafety import escape_controls
 
 FIRST_IDS = 3  # ids listed per kind of failure
@@ -59,7 +59,7 @@ class RunTally:
             ids = ", ".join(escape_controls(i) for i in self.failures[kind])
             more = ", …" if k > len(self.failures[kind]) else ""
             lines.append(f"  {escape_controls(kind)[:60]}: {k} ({ids}{more})")
-        for verdict in ("strong", "adequate", "weak"):
+        for verdict in reversed(VERDICTS):
             share = counts[verdict] / n if n else 0
             lines.append(f"{verdict:<22}{counts[verdict]:>8}  {share:6.1%}")
         if self.scores:

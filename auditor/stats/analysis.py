@@ -17,6 +17,7 @@ from scipy import stats as sps
 from auditor.config import StatsSettings
 from auditor.schema import (
     GROUP_NOUN,
+    VERDICTS,
     Consistency,
     DivergentCheck,
     ErrorSample,
@@ -40,7 +41,6 @@ from auditor.stats.measures import (
 from auditor.stats.outliers import find_outliers
 from auditor.stats.records import UNKNOWN, Record, Vocabulary
 
-VERDICTS = ("strong", "adequate", "weak")
 ERROR_SAMPLES = 20  # failed reports listed by id and message; all are counted
 
 
@@ -102,7 +102,7 @@ def group_stats(
         median_score=_r(float(np.median(scores)), 2) if n else None,
         score_ci=(_r(ci[0], 2), _r(ci[1], 2)) if ci else None,
         score_quartiles=quartiles,
-        verdicts={v: _r(verdicts[v] / n) for v in VERDICTS} if n else {},
+        verdicts={v: _r(verdicts[v] / n) for v in reversed(VERDICTS)} if n else {},
         check_pass_rates={c: _r(1 - failed[c] / n) for c in vocab.checks} if n else {},
         competency_share={c: _r(focus[c] / n) for c in vocab.competencies} if n else {},
         priority_share={p: _r(aligned[p] / n) for p in vocab.active_priorities} if n else {},
