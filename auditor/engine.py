@@ -104,21 +104,23 @@ class Auditor:
         """Audit records in input order; bad records come out as audits with `error`."""
         it = iter(records)
         while batch := list(islice(it, batch_size)):
-            todo = []
-            results: list[ReportAudit | None] = []
+            todo: list[tuple[str, int]] = []
+            reports: dict[int, Report] = {}
+            results: list[ReportAudit] = []
             for rec in batch:
                 err = rec.error if isinstance(rec, FailedRecord) else self._validate(rec)
-                if err:
+                if err or isinstance(rec, FailedRecord):
                     results.append(ReportAudit(id=rec.id, metadata=rec.metadata, error=err,
                                                warnings=rec.warnings))
                 else:
                     todo.append((rec.text, len(results)))
-                    results.append(None)
+                    reports[len(results)] = rec
+                    results.append(ReportAudit(id=rec.id))  # replaced by its audit below
             read = list(self.nlp.pipe(todo, as_tuples=True, batch_size=batch_size))
-            anns = self._annotations([(doc, batch[idx]) for doc, idx in read])
+            anns = self._annotations([(doc, reports[idx]) for doc, idx in read])
             for (_, idx), ann in zip(read, anns, strict=True):
-                results[idx] = self._audit(ann, batch[idx])
-            yield from results  # type: ignore[misc]
+                results[idx] = self._audit(ann, reports[idx])
+            yield from results
 
     def _annotations(self, read: list[tuple[Doc, Report]]) -> list[Annotations]:
         """The annotations the checks read, for a batch of read reports."""

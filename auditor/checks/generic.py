@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -63,7 +63,8 @@ def _items(ctx: CheckContext, signal: str) -> tuple[str, ...]:
 def occurrence(ctx: CheckContext, spec: CheckSpec, p: OccurrenceParams) -> list[Finding]:
     """Flag when the number of distinct items of a signal is outside [min, max]."""
     items = _items(ctx, p.signal)
-    top = p.max_by_rep_level.get(ctx.ann.rep_level or "", p.max)
+    by_level = cast(dict[str, int], p.max_by_rep_level)  # keys validated as rep levels
+    top = by_level.get(ctx.ann.rep_level or "", p.max)
     n = len(items)
     if (p.min is not None and n < p.min) or (top is not None and n > top):
         hits = [h for h in ctx.ann.signal(p.signal)][:10]

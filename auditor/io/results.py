@@ -60,16 +60,17 @@ def csv_row(audit: ReportAudit) -> dict[str, Any]:
                            "warnings": "; ".join(audit.warnings)}
     for key in METADATA_FIELDS:
         row[key] = audit.metadata.get(key, "")
-    if audit.error is None:
+    star, objective, signals = audit.star, audit.next_objective, audit.signals
+    if audit.error is None and star and objective and signals:
         row.update(
             score=audit.score, verdict=audit.verdict,
             focus_competencies=";".join(audit.focus_competencies),
             aligned_priorities=";".join(audit.aligned_priorities),
             priorities=";".join(t.id for t in audit.priorities),
-            next_objective=audit.next_objective.present,
-            next_objective_smart=audit.next_objective.smart,
+            next_objective=objective.present,
+            next_objective_smart=objective.smart,
             findings=";".join(f.code for f in audit.findings),
-            **audit.star.model_dump(), **audit.signals.model_dump(),
+            **star.model_dump(), **signals.model_dump(),
         )
     return {key: spreadsheet_safe(value) for key, value in row.items()}
 

@@ -280,8 +280,14 @@ def trends(
 
     mean = [_r(float(np.mean([r.score for r in buckets[p]])), 2) for p in periods]
     align = series(lambda r: bool(r.aligned))
-    comps = {c: series(lambda r, c=c: c in r.focus) for c in vocab.competencies}
-    checks = {c: series(lambda r, c=c: c not in r.failed) for c in vocab.checks}
+    def focuses_on(c: str) -> Callable[[Record], bool]:
+        return lambda r: c in r.focus
+
+    def passes(c: str) -> Callable[[Record], bool]:
+        return lambda r: c not in r.failed
+
+    comps = {c: series(focuses_on(c)) for c in vocab.competencies}
+    checks = {c: series(passes(c)) for c in vocab.checks}
     x = [_period_ordinal(p) // (1 if kind == "month" else 3) for p in periods]
     notes = []
     if len(periods) < 2:

@@ -11,6 +11,9 @@ from collections.abc import Sequence
 
 import numpy as np
 from scipy import stats as sps
+from scipy.spatial.distance import jensenshannon
+
+Numbers = Sequence[float] | np.ndarray
 
 
 def _r(x: float | None, digits: int = 4) -> float | None:
@@ -19,7 +22,7 @@ def _r(x: float | None, digits: int = 4) -> float | None:
 
 
 def bootstrap_mean_ci(
-    values: Sequence[float], resamples: int, confidence: float, rng: np.random.Generator
+    values: Numbers, resamples: int, confidence: float, rng: np.random.Generator
 ) -> tuple[float, float] | None:
     """Percentile-bootstrap interval of the mean; None for fewer than 2 values."""
     x = np.asarray(values, dtype=float)
@@ -69,21 +72,16 @@ def between_share(groups: Sequence[Sequence[float]]) -> float | None:
     return parts[0] / (parts[0] + parts[1])
 
 
-def jensen_shannon(p: Sequence[float], q: Sequence[float]) -> float | None:
+def jensen_shannon(p: Numbers, q: Numbers) -> float | None:
     """Jensen-Shannon divergence (log base 2, so 0-1) of two count or probability vectors."""
-    # Not scipy's `jensenshannon`: that is the square root of this, and it turns a rounding-
-    # negative sum for near-equal inputs into nan with a warning where this clamps to 0.
     a, b = np.asarray(p, dtype=float), np.asarray(q, dtype=float)
     if a.sum() <= 0 or b.sum() <= 0:
         return None
-    a, b = a / a.sum(), b / b.sum()
-    m = (a + b) / 2
-
-    def kl(x: np.ndarray) -> float:
-        mask = x > 0
-        return float(np.sum(x[mask] * np.log2(x[mask] / m[mask])))
-
-    return min(1.0, max(0.0, (kl(a) + kl(b)) / 2))
+    # scipy gives the distance, the square root of the divergence; for near-equal inputs its
+    # sum can round below zero, which it turns into nan: that divergence is 0.
+    with np.errstate(invalid="ignore"):
+        distance = float(jensenshannon(a, b, base=2))
+    return 0.0 if math.isnan(distance) else min(1.0, distance**2)
 
 
 def kruskal_p(groups: Sequence[Sequence[float]]) -> float | None:

@@ -34,7 +34,9 @@ class Vocabulary:
 
     def extended(self, records: Iterable[Record]) -> Vocabulary:
         """The same vocabulary plus ids that occur in the records but not in the rule pack."""
-        codes, comps, prios = set(), set(), set()
+        codes: set[str] = set()
+        comps: set[str] = set()
+        prios: set[str] = set()
         for r in records:
             codes |= r.failed
             comps.update(r.focus)
