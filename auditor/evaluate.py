@@ -104,14 +104,14 @@ class Evaluation:
             if g != p:
                 diffs.append(f"{key}: +{sorted(p - g)} -{sorted(g - p)}")
         for key in BINARY_KEYS:
-            g, p = bool(_get(gold, key)), bool(_get(pred, key))
+            truth, said = bool(_get(gold, key)), bool(_get(pred, key))
             c = self.counts[key]
-            c.tp += g and p
-            c.fp += p and not g
-            c.fn += g and not p
-            c.support += g
-            if g != p:
-                diffs.append(f"{key}: gold={g} pred={p}")
+            c.tp += truth and said
+            c.fp += said and not truth
+            c.fn += truth and not said
+            c.support += truth
+            if truth != said:
+                diffs.append(f"{key}: gold={truth} pred={said}")
         gq = gold.get("quality")
         if gq in VERDICTS:
             self.gold_q.append(gq)

@@ -86,7 +86,8 @@ class FastAttributes:
         t = one[0]
         if len(self.cache) >= self.MAX_KEYS:
             self.cache.clear()
-        hit = self.cache[(tag, orth)] = (t.tag, t.pos, t.morph.key, t.lemma)
+        # MorphAnalysis.key exists at run time; spaCy's stub omits it.
+        hit = self.cache[(tag, orth)] = (t.tag, t.pos, t.morph.key, t.lemma)  # type: ignore[attr-defined]
         return hit
 
     def __call__(self, doc: Doc) -> Doc:
@@ -102,7 +103,8 @@ class FastAttributes:
             return self.lemmatizer(self.ruler(doc))
         get = self.cache.get
         rows = [get((tag, orth)) or self._compute(doc, tag, orth) for tag, orth, _ in keys]
-        doc.from_array(self._ATTRS, numpy.array(rows, dtype="uint64"))
+        array = numpy.array(rows, dtype="uint64")  # spaCy's stub asks for thinc's Ints2d alias
+        doc.from_array(self._ATTRS, array)  # type: ignore[arg-type]
         return doc
 
 
@@ -147,7 +149,8 @@ class FcrTagger:
 
     def __init__(self, nlp: Language, rules: RuleSet) -> None:
         register_extensions()
-        specs = [(f"priority:{p.id}", p) for p in rules.taxonomy.priorities]
+        specs: list[tuple[str, RuleSpec]] = [
+            (f"priority:{p.id}", p) for p in rules.taxonomy.priorities]
         specs += [(f"competency:{c.id}", c) for c in rules.taxonomy.competencies]
         specs += [(f"competency:{c.id}:context", RuleSpec(phrases=c.context))
                   for c in rules.taxonomy.competencies if c.context]
