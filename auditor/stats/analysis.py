@@ -30,13 +30,13 @@ from auditor.schema import (
     TrendSlopes,
 )
 from auditor.stats.measures import (
-    _r,
     between_share,
     bootstrap_mean_ci,
     holm,
     icc1,
     jensen_shannon,
     kruskal_p,
+    rounded,
 )
 from auditor.stats.outliers import find_outliers
 from auditor.stats.records import UNKNOWN, Record, Vocabulary
@@ -91,24 +91,26 @@ def group_stats(
     aligned = Counter(p for r in ok for p in set(r.aligned))
     verdicts = Counter(r.verdict for r in ok)
     ci = bootstrap_mean_ci(scores, settings.bootstrap.resamples, settings.bootstrap.confidence, rng)
-    quartiles = tuple(_r(q, 2) for q in np.percentile(scores, [0, 25, 50, 75, 100])) if n else None
+    quartiles = (
+        tuple(rounded(q, 2) for q in np.percentile(scores, [0, 25, 50, 75, 100])) if n else None
+    )
     return GroupStats(
         name=name,
         region=region,
         n=n,
         errors=len(records) - n,
         managers=len({r.manager for r in records}),
-        mean_score=_r(scores.mean(), 2) if n else None,
-        median_score=_r(float(np.median(scores)), 2) if n else None,
-        score_ci=(_r(ci[0], 2), _r(ci[1], 2)) if ci else None,
+        mean_score=rounded(scores.mean(), 2) if n else None,
+        median_score=rounded(float(np.median(scores)), 2) if n else None,
+        score_ci=(rounded(ci[0], 2), rounded(ci[1], 2)) if ci else None,
         score_quartiles=quartiles,
-        verdicts={v: _r(verdicts[v] / n) for v in reversed(VERDICTS)} if n else {},
-        check_pass_rates={c: _r(1 - failed[c] / n) for c in vocab.checks} if n else {},
-        competency_share={c: _r(focus[c] / n) for c in vocab.competencies} if n else {},
-        priority_share={p: _r(aligned[p] / n) for p in vocab.active_priorities} if n else {},
-        alignment_rate=_r(_share(sum(1 for r in ok if r.aligned), n)),
-        no_focus_share=_r(_share(sum(1 for r in ok if not r.focus), n)),
-        divergence=_r(jensen_shannon(_focus_counts(ok, list(vocab.competencies)), org_focus)),
+        verdicts={v: rounded(verdicts[v] / n) for v in reversed(VERDICTS)} if n else {},
+        check_pass_rates={c: rounded(1 - failed[c] / n) for c in vocab.checks} if n else {},
+        competency_share={c: rounded(focus[c] / n) for c in vocab.competencies} if n else {},
+        priority_share={p: rounded(aligned[p] / n) for p in vocab.active_priorities} if n else {},
+        alignment_rate=rounded(_share(sum(1 for r in ok if r.aligned), n)),
+        no_focus_share=rounded(_share(sum(1 for r in ok if not r.focus), n)),
+        divergence=rounded(jensen_shannon(_focus_counts(ok, list(vocab.competencies)), org_focus)),
         small_sample=n < settings.min_group_size,
     )
 
@@ -199,13 +201,13 @@ def consistency(
         index = 100 * (1 - between) * (1 - excess)
         meaning = settings.meaning(index, by)
     return Consistency(
-        index=_r(index, 1),
+        index=rounded(index, 1),
         meaning=meaning,
-        icc=_r(icc),
-        between_share=_r(share),
-        kruskal_p=_r(kw, 6),
-        pass_rate_spread=_r(spread),
-        noise_spread=_r(noise),
+        icc=rounded(icc),
+        between_share=rounded(share),
+        kruskal_p=rounded(kw, 6),
+        pass_rate_spread=rounded(spread),
+        noise_spread=rounded(noise),
         groups_compared=eligible if spread is not None else [],
         most_divergent_checks=divergent,
         notes=notes,
@@ -238,11 +240,11 @@ def _divergent_checks(
             DivergentCheck(
                 code=codes[j],
                 name=vocab.checks[codes[j]],
-                spread=_r(rates[hi, j] - rates[lo, j]),
-                p=_r(p, 6),
-                p_holm=_r(p_adj, 6),
-                lowest=Extreme(group=names[lo], rate=_r(rates[lo, j])),
-                highest=Extreme(group=names[hi], rate=_r(rates[hi, j])),
+                spread=rounded(rates[hi, j] - rates[lo, j]),
+                p=rounded(p, 6),
+                p_holm=rounded(p_adj, 6),
+                lowest=Extreme(group=names[lo], rate=rounded(rates[lo, j])),
+                highest=Extreme(group=names[hi], rate=rounded(rates[hi, j])),
             )
         )
     out.sort(key=lambda d: (d.p, -d.spread))
@@ -276,10 +278,13 @@ def trends(
     n = [len(buckets[p]) for p in periods]
 
     def series(fn: Callable[[Record], bool]) -> list[float | None]:
-        return [_r(_share(sum(1 for r in buckets[p] if fn(r)), len(buckets[p]))) for p in periods]
+        return [
+            rounded(_share(sum(1 for r in buckets[p] if fn(r)), len(buckets[p]))) for p in periods
+        ]
 
-    mean = [_r(float(np.mean([r.score for r in buckets[p]])), 2) for p in periods]
+    mean = [rounded(float(np.mean([r.score for r in buckets[p]])), 2) for p in periods]
     align = series(lambda r: bool(r.aligned))
+
     def focuses_on(c: str) -> Callable[[Record], bool]:
         return lambda r: c in r.focus
 
@@ -311,10 +316,10 @@ def trends(
         competency_share=comps,
         check_pass_rates=checks,
         slopes=TrendSlopes(
-            mean_score=_r(_slope(mean, x, n), 3),
-            alignment_rate=_r(_slope(align, x, n)),
-            competency_share={c: _r(_slope(v, x, n)) for c, v in comps.items()},
-            check_pass_rates={c: _r(_slope(v, x, n)) for c, v in checks.items()},
+            mean_score=rounded(_slope(mean, x, n), 3),
+            alignment_rate=rounded(_slope(align, x, n)),
+            competency_share={c: rounded(_slope(v, x, n)) for c, v in comps.items()},
+            check_pass_rates={c: rounded(_slope(v, x, n)) for c, v in checks.items()},
         ),
         undated=undated,
         notes=notes,

@@ -16,7 +16,7 @@ from scipy.spatial.distance import jensenshannon
 Numbers = Sequence[float] | np.ndarray
 
 
-def _r(x: float | None, digits: int = 4) -> float | None:
+def rounded(x: float | None, digits: int = 4) -> float | None:
     """`x` rounded for output; None when it is None or not finite."""
     return None if x is None or not math.isfinite(x) else round(float(x), digits)
 

@@ -14,7 +14,7 @@ from typing import Literal
 
 from auditor.config import StatsSettings
 from auditor.schema import Outlier
-from auditor.stats.measures import _r, rate_difference_ci, welch_interval
+from auditor.stats.measures import rate_difference_ci, rounded, welch_interval
 from auditor.stats.records import UNKNOWN, Record
 
 
@@ -76,11 +76,11 @@ def _compare(
                     manager=manager,
                     region=region,
                     reason=f"{signal}_rate",
-                    value=_r(k1 / mine.n),
-                    region_value=_r(k2 / rest.n),
+                    value=rounded(k1 / mine.n),
+                    region_value=rounded(k2 / rest.n),
                     baseline=baseline,
-                    difference=_r(d),
-                    ci=(_r(lo), _r(hi)),
+                    difference=rounded(d),
+                    ci=(rounded(lo), rounded(hi)),
                     n=mine.n,
                     message=(
                         f"{label} in {pct(k1 / mine.n)} of {mine.n} reports vs "
@@ -102,11 +102,11 @@ def _compare(
                 manager=manager,
                 region=region,
                 reason="mean_score",
-                value=_r(mine.mean, 2),
-                region_value=_r(rest.mean, 2),
+                value=rounded(mine.mean, 2),
+                region_value=rounded(rest.mean, 2),
                 baseline=baseline,
-                difference=_r(d, 2),
-                ci=(_r(lo, 2), _r(hi, 2)),
+                difference=rounded(d, 2),
+                ci=(rounded(lo, 2), rounded(hi, 2)),
                 n=mine.n,
                 message=(
                     f"mean score {mine.mean:.0f} over {mine.n} reports vs "
