@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from auditor.schema import GROUP_NOUN, GroupBy, Signals
+from auditor.token_patterns import token_pattern_errors
 
 DEFAULT_RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
 
@@ -45,10 +46,8 @@ class RuleSpec(_Strict):
     @field_validator("patterns")
     @classmethod
     def _valid_patterns(cls, value: tuple[tuple[dict[str, Any], ...], ...]) -> Any:
-        from spacy.schemas import validate_token_pattern  # same check the Matcher runs
-
         for i, pattern in enumerate(value):
-            errors = validate_token_pattern([dict(t) for t in pattern])
+            errors = token_pattern_errors([dict(t) for t in pattern])
             if errors:
                 raise ValueError(f"token pattern {i} is invalid: {'; '.join(errors)}")
         return value
