@@ -15,7 +15,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from auditor.annotations import SIGNALS
 from auditor.schema import GROUP_NOUN, GroupBy, Signals
+from auditor.token_patterns import token_pattern_errors
 
 DEFAULT_RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
 
@@ -45,10 +47,8 @@ class RuleSpec(_Strict):
     @field_validator("patterns")
     @classmethod
     def _valid_patterns(cls, value: tuple[tuple[dict[str, Any], ...], ...]) -> Any:
-        from spacy.schemas import validate_token_pattern  # same check the Matcher runs
-
         for i, pattern in enumerate(value):
-            errors = validate_token_pattern([dict(t) for t in pattern])
+            errors = token_pattern_errors([dict(t) for t in pattern])
             if errors:
                 raise ValueError(f"token pattern {i} is invalid: {'; '.join(errors)}")
         return value
@@ -119,6 +119,8 @@ class NumbersOnlySpec(_Strict):
     min_metric_hits: int = Field(ge=1)
     max_coaching_sentences: int = Field(ge=0)
     max_observed: int = Field(ge=0)
+    # The roles of a sentence that coaches (counted against `max_coaching_sentences`).
+    coaching_roles: tuple[Role, ...] = ("action", "result", "next_objective", "reinforcement")
 
 
 class PositionalHeadings(_Strict):
@@ -143,10 +145,49 @@ class Sections(_Strict):
 
 
 class Lexicon(RuleSpec):
-    """A word list for one signal, with phrases that cancel a hit in the same sentence."""
+    """A word list for one signal, with phrases that cancel a hit near it (`Reading.exceptions`)."""
 
     label: Literal["judgmental", "compliance_risk", "metric"]
     exceptions: tuple[str, ...] = ()
+
+
+class SignalExamples(_Strict):
+    """Texts in which the reader must find `signal`, and texts in which it must not."""
+
+    signal: str
+    present: tuple[str, ...] = Field(min_length=1)
+    absent: tuple[str, ...] = Field(min_length=1)
+
+    @field_validator("signal")
+    @classmethod
+    def _known_signal(cls, value: str) -> str:
+        if value not in SIGNALS:
+            raise ValueError(f"unknown signal {value!r}; allowed: {', '.join(SIGNALS)}")
+        return value
+
+
+class PraiseSpec(_Strict):
+    """A praise cue is no reinforcement when a negation word stands just before it."""
+
+    negation: tuple[str, ...] = Field(default=("not", "n't", "never", "no", "hardly"),
+                                      min_length=1)
+    words_between: int = Field(default=1, ge=0, le=5)
+    window: int = Field(default=12, ge=1)
+    examples: SignalExamples | None = None
+
+
+class ExceptionSpec(_Strict):
+    """How far a lexicon exception reaches: the hit's sentence and the ones after it."""
+
+    sentences: int = Field(default=3, ge=1)
+    examples: SignalExamples | None = None
+
+
+class Reading(_Strict):
+    """How the reader treats the words around a cue (rules/reading.yaml, optional)."""
+
+    praise: PraiseSpec = PraiseSpec()
+    exceptions: ExceptionSpec = ExceptionSpec()
 
 
 class Strategy(_Strict):
@@ -227,6 +268,7 @@ class RuleSet(_Strict):
     strategy: Strategy
     rubric: Rubric
     lexicons: dict[str, Lexicon]
+    reading: Reading = Reading()
 
     @cached_property
     def checks_by_code(self) -> dict[str, CheckSpec]:
@@ -338,6 +380,9 @@ def load_ruleset(directory: str | Path | None = None) -> RuleSet:
         if lexicon.label in lexicons:
             raise ConfigError(f"{path}: label: {lexicon.label!r} is defined by another lexicon")
         lexicons[lexicon.label] = lexicon
+    reading = root / "reading.yaml"
+    if reading.is_file():  # optional: without it, the defaults in `Reading`
+        parts["reading"] = _parse(Reading, reading, _read_yaml(reading))
     rules = RuleSet(source=str(root), lexicons=lexicons, **parts)
     _cross_check(root, rules)
     return rules

@@ -1,22 +1,34 @@
-"""Run each check's own examples (rubric.yaml `examples`) through the engine."""
+"""Run the pack's own examples: the checks' (rubric.yaml) and the reader's (reading.yaml)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from auditor.config import RuleSet
 from auditor.engine import Auditor
 from auditor.schema import Report
 
 
 @dataclass(frozen=True)
 class ExampleOutcome:
-    """Whether one example behaved as its check says it must."""
+    """Whether one example behaved as its check (or reading rule) says it must."""
 
-    code: str
-    expect: str  # "flag" or "pass"
+    code: str  # a check code, or "reading.SECTION"
+    expect: str  # "flag" or "pass"; for a reading rule "find SIGNAL" or "not find SIGNAL"
     text: str
     ok: bool
+
+
+def reading_examples(rules: RuleSet) -> Iterator[tuple[str, str, bool, str]]:
+    """(code, signal, whether it must be found, text) for every example of reading.yaml."""
+    for section in ("praise", "exceptions"):
+        examples = getattr(rules.reading, section).examples
+        if examples is None:
+            continue
+        for present, texts in ((True, examples.present), (False, examples.absent)):
+            for text in texts:
+                yield f"reading.{section}", examples.signal, present, text
 
 
 def run_examples(engine: Auditor) -> Iterator[ExampleOutcome]:
@@ -29,3 +41,7 @@ def run_examples(engine: Auditor) -> Iterator[ExampleOutcome]:
             audit = engine.audit(Report(id=f"{spec.code}-example", text=text))
             flagged = any(f.code == spec.code for f in audit.findings)
             yield ExampleOutcome(spec.code, expect, text, flagged == (expect == "flag"))
+    for code, signal, present, text in reading_examples(engine.rules):
+        found = engine.nlp(text)._.fcr.has(signal)
+        expect = f"{'' if present else 'not '}find {signal}"
+        yield ExampleOutcome(code, expect, text, found == present)

@@ -6,6 +6,8 @@ thing changed) and the fragments its error must name: the file, the key and the 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,9 @@ import yaml
 from cli_support import Cli, cli_runner, copy_pack
 
 from auditor.checks import registered_types
-from auditor.config import ConfigError, RuleSet, load_ruleset
+from auditor.config import ConfigError, Reading, RuleSet, load_ruleset
+from auditor.selftest import reading_examples
+from auditor.token_patterns import token_pattern_errors
 
 BAD_RULES = Path(__file__).parent / "fixtures" / "bad_rules"
 CASES = sorted(BAD_RULES.glob("*.yaml"))
@@ -133,6 +137,8 @@ def test_rules_test_passes_on_the_bundled_pack(cli: Cli, rules: RuleSet) -> None
     result = cli("rules", "test")
     assert result.exit_code == 0, result.output
     n = sum(len(c.examples.flag) + len(c.examples.pass_) for c in rules.rubric.checks)
+    n += len(list(reading_examples(rules)))
+    assert "ok   reading.praise must not find reinforcement: " in result.stdout
     assert sum(line.startswith("ok ") for line in result.stdout.splitlines()) == n
     assert result.stdout.rstrip().endswith("0 failing example(s)")
 
@@ -148,3 +154,37 @@ def test_rules_test_fails_when_an_example_does_not_hold(cli: Cli, tmp_path: Path
     failing = [line for line in result.stdout.splitlines() if line.startswith("FAIL")]
     assert len(failing) == 1 and failing[0].startswith("FAIL STAR001 must flag: ")
     assert result.stdout.rstrip().endswith("1 failing example(s)")
+
+
+def test_loading_the_rule_pack_and_deriving_do_not_import_spacy() -> None:
+    code = ("import sys; from auditor.config import load_ruleset; load_ruleset(); "
+            "import auditor.nlp.derivation; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'spacy', 'thinc'}))")
+    env = {"PYTHONPATH": str(Path(__file__).resolve().parent.parent), "PATH": ""}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, check=True)
+    assert out.stdout.strip() == "[]", out.stderr
+
+
+@pytest.mark.parametrize("pattern", [
+    [{"LOWER": "call"}], [{"lower": "call", "OP": "{1,3}"}], [{"TAG": {"IN": ["VB", "VBP"]}}],
+    [{"LEMMA": {"NOT_IN": ["be"]}, "IS_SENT_START": True}], [{"LENGTH": {">=": 3}}],
+    [{"_": {"x": 1}}], [{"LOWER": {"FUZZY2": "clinic"}}], [{"ENT_IOB": "B"}],
+    [], [{"LOWERR": "call"}], [{"LOWER": None}], [{"LOWER": 1}], [{"IS_PUNCT": "yes"}],
+    [{"OP": "{x}"}], [{"OP": "++"}], [{"LENGTH": {"IN": ["a"]}}], [{"ENT_IOB": "X"}],
+    [{"TAG": {"IN": "VB"}}], [{"LOWER": {"ANY": ["a"]}}],
+])
+def test_token_pattern_check_agrees_with_spacy(pattern: list[dict[str, Any]]) -> None:
+    from spacy.schemas import validate_token_pattern
+
+    assert bool(token_pattern_errors(pattern)) == bool(validate_token_pattern(pattern))
+
+
+def test_a_pack_without_reading_yaml_reads_as_the_bundled_one(tmp_path: Path,
+                                                               rules: RuleSet) -> None:
+    pack = copy_pack(tmp_path / "pack")
+    (pack / "reading.yaml").unlink()
+    assert load_ruleset(pack).reading == Reading()
+    no_examples = {"praise": {"examples"}, "exceptions": {"examples"}}
+    assert Reading().model_dump(exclude=no_examples) == rules.reading.model_dump(
+        exclude=no_examples)

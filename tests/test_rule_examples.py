@@ -1,4 +1,6 @@
-"""Every check's own examples (rubric.yaml) flag or pass as declared; every check has examples."""
+"""Every check's own examples (rubric.yaml) flag or pass as declared; every check has examples.
+
+The reader's examples (reading.yaml) find their signal, or not, as declared."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import pytest
 
 from auditor.config import load_ruleset
 from auditor.schema import Report
+from auditor.selftest import reading_examples
 
 CASES = [
     (c.code, expect, text)
@@ -21,6 +24,14 @@ def test_check_example(engine, code: str, expect: str, text: str) -> None:
     audit = engine.audit(Report(id="example", text=text))
     flagged = code in {f.code for f in audit.findings}
     assert flagged == (expect == "flag"), [f.code for f in audit.findings]
+
+READING = list(reading_examples(load_ruleset()))
+
+
+@pytest.mark.parametrize(("code", "signal", "present", "text"), READING,
+                         ids=[f"{c}-{p}-{i}" for i, (c, _, p, _) in enumerate(READING)])
+def test_reading_example(engine, code: str, signal: str, present: bool, text: str) -> None:
+    assert engine.nlp(text)._.fcr.has(signal) == present
 
 
 def test_every_check_has_flag_and_pass_examples(rules) -> None:

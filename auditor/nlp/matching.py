@@ -9,23 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 
 from auditor.config import RuleSpec
-
-
-@dataclass(frozen=True, slots=True)
-class Match:
-    """A rule hit: label, `[start, end)` character offsets, and the rule that fired."""
-
-    label: str
-    start: int
-    end: int
-    source: str
+from auditor.nlp.derivation import Match
 
 
 class RuleMatcher:

@@ -1,0 +1,277 @@
+"""From rule hits in a report's sentences to its annotations: pure, no spaCy.
+
+`read_sentences` gives each sentence its roles and cues from the rule matches;
+`derive_annotations` derives the focus competencies, the objectives and the signals from those
+readings. The inputs are plain facts that `auditor.nlp.reading` takes from the spaCy Doc, so
+both run (and are tested) without a model.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from auditor.annotations import Annotations, Hit, Objective
+from auditor.config import RuleSet
+
+_TOPIC = re.compile(r"\s*(?:[:–—]|\s-\s)")
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A rule hit: label, `[start, end)` character offsets, and the rule that fired."""
+
+    label: str
+    start: int
+    end: int
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceFacts:
+    """One non-blank sentence as the Doc shows it."""
+
+    start: int
+    end: int
+    text: str
+    heading_role: str | None = None
+    content_start: int = -1  # on a heading's line: where the text after the heading starts
+    content: bool = True  # False: a heading line with (almost) nothing after the heading
+    verbs: frozenset[str] = frozenset()  # lower-cased lemmas of its verbs
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceReading(SentenceFacts):
+    """A sentence with the roles it plays and its cues (by cue label, in text order)."""
+
+    roles: frozenset[str] = frozenset()
+    cues: Mapping[str, tuple[Match, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A report's sentence readings and its kept matches, with their sentence index, by kind."""
+
+    sentences: tuple[SentenceReading, ...]
+    matches: Mapping[str, tuple[tuple[Match, int], ...]]
+
+    def of(self, kind: str) -> tuple[tuple[Match, int], ...]:
+        """The kept matches of one kind ("priority", "competency", "cue", "smart", "lex")."""
+        return self.matches.get(kind, ())
+
+
+@lru_cache(maxsize=64)
+def _exception_pattern(exceptions: tuple[str, ...]) -> re.Pattern[str]:
+    # An exception matches at a word start ("refer" in "referred", not in "prefer";
+    # "never" not in "whenever"); it may end mid-word ("no patient identif").
+    return re.compile("|".join(rf"(?<!\w){re.escape(e.lower())}" for e in exceptions))
+
+
+@lru_cache(maxsize=16)
+def _negation_pattern(words: tuple[str, ...], between: int) -> re.Pattern[str]:
+    cues = "|".join(re.escape(w) for w in words)
+    return re.compile(rf"\b(?:{cues})\W+(?:\w+\W+){{0,{between}}}$", re.IGNORECASE)
+
+
+@lru_cache(maxsize=16)
+def _lowered(words: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(w.lower() for w in words)
+
+
+def read_sentences(text: str, sentences: Sequence[SentenceFacts], matches: Iterable[Match],
+                   rules: RuleSet) -> Reading:
+    """Keep the matches that count and give each sentence its roles and cues."""
+    starts = [s.start for s in sentences]
+    exceptions = {lex.label: _exception_pattern(lex.exceptions)
+                  for lex in rules.lexicons.values() if lex.exceptions}
+    reach = rules.reading.exceptions.sentences
+    by_kind: dict[str, list[tuple[Match, int]]] = defaultdict(list)
+    cues: list[dict[str, list[Match]]] = [defaultdict(list) for _ in sentences]
+    seen: set[tuple[str, int, int]] = set()
+    for m in sorted(matches, key=lambda m: (m.start, -m.end)):
+        i = bisect_right(starts, m.start) - 1
+        if i < 0 or (m.label, m.start, m.end) in seen:
+            continue
+        seen.add((m.label, m.start, m.end))
+        kind, _, label = m.label.partition(":")
+        if m.start < sentences[i].content_start and kind in ("priority", "competency", "cue"):
+            continue  # words of a heading ("Call objective:") are not content
+        if kind == "lex" and label in exceptions:
+            # "Dr X asked about off-label use. She referred it to medical information." is
+            # handled correctly, not a risk: the hit's sentence and the ones after it count.
+            low = " ".join(x.text for x in sentences[i:i + reach]).lower()
+            if exceptions[label].search(low):
+                continue
+        by_kind[kind].append((m, i))
+        if kind in ("cue", "smart", "lex"):
+            cues[i][label].append(m)
+    comp_sents = {i for _, i in by_kind["competency"]}
+    read = tuple(
+        SentenceReading(s.start, s.end, s.text, s.heading_role, s.content_start, s.content,
+                        s.verbs, _roles(text, s, i, cue, i in comp_sents, rules),
+                        {k: tuple(v) for k, v in cue.items()})
+        for i, (s, cue) in enumerate(zip(sentences, cues, strict=True)))
+    return Reading(read, {k: tuple(v) for k, v in by_kind.items()})
+
+
+def _roles(text: str, s: SentenceFacts, i: int, cues: Mapping[str, list[Match]],
+           has_competency: bool, rules: RuleSet) -> frozenset[str]:
+    sec = rules.sections
+    roles: set[str] = set()
+    head = s.heading_role if s.content else None
+    if head:
+        roles.add(head)
+    for role in ("action", "result", "rep_voice"):
+        if cues.get(role):
+            roles.add(role)
+    # Under a heading, cues do not override what the form says about plan and goals.
+    if head in (None, "situation") and (
+        cues.get("situation") or (i < sec.setting_sentences and cues.get("setting"))
+    ):
+        roles.add("situation")
+    if head in (None, "result") and cues.get("next_objective"):
+        # A sales target ("reach 110% by Q4") is not a development objective.
+        if _specific(s, rules) or (cues.get("time") and not cues.get("metric")):
+            roles.add("next_objective")
+    # Praise counts as reinforcement only when it names something specific and is not negated.
+    praise = rules.reading.praise
+    negated = _negation_pattern(praise.negation, praise.words_between)
+    if any(not negated.search(text[max(s.start, m.start - praise.window):m.start])
+           for m in cues.get("reinforcement", ())) and (
+            head == "reinforcement" or cues.get("observed") or cues.get("action")
+            or has_competency):
+        roles.add("reinforcement")
+    return frozenset(roles)
+
+
+def _specific(s: SentenceFacts, rules: RuleSet) -> bool:
+    """Whether the sentence names a behaviour: a verb among `smart.specific.lemmas`."""
+    return not s.verbs.isdisjoint(_lowered(rules.sections.smart.specific.lemmas))
+
+
+def derive_annotations(text: str, reading: Reading, rules: RuleSet) -> Annotations:
+    """Focus competencies, objectives and signals from a report's sentence readings."""
+    sents = reading.sentences
+
+    def hit(m: Match, label: str | None = None) -> Hit:
+        return Hit(m.start, m.end, label or m.label.split(":")[1], text[m.start:m.end], m.source)
+
+    def role_hits(role: str) -> tuple[Hit, ...]:
+        return tuple(Hit(s.start, s.end, role, s.text, _why(s, role))
+                     for s in sents if role in s.roles)
+
+    priorities = tuple(hit(m) for m, _ in reading.of("priority"))
+    competencies = tuple(hit(m) for m, _ in reading.of("competency"))
+    focus, focus_evidence = _focus(text, reading, rules, hit)
+    lex = {label: tuple(hit(m) for m, _ in reading.of("lex") if m.label == f"lex:{label}")
+           for label in ("judgmental", "compliance_risk", "metric")}
+    observed = tuple(hit(m, "observed_behavior") for s in sents
+                     for m in s.cues.get("observed", ()))
+    signals = {
+        "situation": role_hits("situation"),
+        "action": role_hits("action"),
+        "result": role_hits("result"),
+        "next_objective": role_hits("next_objective"),
+        "reinforcement": role_hits("reinforcement"),
+        "dialogue": role_hits("rep_voice"),
+        "observed_behavior": observed,
+        "judgmental": lex["judgmental"],
+        "compliance_risk": lex["compliance_risk"],
+        "focus_competencies": focus_evidence,
+        "priorities": priorities,
+    }
+    spec = rules.sections.numbers_only
+    coaching_roles = frozenset(spec.coaching_roles)
+    coaching = sum(1 for s in sents if s.roles & coaching_roles and not s.cues.get("metric"))
+    numbers_only = (len(lex["metric"]) >= spec.min_metric_hits
+                    and coaching <= spec.max_coaching_sentences
+                    and len(observed) <= spec.max_observed)
+    signals["numbers_only"] = lex["metric"] if numbers_only else ()
+    if numbers_only:
+        priorities = ()  # a priority is connected through coaching, and there is none
+        signals["priorities"] = ()
+    return Annotations(
+        text=text,
+        rep_level=None,
+        priorities=priorities,
+        competencies=competencies,
+        focus=focus,
+        focus_evidence=focus_evidence,
+        objectives=_objectives(reading, rules),
+        signals=signals,
+    )
+
+
+def _focus(text: str, reading: Reading, rules: RuleSet,
+           hit: Callable[[Match], Hit]) -> tuple[tuple[str, ...], tuple[Hit, ...]]:
+    """Focus competencies and their evidence: mentions in coaching sentences weigh more."""
+    sents, spec = reading.sentences, rules.sections.focus
+    best: dict[tuple[str, int], float] = {}  # (competency, sentence) -> weight
+    evidence: dict[str, list[Hit]] = defaultdict(list)
+    for m, i in reading.of("competency"):
+        cid, _, ctx = m.label.partition(":")[2].partition(":")
+        weight = max((spec.role_weights.get(r, 0.0) for r in sents[i].roles),
+                     default=0.0) or _passing_weight(sents, i, rules)
+        if ctx:
+            weight *= spec.context_factor
+        lead = text[sents[i].start:m.start].strip(" \t\n-*•·0123456789.)(")
+        if _TOPIC.match(text, m.end) and not lead:
+            # "Objections: take your time when..." names the competency as the topic.
+            weight = max(weight, spec.topic_weight)
+        if weight > spec.passing_weight:
+            evidence[cid].append(hit(m))
+        best[cid, i] = max(best.get((cid, i), 0.0), weight)
+    scores: dict[str, float] = defaultdict(float)
+    for (cid, _), weight in best.items():
+        scores[cid] += weight
+    ranked = sorted(scores, key=lambda c: (-scores[c], rules.competency_ids.index(c)))
+    # The strongest competency needs less evidence than the second and third.
+    focus = tuple(c for n, c in enumerate(ranked) if scores[c] >= (
+        spec.top_min_score if n == 0 else spec.min_score))
+    return focus, tuple(h for c in focus for h in evidence[c])
+
+
+def _passing_weight(sents: Sequence[SentenceReading], i: int, rules: RuleSet) -> float:
+    """The weight of a mention in sentence `i`, which has no coaching role.
+
+    In running prose, feedback often comes without a cue ("She also hasn't reached the
+    buyer."): after the opening sentence and outside headed sections, such a sentence weighs
+    `focus.body_weight`. The opening sentence and headed sections ("Context: ...") set the
+    scene and weigh `focus.passing_weight`.
+    """
+    spec = rules.sections.focus
+    if spec.body_weight is None or i == 0 or sents[i].heading_role is not None:
+        return spec.passing_weight
+    return max(spec.body_weight, spec.passing_weight)
+
+
+def _objectives(reading: Reading, rules: RuleSet) -> tuple[Objective, ...]:
+    """One objective per next-objective sentence, its facets looked for in its neighbours too."""
+    sents = reading.sentences
+    comp_sents = {i for _, i in reading.of("competency")}
+    window = rules.sections.smart.window
+    out = []
+    for i, s in enumerate(sents):
+        if "next_objective" not in s.roles:
+            continue
+        group = [j for j in range(max(0, i - window), min(i + 1 + window, len(sents)))
+                 if "next_objective" in sents[j].roles]
+        out.append(Objective(
+            start=s.start, end=s.end, text=s.text,
+            specific=any(j in comp_sents or _specific(sents[j], rules) for j in group),
+            measurable=any(sents[j].cues.get("measure") for j in group),
+            time_bound=any(sents[j].cues.get("time") for j in group),
+        ))
+    return tuple(out)
+
+
+def _why(s: SentenceReading, role: str) -> str:
+    """Say which rule gave a sentence its role: the heading or the first cue."""
+    if s.heading_role == role:
+        return "heading"
+    cues = s.cues.get(role)
+    return cues[0].source if cues else "rule"
