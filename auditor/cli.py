@@ -423,7 +423,15 @@ def audit(inputs: tuple[str, ...], out_dir: str, stdin_format: str, batch_size: 
 def eval_(labelled: str, fmt: str, diffs: bool, ablation: bool, sentence_model: str | None,
           calibration: str | None, rubric: str | None) -> None:
     """Compare audits of a labelled JSON Lines file with its gold labels."""
-    from auditor.evaluate import LabelError, evaluate, iter_text_table, read_labels
+    from auditor.evaluate import (
+        AblationError,
+        LabelError,
+        ablation_metrics,
+        evaluate,
+        iter_ablation_table,
+        iter_text_table,
+        read_labels,
+    )
 
     rules = _rules(rubric)
     try:
@@ -435,54 +443,23 @@ def eval_(labelled: str, fmt: str, diffs: bool, ablation: bool, sentence_model: 
     ev = evaluate(gold, engine.audit_stream(read_inputs([labelled])))
     result = ev.result()
     if ablation:
-        result["ablation"] = _ablation(engine, gold, labelled, models)
+        try:
+            result["ablation"] = ablation_metrics(engine, gold, list(read_inputs([labelled])),
+                                                  *models)
+        except AblationError as exc:
+            _fail(str(exc))
     if fmt == "json":
         click.echo(json.dumps(result, indent=2))
         return
     for line in iter_text_table(result):
         click.echo(line)
     if ablation:
-        for line in _ablation_table(result["ablation"]):
+        for line in iter_ablation_table(result["ablation"]):
             click.echo(line)
     if diffs:
         for rep in ev.per_report:
             if rep["diffs"]:
                 click.echo(f"{rep['id']}: " + "; ".join(rep["diffs"]))
-
-
-def _ablation(engine, gold: dict, labelled: str, models: tuple) -> dict[str, Any]:  # noqa: ANN001
-    """Metrics of rules only, model only, hybrid and calibrated on one file (docs/models.md)."""
-    from auditor.calibration import Calibration
-    from auditor.classifier import ModelLoadError, SentenceRoleModel, default_model_dir
-    from auditor.evaluate import evaluate
-
-    try:  # the pieces in use, else the shipped ones even when they are off by default
-        sm = models[0] or SentenceRoleModel.load(default_model_dir("sentence_model", False))
-        cal = models[1] or Calibration.load(default_model_dir("calibration", False))
-    except (ModelLoadError, TypeError) as exc:
-        _fail(f"--ablation needs a sentence model and a calibration: {exc}")
-    audits = {}
-    for name, variant in (("rules", engine.with_models()),
-                          ("model", engine.with_models(sm, sentence_mode="model")),
-                          ("hybrid", engine.with_models(sm))):
-        audits[name] = list(variant.audit_stream(read_inputs([labelled])))
-    base = "hybrid" if cal.sentence_model else "rules"  # the pipeline it was fitted on
-    if cal.sentence_model not in (None, sm.sha256):
-        _fail("--ablation: the calibration was fitted with another sentence model")
-    audits["calibrated"] = [cal.apply(a) for a in audits[base]]
-    return {name: evaluate(gold, a).result() for name, a in audits.items()}
-
-
-def _ablation_table(ablation: dict[str, Any]) -> Iterator[str]:
-    """F1 per label and verdict agreement, one column per variant."""
-    names = list(ablation)
-    yield "\nablation (f1; quality rows: accuracy, kappa, weighted kappa)"
-    yield f"{'label':<24}" + "".join(f"{n:>11}" for n in names)
-    for key in next(iter(ablation.values()))["labels"]:
-        yield f"{key:<24}" + "".join(f"{ablation[n]['labels'][key]['f1']:>11.3f}" for n in names)
-    for key in ("accuracy", "kappa", "weighted_kappa"):
-        yield f"{'quality ' + key:<24}" + "".join(
-            f"{ablation[n]['quality'][key] or 0:>11.3f}" for n in names)
 
 
 # -- rules ------------------------------------------------------------------------------------
