@@ -27,7 +27,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from auditor.atomic import write_text_atomic
-from auditor.config import ConfigError, RuleSet, load_ruleset
+from auditor.config import Checklist, ConfigError, RuleSet, load_checklist, load_ruleset
 from auditor.io import AtomicResults, InputError, TableOptions, check_inputs, read_inputs
 from auditor.io.counting import count_records
 from auditor.io.results import PARTIAL
@@ -54,6 +54,14 @@ def rubric_option(fn: F) -> F:
 def _rules(rubric: str | None) -> RuleSet:
     try:
         return load_ruleset(rubric)
+    except ConfigError as exc:
+        _fail(f"invalid rule pack:\n{exc}")
+        raise  # unreachable
+
+
+def _checklist(rubric: str | None) -> Checklist:
+    try:
+        return load_checklist(rubric)
     except ConfigError as exc:
         _fail(f"invalid rule pack:\n{exc}")
         raise  # unreachable
@@ -221,23 +229,6 @@ def _line_col(text: str, offset: int) -> tuple[int, int]:
     return line, col
 
 
-def _checklist(audit: ReportAudit) -> str:
-    def mark(ok: bool) -> str:
-        return "x" if ok else " "
-
-    star, obj, sig = audit.star, audit.next_objective, audit.signals
-    assert star and obj and sig
-    focus = audit.focus_competencies
-    items = [
-        ("situation", star.situation), ("action", star.action), ("result", star.result),
-        (f"focus 1-2 ({', '.join(focus) or 'none'})", 1 <= len(focus) <= 2),
-        ("next objective", obj.present), ("SMART", obj.smart),
-        ("observed behaviour", sig.observed_behavior), ("reinforcement", sig.reinforcement),
-        ("rep's voice", sig.dialogue),
-    ]
-    return "\n".join(f"  [{mark(ok)}] {name}" for name, ok in items)
-
-
 @main.command()
 @click.argument("path")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
@@ -248,7 +239,10 @@ def _checklist(audit: ReportAudit) -> str:
 def check(path: str, fmt: str, ignore: tuple[str, ...], sentence_model: str | None,
           calibration: str | None, rubric: str | None) -> None:
     """Check one draft report (a .txt/.md file, or - for stdin) and print linter lines."""
+    from auditor.render.text import iter_checklist
+
     rules = _rules(rubric)
+    checklist = _checklist(rubric)
     try:
         records = list(read_inputs([path], stdin_format="text", limits=rules.rubric.limits))
     except InputError as exc:
@@ -269,7 +263,7 @@ def check(path: str, fmt: str, ignore: tuple[str, ...], sentence_model: str | No
             click.echo(escape_controls(
                 f"{path}:{line}:{col}: {SEVERITY_WORD[f.severity]} {f.code} {f.message}"))
         click.echo(f"\nscore {audit.score}/100  verdict {audit.verdict}")
-        click.echo(_checklist(audit))
+        click.echo("\n".join(iter_checklist(audit, checklist, rules.rubric.checks)))
     sys.exit(1 if any(f.severity == "error" for f in audit.findings) else 0)
 
 
