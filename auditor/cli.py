@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import errno
 import functools
-import itertools
 import json
 import logging
 import os
@@ -27,11 +26,17 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from auditor.atomic import write_text_atomic
-from auditor.config import Checklist, ConfigError, RuleSet, load_checklist, load_ruleset
+from auditor.config import (
+    Checklist,
+    ConfigError,
+    RuleSet,
+    StatsSettings,
+    load_checklist,
+    load_ruleset,
+)
 from auditor.io import AtomicResults, InputError, TableOptions, check_inputs, read_inputs
 from auditor.io.counting import count_records
 from auditor.io.results import PARTIAL
-from auditor.io.summary import RunTally
 from auditor.schema import ReportAudit
 from auditor.textsafety import escape_controls
 
@@ -283,34 +288,22 @@ def _progress(audits: Iterator[ReportAudit], quiet: bool,
 
 def _run_failed(exc: BaseException, out: AtomicResults | None) -> NoReturn:
     """Exit 3: one line on what failed (a traceback too with AUDITOR_DEBUG=1)."""
+    from auditor.batch import failure
+
     if os.environ.get("AUDITOR_DEBUG") == "1":
         traceback.print_exception(exc)
-    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-        what = f"out of disk space ({exc.filename or 'writing the results'})"
-    else:
-        what = f"{type(exc).__name__}: {exc}"
-    if out is not None and out.partial.is_file():
-        what += (f"; the results so far are kept in {out.partial}: rerun the same command with "
-                 f"--resume to continue")
-    click.echo(f"auditor: audit failed: {what}", err=True)
+    click.echo(f"auditor: audit failed: {failure(exc, out)}", err=True)
     sys.exit(3)
 
 
 def _open_results(out_dir: Path, inputs: tuple[str, ...], rules: RuleSet, models: tuple,
                   options: dict[str, Any], resume: bool) -> AtomicResults:
     """The results writer, fresh or resuming an interrupted run (exit 2 when it cannot)."""
-    from auditor.io.fingerprint import fingerprint, json_digest
+    from auditor.batch import open_results
     from auditor.io.results import ResumeError
 
-    if resume and "-" in inputs:
-        _fail("--resume cannot check that stdin holds the same reports; save them to a file")
-    sm, cal = models
-    learned = {"sentence model": sm and sm.sha256,
-               "hybrid": sm and json_digest(sm.hybrid.model_dump(mode="json")),
-               "calibration": cal and json_digest(cal.artefact)}
     try:
-        out = AtomicResults(out_dir, fingerprint(list(inputs), rules.source, learned, options),
-                            resume)
+        out = open_results(out_dir, inputs, rules, models[0], models[1], options, resume)
     except ResumeError as exc:
         _fail(str(exc))
     except OSError as exc:
@@ -369,21 +362,17 @@ def audit(inputs: tuple[str, ...], out_dir: str, stdin_format: str, batch_size: 
         stream = _parallel(rules, codes, models, workers)
     options = {"ignore": sorted(codes), "table": dataclasses.asdict(table),
                "stdin_format": stdin_format}
+    from auditor.batch import audit_into, write_dashboard
+
     out: AtomicResults | None = None
     try:
         out = _open_results(Path(out_dir), inputs, rules, models, options, resume)
-        tally = RunTally()
-        for done in out.done_audits() if out.done else ():
-            tally.add(done)
         start = time.perf_counter()
         total = None if quiet else count_records(inputs, table)
-        records = itertools.islice(
-            read_inputs(inputs, table, stdin_format, rules.rubric.limits), out.done, None)
-        for result in _progress(stream(records, batch_size=batch_size), quiet, total, out.done):
-            out.write(result)
-            tally.add(result)
-        out.commit()
-        dashboard = _write_dashboard(Path(out_dir), rules, rubric)
+        progress = functools.partial(_progress, quiet=quiet, total=total, initial=out.done)
+        tally = audit_into(out, stream, read_inputs(inputs, table, stdin_format,
+                                                    rules.rubric.limits), batch_size, progress)
+        dashboard = write_dashboard(Path(out_dir), rules, _stats_settings(rubric))
     except InputError as exc:
         if out is not None:
             out.abort()
@@ -652,32 +641,14 @@ def calibrate(labelled: str, out_dir: str, test: str | None, l2: float, gates: s
 
 
 # -- regions ----------------------------------------------------------------------------------
-def _stats_settings(rubric: str | None, min_group_size: int | None = None):  # noqa: ANN202
+def _stats_settings(rubric: str | None) -> StatsSettings:
     from auditor.config import load_settings
 
     try:
-        settings = load_settings(rubric)
+        return load_settings(rubric)
     except ConfigError as exc:
         _fail(f"invalid rule pack:\n{exc}")
-    if min_group_size is not None:
-        settings = settings.model_copy(update={"min_group_size": min_group_size})
-    return settings
-
-
-def _write_dashboard(out_dir: Path, rules: RuleSet, rubric: str | None) -> Path:
-    """Render DIR/dashboard.html from the committed DIR/results.jsonl, read back as a stream."""
-    from auditor.io.results import read_results
-    from auditor.render.dashboard import render_dashboard
-    from auditor.stats import Collector, analyse, vocabulary
-
-    settings = _stats_settings(rubric)
-    results = out_dir / "results.jsonl"
-    collector = Collector(settings.weakest_reports).extend(read_results(results))
-    vocab = vocabulary(rules)
-    path = out_dir / "dashboard.html"
-    write_text_atomic(path, render_dashboard(analyse(collector.records, vocab, settings), vocab,
-                                       collector.weakest(), source=str(results)))
-    return path
+        raise  # unreachable
 
 
 @main.command()
@@ -700,36 +671,37 @@ def regions(inputs: tuple[str, ...], by: str, period: str, fmt: str, out_file: s
             **input_opts: Any) -> None:
     """Consistency across regions, managers or periods, from results.jsonl or raw reports."""
     from auditor.io.results import is_results_file, read_results
+    from auditor.render.dashboard import render_dashboard
     from auditor.render.text import iter_text_report
-    from auditor.stats import Collector, analyse, vocabulary
+    from auditor.stats import analyse_audits
 
     rules = _rules(rubric)
-    settings = _stats_settings(rubric, min_group_size)
-    collector = Collector(settings.weakest_reports if fmt == "html" else 0)
-    if len(inputs) == 1 and is_results_file(Path(inputs[0])):
-        collector.extend(read_results(Path(inputs[0])))
-    else:  # raw reports: audit them first, exactly as `auditor audit` would
-        try:
+    settings = _stats_settings(rubric)
+    if min_group_size is not None:
+        settings = settings.model_copy(update={"min_group_size": min_group_size})
+    try:
+        if len(inputs) == 1 and is_results_file(Path(inputs[0])):
+            audits = read_results(Path(inputs[0]))
+        else:  # raw reports: audit them first, exactly as `auditor audit` would
             check_inputs(inputs)
             engine = _auditor(rules, models=_models(None, None))
             table = _table_options(rubric, **input_opts)
-            collector.extend(_progress(
+            audits = _progress(
                 engine.audit_stream(read_inputs(inputs, table, limits=rules.rubric.limits)),
-                quiet))
-        except InputError as exc:
-            _fail(escape_controls(str(exc)))
-    if not collector.records:
+                quiet)
+        analysis = analyse_audits(audits, rules, settings, by, period,  # type: ignore[arg-type]
+                                  settings.weakest_reports if fmt == "html" else 0)
+    except InputError as exc:
+        _fail(escape_controls(str(exc)))
+    if not analysis.report.n_reports:
         _fail(escape_controls(f"no reports in {', '.join(inputs)}"))
-    vocab = vocabulary(rules)
-    report = analyse(collector.records, vocab, settings, by, period)  # type: ignore[arg-type]
     if fmt == "json":
-        text = report.model_dump_json(indent=2)
+        text = analysis.report.model_dump_json(indent=2)
     elif fmt == "html":
-        from auditor.render.dashboard import render_dashboard
-
-        text = render_dashboard(report, vocab, collector.weakest(), source=", ".join(inputs))
+        text = render_dashboard(analysis.report, analysis.vocab, analysis.weakest,
+                                source=", ".join(inputs))
     else:
-        text = "\n".join(iter_text_report(report, vocab))
+        text = "\n".join(iter_text_report(analysis.report, analysis.vocab))
     if out_file:
         write_text_atomic(Path(out_file), text)
         click.echo(f"{fmt}: {out_file}", err=True)
