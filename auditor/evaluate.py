@@ -188,9 +188,11 @@ def ablation_metrics(engine: Auditor, gold: dict[str, dict[str, Any]],
     from auditor.calibration import Calibration
     from auditor.classifier import ModelLoadError, SentenceRoleModel, default_model_dir
 
-    try:
-        sm = sentence_model or SentenceRoleModel.load(default_model_dir("sentence_model", False))
-        cal = calibration or Calibration.load(default_model_dir("calibration", False))
+    try:  # no shipped directory (None) raises TypeError
+        sm = sentence_model or SentenceRoleModel.load(
+            default_model_dir("sentence_model", False))  # type: ignore[arg-type]
+        cal = calibration or Calibration.load(
+            default_model_dir("calibration", False))  # type: ignore[arg-type]
     except (ModelLoadError, TypeError) as exc:
         raise AblationError(f"--ablation needs a sentence model and a calibration: {exc}") from None
     audits = {}
