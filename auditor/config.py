@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from auditor.annotations import SIGNALS
-from auditor.schema import GROUP_NOUN, GroupBy, Signals
+from auditor.schema import GROUP_NOUN, GroupBy, NextObjective, Signals, StarStatus
 from auditor.token_patterns import token_pattern_errors
 
 DEFAULT_RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
@@ -449,3 +449,40 @@ def load_settings(directory: str | Path | None = None) -> StatsSettings:
     if not path.is_file():
         path = DEFAULT_RULES_DIR / "stats.yaml"
     return _parse(StatsSettings, path, _read_yaml(path))
+
+
+# -- the checklist of `auditor check` (rules/checklist.yaml) ---------------------------------
+#: Audit fields a checklist item can show: the yes/no ones, and the focus competencies (a count).
+CHECKLIST_FIELDS = ("focus_competencies", *(
+    f"{prefix}.{name}"
+    for prefix, model in (("star", StarStatus), ("next_objective", NextObjective),
+                          ("signals", Signals))
+    for name, info in model.model_fields.items() if info.annotation is bool))
+
+
+class ChecklistItem(_Strict):
+    """One line of the checklist: its label and the audit field that ticks it."""
+
+    label: str = Field(min_length=1)
+    field: str
+
+    @field_validator("field")
+    @classmethod
+    def _known_field(cls, value: str) -> str:
+        if value not in CHECKLIST_FIELDS:
+            raise ValueError(f"unknown field {value!r}; allowed: {', '.join(CHECKLIST_FIELDS)}")
+        return value
+
+
+class Checklist(_Strict):
+    """The checklist `auditor check` prints under the score (rules/checklist.yaml)."""
+
+    items: tuple[ChecklistItem, ...] = Field(min_length=1)
+
+
+def load_checklist(directory: str | Path | None = None) -> Checklist:
+    """Read checklist.yaml from a rule pack, falling back to the bundled one when it has none."""
+    path = Path(directory or DEFAULT_RULES_DIR) / "checklist.yaml"
+    if not path.is_file():
+        path = DEFAULT_RULES_DIR / "checklist.yaml"
+    return _parse(Checklist, path, _read_yaml(path))

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sklearn.metrics import cohen_kappa_score, confusion_matrix
 
 from auditor.jsonlines import JsonLineError, read_json_lines
-from auditor.schema import VERDICTS, ReportAudit
+from auditor.schema import VERDICTS, FailedRecord, Report, ReportAudit
+
+if TYPE_CHECKING:
+    from auditor.calibration import Calibration
+    from auditor.classifier import SentenceRoleModel
+    from auditor.engine import Auditor
 
 BINARY_KEYS = (
     "star.situation", "star.action", "star.result", "next_objective", "next_objective_smart",
@@ -23,6 +28,10 @@ LABEL_KEYS = SET_KEYS + BINARY_KEYS
 
 class LabelError(ValueError):
     """A labelled file is unusable (exit code 2)."""
+
+
+class AblationError(ValueError):
+    """The learned pieces an ablation compares are missing or do not fit together (exit 2)."""
 
 
 def read_labels(path: Path) -> dict[str, dict[str, Any]]:
@@ -166,3 +175,45 @@ def iter_text_table(result: dict[str, Any]) -> Iterator[str]:
         yield "confusion (rows gold, cols predicted: weak adequate strong):"
         for name, row in zip(VERDICTS, q["confusion"], strict=True):
             yield f"  {name:<9}" + "".join(f"{v:>6}" for v in row)
+
+
+def ablation_metrics(engine: Auditor, gold: dict[str, dict[str, Any]],
+             records: Sequence[Report | FailedRecord],
+             sentence_model: SentenceRoleModel | None,
+             calibration: Calibration | None) -> dict[str, Any]:
+    """Metrics of rules only, model only, hybrid and calibrated on one file (docs/models.md).
+
+    The learned pieces are those given, else the shipped ones even when they are off by default.
+    """
+    from auditor.calibration import Calibration
+    from auditor.classifier import ModelLoadError, SentenceRoleModel, default_model_dir
+
+    try:  # no shipped directory (None) raises TypeError
+        sm = sentence_model or SentenceRoleModel.load(
+            default_model_dir("sentence_model", False))  # type: ignore[arg-type]
+        cal = calibration or Calibration.load(
+            default_model_dir("calibration", False))  # type: ignore[arg-type]
+    except (ModelLoadError, TypeError) as exc:
+        raise AblationError(f"--ablation needs a sentence model and a calibration: {exc}") from None
+    audits = {}
+    for name, variant in (("rules", engine.with_models()),
+                          ("model", engine.with_models(sm, sentence_mode="model")),
+                          ("hybrid", engine.with_models(sm))):
+        audits[name] = list(variant.audit_stream(records))
+    base = "hybrid" if cal.sentence_model else "rules"  # the pipeline it was fitted on
+    if cal.sentence_model not in (None, sm.sha256):
+        raise AblationError("--ablation: the calibration was fitted with another sentence model")
+    audits["calibrated"] = [cal.apply(a) for a in audits[base]]
+    return {name: evaluate(gold, a).result() for name, a in audits.items()}
+
+
+def iter_ablation_table(ablation: dict[str, Any]) -> Iterator[str]:
+    """F1 per label and verdict agreement, one column per variant."""
+    names = list(ablation)
+    yield "\nablation (f1; quality rows: accuracy, kappa, weighted kappa)"
+    yield f"{'label':<24}" + "".join(f"{n:>11}" for n in names)
+    for key in next(iter(ablation.values()))["labels"]:
+        yield f"{key:<24}" + "".join(f"{ablation[n]['labels'][key]['f1']:>11.3f}" for n in names)
+    for key in ("accuracy", "kappa", "weighted_kappa"):
+        yield f"{'quality ' + key:<24}" + "".join(
+            f"{ablation[n]['quality'][key] or 0:>11.3f}" for n in names)

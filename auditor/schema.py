@@ -20,6 +20,12 @@ RepLevel = Literal["new", "experienced"]
 METADATA_FIELDS = ("region", "manager", "rep", "rep_level", "date")
 
 
+def read_rep_level(metadata: dict[str, Any]) -> str | None:
+    """The rep's level (new / experienced), normalised, if the metadata gives it."""
+    level = metadata.get("rep_level")
+    return str(level).strip().lower() if level else None
+
+
 class Report(BaseModel):
     """One coaching report as read from any input format."""
 
@@ -33,8 +39,7 @@ class Report(BaseModel):
     @property
     def rep_level(self) -> str | None:
         """The rep's level (new / experienced) if the metadata gives it."""
-        level = self.metadata.get("rep_level")
-        return str(level).strip().lower() if level else None
+        return read_rep_level(self.metadata)
 
 
 @dataclass(frozen=True)
@@ -127,6 +132,11 @@ class ReportAudit(BaseModel):
     def ok(self) -> bool:
         """True when the report was audited (no error)."""
         return self.error is None
+
+    @property
+    def rep_level(self) -> str | None:
+        """The rep's level, read from the metadata as the audit's checks read it."""
+        return read_rep_level(self.metadata)
 
 
 # -- regions output (the JSON contract of `auditor regions --format json`) -------------------

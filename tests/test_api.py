@@ -7,7 +7,8 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from auditor.api import CheckResponse, Utf16Offsets, create_app
+from auditor.api import create_app
+from auditor.render.responses import CheckResponse, Utf16Offsets
 
 WEAK = "He was lazy and unprepared in the call. Work harder."
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from auditor.api import to_response
+from auditor.render.responses import to_response
 from auditor.schema import Report
 
 DRAFT = ("Call with Dr Lee to agree a trial of Cardiova. You asked two open questions about her "

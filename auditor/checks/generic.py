@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -34,6 +35,11 @@ class OccurrenceParams(SignalParams):
     max: int | None = Field(default=None, ge=0)
     max_by_rep_level: dict[Literal["new", "experienced"], int] = Field(default_factory=dict)
 
+    def top(self, rep_level: str | None) -> int | None:
+        """The maximum for a rep level (`max` when the level is unknown or has none of its own)."""
+        by_level = cast(dict[str, int], self.max_by_rep_level)  # keys validated as rep levels
+        return by_level.get(rep_level or "", self.max)
+
 
 def _sources(hits: tuple) -> str:
     return "fired: " + ", ".join(sorted({h.source for h in hits if h.source})[:5])
@@ -63,14 +69,28 @@ def _items(ctx: CheckContext, signal: str) -> tuple[str, ...]:
 def occurrence(ctx: CheckContext, spec: CheckSpec, p: OccurrenceParams) -> list[Finding]:
     """Flag when the number of distinct items of a signal is outside [min, max]."""
     items = _items(ctx, p.signal)
-    by_level = cast(dict[str, int], p.max_by_rep_level)  # keys validated as rep levels
-    top = by_level.get(ctx.ann.rep_level or "", p.max)
+    top = p.top(ctx.ann.rep_level)
     n = len(items)
     if (p.min is not None and n < p.min) or (top is not None and n > top):
         hits = [h for h in ctx.ann.signal(p.signal)][:10]
         return [finding(spec, hits, explanation=_sources(tuple(hits)) if hits else None,
                         count=n, items=", ".join(items) or "none", max=top, min=p.min)]
     return []
+
+
+def count_range(checks: Iterable[CheckSpec], signal: str,
+                rep_level: str | None) -> tuple[int, int | None]:
+    """(min, max or None): the counts of a signal's items no occurrence check flags for a rep."""
+    low, high = 0, None
+    for spec in checks:
+        if spec.type != "occurrence" or spec.params.get("signal") != signal:
+            continue
+        p = OccurrenceParams.model_validate(spec.params)
+        low = max(low, p.min or 0)
+        top = p.top(rep_level)
+        if top is not None:
+            high = top if high is None else min(high, top)
+    return low, high
 
 
 TYPES = (

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from auditor import __version__
+
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
@@ -15,3 +17,9 @@ def environment() -> Environment:
     """The one jinja2 environment: autoescaping everywhere, undefined names are errors."""
     return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True,
                        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
+def draft_page(max_chars: int) -> str:
+    """The draft page `auditor serve` answers GET / with."""
+    return environment().get_template("draft.html").render(max_chars=max_chars,
+                                                           version=__version__)

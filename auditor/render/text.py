@@ -1,10 +1,13 @@
-"""RegionsReport -> plain text for a terminal (`auditor regions --format text`)."""
+"""Plain text for a terminal: a RegionsReport (`auditor regions --format text`) and the
+checklist under `auditor check`'s score."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
-from auditor.schema import GROUP_NOUN, RegionsReport
+from auditor.checks.generic import count_range
+from auditor.config import Checklist, CheckSpec
+from auditor.schema import GROUP_NOUN, RegionsReport, ReportAudit
 from auditor.stats import Vocabulary
 from auditor.textsafety import escape_controls
 
@@ -121,3 +124,19 @@ def _text_lines(report: RegionsReport, vocab: Vocabulary) -> Iterator[str]:
         yield "Notes"
         for note in notes:
             yield f"  - {note}"
+
+
+def iter_checklist(audit: ReportAudit, checklist: Checklist,
+                   checks: Iterable[CheckSpec]) -> Iterator[str]:
+    """`  [x] label` per checklist item; the focus range is what `checks` allow the audit's rep."""
+    for item in checklist.items:
+        if item.field == "focus_competencies":
+            focus = audit.focus_competencies
+            low, high = count_range(checks, item.field, audit.rep_level)
+            ok = low <= len(focus) and (high is None or len(focus) <= high)
+            span = f"{low}-{high}" if high is not None else f"{low}+"
+            label = f"{item.label} {span} ({', '.join(focus) or 'none'})"
+        else:
+            part, name = item.field.split(".")
+            ok, label = getattr(getattr(audit, part), name), item.label
+        yield f"  [{'x' if ok else ' '}] {label}"

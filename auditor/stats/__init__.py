@@ -7,7 +7,7 @@ names managers and regions far from their baseline, and `analysis` builds a `Reg
 and text output is `auditor.render.text`.
 """
 
-from auditor.stats.analysis import analyse
+from auditor.stats.analysis import Analysis, analyse, analyse_audits
 from auditor.stats.records import (
     SEVERITY_RANK,
     Collector,
@@ -21,12 +21,14 @@ from auditor.stats.records import (
 
 __all__ = [
     "SEVERITY_RANK",
+    "Analysis",
     "Collector",
     "FindingSummary",
     "Record",
     "Vocabulary",
     "WeakReport",
     "analyse",
+    "analyse_audits",
     "compact",
     "vocabulary",
 ]

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import numpy as np
 from scipy import stats as sps
 
-from auditor.config import StatsSettings
+from auditor.config import RuleSet, StatsSettings
 from auditor.schema import (
     GROUP_NOUN,
     VERDICTS,
@@ -26,6 +27,7 @@ from auditor.schema import (
     GroupStats,
     PeriodKind,
     RegionsReport,
+    ReportAudit,
     Trends,
     TrendSlopes,
 )
@@ -39,7 +41,7 @@ from auditor.stats.measures import (
     rounded,
 )
 from auditor.stats.outliers import find_outliers
-from auditor.stats.records import UNKNOWN, Record, Vocabulary
+from auditor.stats.records import UNKNOWN, Collector, Record, Vocabulary, WeakReport, vocabulary
 
 ERROR_SAMPLES = 20  # failed reports listed by id and message; all are counted
 
@@ -399,3 +401,27 @@ def analyse(
         trends=trends(records, vocab, period, settings),
         notes=notes,
     )
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """A RegionsReport with what its dashboard needs: the vocabulary and the weakest reports."""
+
+    report: RegionsReport
+    vocab: Vocabulary
+    weakest: list[WeakReport]
+
+
+def analyse_audits(
+    audits: Iterable[ReportAudit],
+    rules: RuleSet,
+    settings: StatsSettings,
+    by: GroupBy = "region",
+    period: PeriodKind = "quarter",
+    weakest: int = 0,
+) -> Analysis:
+    """`analyse` over a stream of audits, keeping the `weakest` lowest-scoring reports whole."""
+    collector = Collector(weakest).extend(audits)
+    vocab = vocabulary(rules)
+    return Analysis(analyse(collector.records, vocab, settings, by, period), vocab,
+                    collector.weakest())

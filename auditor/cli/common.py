@@ -1,0 +1,168 @@
+"""What the commands share: option decorators, loading rule packs and models, exit 2."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import click
+
+from auditor.config import (
+    Checklist,
+    ConfigError,
+    RuleSet,
+    StatsSettings,
+    load_checklist,
+    load_ruleset,
+    load_settings,
+)
+from auditor.io import InputError, TableOptions
+from auditor.schema import ReportAudit
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _fail(message: str) -> None:
+    """Exit 2 with a one-line message."""
+    click.echo(f"auditor: {message}", err=True)
+    sys.exit(2)
+
+
+def rubric_option(fn: F) -> F:
+    """Add `--rubric DIR` to a command."""
+    return click.option("--rubric", "rubric", type=click.Path(), default=None,
+                        help="Rule pack directory (default: the bundled rules/).")(fn)
+
+
+def _rules(rubric: str | None) -> RuleSet:
+    try:
+        return load_ruleset(rubric)
+    except ConfigError as exc:
+        _fail(f"invalid rule pack:\n{exc}")
+        raise  # unreachable
+
+
+def _checklist(rubric: str | None) -> Checklist:
+    try:
+        return load_checklist(rubric)
+    except ConfigError as exc:
+        _fail(f"invalid rule pack:\n{exc}")
+        raise  # unreachable
+
+
+def _check_ignore(rules: RuleSet, ignore: tuple[str, ...]) -> None:
+    unknown = sorted(set(ignore) - set(rules.checks_by_code))
+    if unknown:
+        _fail(f"unknown rule code(s) {', '.join(unknown)}; known: "
+              f"{', '.join(rules.checks_by_code)}")
+
+
+def _auditor(rules: RuleSet, ignore: tuple[str, ...] = (),  # noqa: ANN202
+             models: tuple = (None, None)):
+    from auditor.classifier import ModelLoadError
+    from auditor.engine import Auditor  # spaCy loads only for commands that read reports
+    from auditor.nlp.pipeline import ModelError
+
+    _check_ignore(rules, ignore)
+    try:
+        return Auditor(rules, ignore=ignore, sentence_model=models[0], calibration=models[1])
+    except (ModelError, ConfigError, ModelLoadError) as exc:
+        _fail(str(exc))
+
+
+def _check_models(rules: RuleSet, ignore: tuple[str, ...], models: tuple) -> None:
+    """What an Auditor would refuse at start-up, checked without loading spaCy."""
+    from auditor.classifier import ModelLoadError
+    from auditor.nlp.pipeline import ModelError, model_dir, verify_model
+
+    _check_ignore(rules, ignore)
+    sentence_model, calibration = models
+    try:
+        verify_model(model_dir())
+        if calibration is not None:
+            calibration.check_fits([c for c in rules.checks_by_code if c not in ignore],
+                                   sentence_model.sha256 if sentence_model else None)
+    except (ModelError, ModelLoadError) as exc:
+        _fail(str(exc))
+
+
+def _split_codes(values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(c.strip().upper() for v in values for c in v.split(",") if c.strip())
+
+
+def model_options(fn: F) -> F:
+    """Add `--sentence-model DIR|none` and `--calibration DIR|none` (docs/models.md)."""
+    fn = click.option("--calibration", "calibration", metavar="DIR|none", default=None,
+                      help="Calibration to graders (default: per models/defaults.json).")(fn)
+    return click.option("--sentence-model", "sentence_model", metavar="DIR|none", default=None,
+                        help="Sentence-role model (default: per models/defaults.json).")(fn)
+
+
+def input_options(fn: F) -> F:
+    """Add the options that say how to read exports: mapping, preset, CSV dialect, sheet."""
+    options = [
+        click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN",
+                     help="Column for a field (id, text, region, manager, rep, rep_level, date, "
+                          "or another name kept as metadata); A+B joins columns. Repeatable."),
+        click.option("--preset", metavar="NAME",
+                     help="A named column mapping (rules/presets/: veeva, salesforce)."),
+        click.option("--date-order", type=click.Choice(["dmy", "mdy"]), default=None,
+                     help="Day/month order of dates like 03/04/2026 (default: from the preset; "
+                          "ambiguous dates are kept as given, with a warning)."),
+        click.option("--delimiter", metavar="CHAR",
+                     help="CSV delimiter (default: detected from the header among , ; tab |)."),
+        click.option("--encoding", metavar="NAME",
+                     help="Encoding of CSV files (default: UTF-8/UTF-16 by BOM, else UTF-8, "
+                          "falling back to Windows-1252)."),
+        click.option("--sheet", metavar="NAME", help="Worksheet of .xlsx files (default: first)."),
+        click.option("--id-col", default=None, help="Same as --map id=COLUMN."),
+        click.option("--text-col", multiple=True, help="Same as --map text=COLUMN."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _table_options(rubric: str | None, **options: Any) -> TableOptions:
+    """How to read tables, from the input options (exit 2 when they cannot be used)."""
+    try:
+        return TableOptions.from_options(rubric=rubric, **options)
+    except InputError as exc:
+        _fail(str(exc))
+        raise  # unreachable
+
+
+def _models(sentence_model: str | None, calibration: str | None) -> tuple:
+    """The learned pieces to use: a named directory, `none`, or the enabled default."""
+    from auditor.calibration import load_learned
+    from auditor.classifier import ModelLoadError
+
+    try:
+        sm, cal, note = load_learned(sentence_model, calibration)
+    except ModelLoadError as exc:
+        _fail(str(exc))
+    if note:
+        click.echo(f"auditor: {note}", err=True)
+    return sm, cal
+
+
+def _progress(audits: Iterator[ReportAudit], quiet: bool,
+              total: int | None = None, initial: int = 0) -> Iterator[ReportAudit]:
+    """Audits passed through, with a progress bar on stderr (a total gives an ETA)."""
+    if quiet:
+        yield from audits
+        return
+    from tqdm import tqdm
+
+    with tqdm(audits, desc="auditing", unit=" reports", file=sys.stderr, mininterval=0.5,
+              dynamic_ncols=True, total=total, initial=initial) as bar:
+        yield from bar
+
+
+def _stats_settings(rubric: str | None) -> StatsSettings:
+    try:
+        return load_settings(rubric)
+    except ConfigError as exc:
+        _fail(f"invalid rule pack:\n{exc}")
+        raise  # unreachable

@@ -1,0 +1,82 @@
+"""`auditor rules`: inspect, validate and test a rule pack."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from auditor.cli.common import _auditor, _fail, _rules, rubric_option
+from auditor.cli.group import main
+from auditor.config import ConfigError
+
+
+@main.group()
+def rules() -> None:
+    """Inspect, validate and test a rule pack."""
+
+
+@rules.command(name="validate")
+@click.argument("directory", required=False)
+def rules_validate(directory: str | None) -> None:
+    """Validate a rule pack (default: the bundled one)."""
+    from auditor.checks import build_checks
+
+    pack = _rules(directory)
+    try:
+        checks = build_checks(pack)
+    except ConfigError as exc:
+        _fail(f"invalid rule pack:\n{exc}")
+    click.echo(f"{pack.source}: valid ({len(checks)} checks, "
+               f"{len(pack.priority_ids)} priorities, {len(pack.competency_ids)} competencies)")
+
+
+@rules.command(name="list")
+@rubric_option
+def rules_list(rubric: str | None) -> None:
+    """List the checks of the rule pack and the check types available."""
+    from auditor.checks import registered_types
+
+    pack = _rules(rubric)
+    for c in pack.rubric.checks:
+        click.echo(f"{c.code}  {c.name:<30} {c.severity:<8} w={c.weight:<5g} {c.type}")
+    click.echo("\ncheck types: " + ", ".join(f"{t.name} ({t.doc})"
+                                              for t in registered_types().values()))
+
+
+@rules.command(name="explain")
+@click.argument("code")
+@rubric_option
+def rules_explain(code: str, rubric: str | None) -> None:
+    """Explain one check: what it flags, why, and its examples."""
+    pack = _rules(rubric)
+    spec = pack.checks_by_code.get(code.upper())
+    if spec is None:
+        _fail(f"unknown rule code {code!r}; known: {', '.join(pack.checks_by_code)}")
+    click.echo(f"{spec.code} {spec.name} ({spec.severity}, weight {spec.weight:g}, "
+               f"type {spec.type})")
+    click.echo(f"\nmessage:    {spec.message}\nsuggestion: {spec.suggestion}")
+    click.echo(f"why:        {spec.why}")
+    click.echo("\nflags:")
+    for ex in spec.examples.flag:
+        click.echo(f"  - {ex}")
+    click.echo("passes:")
+    for ex in spec.examples.pass_:
+        click.echo(f"  - {ex}")
+
+
+@rules.command(name="test")
+@click.argument("directory", required=False)
+def rules_test(directory: str | None) -> None:
+    """Run every check's own examples through the full pipeline."""
+    from auditor.selftest import run_examples
+
+    pack = _rules(directory)
+    engine = _auditor(pack)
+    failures = 0
+    for outcome in run_examples(engine):
+        failures += not outcome.ok
+        status = "ok  " if outcome.ok else "FAIL"
+        click.echo(f"{status} {outcome.code} must {outcome.expect}: {outcome.text[:70]}")
+    click.echo(f"\n{failures} failing example(s)")
+    sys.exit(1 if failures else 0)
