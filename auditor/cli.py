@@ -68,8 +68,8 @@ def _check_ignore(rules: RuleSet, ignore: tuple[str, ...]) -> None:
 
 def _auditor(rules: RuleSet, ignore: tuple[str, ...] = (),  # noqa: ANN202
              models: tuple = (None, None)):
-    from auditor.classifier import ModelLoadError
     from auditor.engine import Auditor  # spaCy loads only for commands that read reports
+    from auditor.learned.artefacts import ModelLoadError
     from auditor.nlp.pipeline import ModelError
 
     _check_ignore(rules, ignore)
@@ -81,7 +81,7 @@ def _auditor(rules: RuleSet, ignore: tuple[str, ...] = (),  # noqa: ANN202
 
 def _check_models(rules: RuleSet, ignore: tuple[str, ...], models: tuple) -> None:
     """What an Auditor would refuse at start-up, checked without loading spaCy."""
-    from auditor.classifier import ModelLoadError
+    from auditor.learned.artefacts import ModelLoadError
     from auditor.nlp.pipeline import ModelError, model_dir, verify_model
 
     _check_ignore(rules, ignore)
@@ -167,8 +167,8 @@ def _table_options(rubric: str | None, **options: Any) -> TableOptions:
 
 def _models(sentence_model: str | None, calibration: str | None) -> tuple:
     """The learned pieces to use: a named directory, `none`, or the enabled default."""
-    from auditor.calibration import load_learned
-    from auditor.classifier import ModelLoadError
+    from auditor.learned.artefacts import ModelLoadError
+    from auditor.learned.calibration import load_learned
 
     try:
         sm, cal, note = load_learned(sentence_model, calibration)
@@ -452,9 +452,10 @@ def eval_(labelled: str, fmt: str, diffs: bool, ablation: bool, sentence_model: 
 
 def _ablation(engine, gold: dict, labelled: str, models: tuple) -> dict[str, Any]:  # noqa: ANN001
     """Metrics of rules only, model only, hybrid and calibrated on one file (docs/models.md)."""
-    from auditor.calibration import Calibration
-    from auditor.classifier import ModelLoadError, SentenceRoleModel, default_model_dir
     from auditor.evaluate import evaluate
+    from auditor.learned.artefacts import ModelLoadError, default_model_dir
+    from auditor.learned.calibration import Calibration
+    from auditor.learned.sentence_model import SentenceRoleModel
 
     try:  # the pieces in use, else the shipped ones even when they are off by default
         sm = models[0] or SentenceRoleModel.load(default_model_dir("sentence_model", False))
@@ -604,7 +605,7 @@ def serve(host: str, port: int, workers: int, sentence_model: str | None,
 @click.option("--seed", default=0, show_default=True, type=int)
 def train(sentences: str, out_dir: str, test: str | None, c: float, seed: int) -> None:
     """Train the sentence-role model on {"report_id", "text", "role"} JSON Lines."""
-    from auditor.classifier import train_from_file
+    from auditor.learned.sentence_model import train_from_file
 
     start = time.perf_counter()
     try:
@@ -640,9 +641,9 @@ def train(sentences: str, out_dir: str, test: str | None, c: float, seed: int) -
 def calibrate(labelled: str, out_dir: str, test: str | None, l2: float, gates: str,
               sentence_model: str | None, rubric: str | None) -> None:
     """Learn check weights and verdict thresholds that reproduce the graders' verdicts."""
-    from auditor.calibration import calibrate as fit
-    from auditor.classifier import sha256_file
     from auditor.evaluate import LabelError, read_labels
+    from auditor.learned.artefacts import sha256_file
+    from auditor.learned.calibration import calibrate as fit
 
     rules = _rules(rubric)
     try:

@@ -15,12 +15,12 @@ from itertools import islice
 from typing import TYPE_CHECKING
 
 from auditor.annotations import Annotations, Hit
-from auditor.calibration import Calibration
 from auditor.checks import CheckContext, build_checks, run_checks
 from auditor.checks.specific import aligned_priorities
-from auditor.classifier import (
+from auditor.config import RuleSet, load_ruleset
+from auditor.learned.calibration import Calibration
+from auditor.learned.hybrid import (
     Mode,
-    SentenceRoleModel,
     check_signals,
     combine,
     open_roles,
@@ -28,7 +28,7 @@ from auditor.classifier import (
     sentence_facts,
     with_sources,
 )
-from auditor.config import RuleSet, load_ruleset
+from auditor.learned.sentence_model import SentenceRoleModel
 from auditor.nlp.pipeline import build_nlp
 from auditor.schema import (
     Evidence,

@@ -9,18 +9,13 @@ import numpy as np
 import pytest
 
 from auditor.annotations import Annotations, Hit
-from auditor.classifier import (
-    CARD_FILE,
-    HYBRID_FILE,
+from auditor.learned.artefacts import CARD_FILE, ModelLoadError, sha256_file
+from auditor.learned.hybrid import HYBRID_FILE, HybridConfig, SentenceFacts, combine
+from auditor.learned.sentence_model import (
     MODEL_FILE,
-    HybridConfig,
     LabelledSentence,
-    ModelLoadError,
-    SentenceFacts,
     SentenceRoleModel,
-    combine,
     read_sentences,
-    sha256_file,
 )
 from auditor.schema import Report
 

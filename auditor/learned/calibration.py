@@ -18,13 +18,8 @@ from scipy.optimize import minimize
 from scipy.special import expit
 
 from auditor.atomic import write_json_atomic
-from auditor.classifier import (
-    ModelLoadError,
-    SentenceRoleModel,
-    default_model_dir,
-    read_verified,
-    write_card,
-)
+from auditor.learned.artefacts import ModelLoadError, default_model_dir, read_verified, write_card
+from auditor.learned.sentence_model import SentenceRoleModel
 from auditor.schema import VERDICTS, ReportAudit, Verdict
 
 ARTEFACT = "calibration.json"

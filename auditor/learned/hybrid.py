@@ -1,0 +1,212 @@
+"""How the sentence-role model joins the rules: settings (hybrid.yaml) and the combination.
+
+`combine` adds the model's sentence roles to the rules' annotations as documented in
+docs/models.md; `with_sources` says in each finding whether rules, the model or both fired.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from auditor.annotations import Annotations, Hit, Objective
+from auditor.config import CheckSpec, validation_problems
+from auditor.learned.artefacts import ModelLoadError
+from auditor.schema import Finding
+
+#: The roles the sentence model labels sentences with (the keys hybrid.yaml may use).
+ROLES = ("situation", "action", "result", "next_objective", "reinforcement", "judgement",
+         "rep_voice", "other")
+HYBRID_FILE = "hybrid.yaml"
+
+DEFAULT_HYBRID_YAML = """\
+# How the sentence-role model is combined with the rules (docs/models.md).
+# Rules first: for each signal below, model evidence is used only when the rules found none in
+# the report, and only from sentences whose role probability reaches the threshold.
+threshold: 0.7
+# Per-role overrides, chosen by out-of-fold F1 of each signal on the dev split (docs/models.md).
+thresholds:
+  situation: 0.9
+  result: 0.4
+  reinforcement: 0.4
+  next_objective: 0.9
+  rep_voice: 0.9
+# Which report signal each model role supports (roles not listed never add evidence).
+signals:
+  situation: situation
+  action: action
+  result: result
+  next_objective: next_objective
+  reinforcement: reinforcement
+  rep_voice: dialogue
+  judgement: judgmental
+# Checks that must rest on rules alone: their signals never receive model evidence, so the
+# model can neither add nor remove their findings.
+rule_only: [JUD001, CMP001]
+"""
+
+
+class HybridConfig(BaseModel):
+    """How model roles become signal evidence (models/NAME/hybrid.yaml)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    threshold: float = Field(ge=0, le=1)
+    thresholds: dict[Literal[ROLES], float] = Field(default_factory=dict)  # type: ignore[valid-type]
+    signals: dict[Literal[ROLES], str]  # type: ignore[valid-type]
+    rule_only: tuple[str, ...] = ()
+
+    @classmethod
+    def load(cls, path: Path) -> HybridConfig:
+        """Read and validate a hybrid.yaml; ModelLoadError names the file and key."""
+        if not path.is_file():
+            raise ModelLoadError(f"{path}: combination settings not found")
+        try:
+            return cls.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        except yaml.YAMLError as exc:
+            raise ModelLoadError(f"{path}: not valid YAML: {exc}") from None
+        except ValidationError as exc:
+            details = "; ".join(validation_problems(exc))
+            raise ModelLoadError(f"{path}: {details}") from None
+
+    def threshold_for(self, role: str) -> float:
+        """The probability a sentence needs for its role to count."""
+        return self.thresholds.get(role, self.threshold)
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceFacts:
+    """One sentence as the engine read it, with the SMART facets the rules found in it."""
+
+    start: int
+    end: int
+    text: str
+    time_bound: bool = False
+    measurable: bool = False
+    specific: bool = False
+
+
+Mode = Literal["hybrid", "model"]
+MODEL_SOURCE = "model:"
+
+
+def protected_signals(config: HybridConfig, signal_of: Mapping[str, str | None]) -> set[str]:
+    """Signals read by checks the configuration marks rule-only."""
+    return {s for code in config.rule_only if (s := signal_of.get(code))}
+
+
+def open_roles(ann: Annotations, labels: Sequence[str], config: HybridConfig,
+               protected: set[str] = frozenset(), mode: Mode = "hybrid") -> list[tuple[str, str]]:
+    """The (role, signal) pairs the model fills for this report.
+
+    hybrid: configured signals the rules found nothing for, except `protected` ones; model:
+    every configured signal. An empty list means the model's predictions would not be used.
+    """
+    return [(role, signal) for role, signal in config.signals.items()
+            if role in labels
+            and (mode == "model" or (signal not in protected and not ann.has(signal)))]
+
+
+def combine(ann: Annotations, sentences: Sequence[SentenceFacts], proba: np.ndarray,
+            labels: Sequence[str], config: HybridConfig, protected: set[str] = frozenset(),
+            mode: Mode = "hybrid", window: int = 1) -> Annotations:
+    """Annotations with model evidence added (hybrid) or with the role signals replaced (model).
+
+    hybrid: for each configured signal the rules found nothing for, sentences whose role
+    probability reaches the threshold become its evidence; `protected` signals are never touched.
+    model: the configured signals come from the model alone, each sentence counting for its
+    most likely role (an ablation; nothing protected, no thresholds).
+    """
+    signals = dict(ann.signals)
+    objectives = ann.objectives
+    for role, signal in open_roles(ann, labels, config, protected, mode):
+        col = list(labels).index(role)
+        if mode == "model":  # the model's own decision: the sentence's most likely role
+            chosen = [i for i in range(len(sentences)) if proba[i].argmax() == col]
+        else:
+            chosen = [i for i in range(len(sentences))
+                      if proba[i, col] >= config.threshold_for(role)]
+        signals[signal] = tuple(
+            Hit(sentences[i].start, sentences[i].end, signal, sentences[i].text,
+                f"{MODEL_SOURCE}p={proba[i, col]:.2f}") for i in chosen)
+        if signal == "next_objective":
+            objectives = _objectives(sentences, chosen, window)
+    return dataclasses.replace(ann, signals=signals, objectives=objectives)
+
+
+def _objectives(sentences: Sequence[SentenceFacts], chosen: list[int],
+                window: int) -> tuple[Objective, ...]:
+    """Objectives from model-chosen sentences; facets may come from the next `window` of them."""
+    picked = set(chosen)
+    out = []
+    for i in chosen:
+        group = [sentences[j] for j in range(i, min(i + 1 + window, len(sentences)))
+                 if j in picked]
+        s = sentences[i]
+        out.append(Objective(s.start, s.end, s.text, specific=any(g.specific for g in group),
+                             measurable=any(g.measurable for g in group),
+                             time_bound=any(g.time_bound for g in group)))
+    return tuple(out)
+
+
+def fired_by(hits: Iterable[Hit]) -> str:
+    """Which side produced these hits: "rules", "model", "rules+model" or "none"."""
+    sides = {"model" if h.source.startswith(MODEL_SOURCE) else "rules" for h in hits}
+    return "+".join(sorted(sides, key=("rules", "model").index)) or "none"
+
+
+#: Check types that read a signal without naming it in their params.
+TYPE_SIGNALS = {"smart_objective": "next_objective", "alignment": "focus_competencies"}
+
+
+def check_signals(specs: Iterable[CheckSpec]) -> dict[str, str | None]:
+    """The signal each configured check reads, by check code (None when it reads none)."""
+    return {s.code: s.params.get("signal") or TYPE_SIGNALS.get(s.type) for s in specs}
+
+
+def with_sources(findings: Sequence[Finding], ann: Annotations,
+                 signal_of: Mapping[str, str | None]) -> list[Finding]:
+    """Findings whose explanation also says whether rules, the model or both fired."""
+    out = []
+    for f in findings:
+        signal = signal_of.get(f.code)
+        if not signal:
+            out.append(f)
+            continue
+        hits = ann.signal(signal)
+        spans = {(e.start, e.end) for e in f.evidence}
+        own = [h for h in hits if (h.start, h.end) in spans] or hits  # this finding's evidence
+        side = fired_by(own)
+        note = "neither rules nor model fired" if side == "none" else f"{side} fired"
+        explanation = f"{f.explanation}; {note}" if f.explanation else note
+        out.append(f.model_copy(update={"explanation": explanation}))
+    return out
+
+
+# Verb tags of a behaviour verb, as ReportReader._specific tests them for SMART "specific".
+_VERB_TAGS = frozenset({"VB", "VBP", "VBG", "VBZ"})
+
+
+def sentence_facts(doc: Any, specific_lemmas: Iterable[str]) -> list[SentenceFacts]:
+    """A read spaCy Doc's non-blank sentences with the SMART facets the rules found in each."""
+    lemmas = frozenset(x.lower() for x in specific_lemmas)
+    cues = [(sp.start_char, sp.label_) for sp in doc.spans.get("cue", ())]
+    comps = [sp.start_char for sp in doc.spans.get("competency", ())]
+    out = []
+    for s in doc.sents:
+        if not s.text.strip():
+            continue
+        a, b = s.start_char, s.end_char
+        inside = {label for start, label in cues if a <= start < b}
+        out.append(SentenceFacts(
+            a, b, s.text, time_bound="time" in inside, measurable="measure" in inside,
+            specific=any(a <= c < b for c in comps)
+            or any(t.tag_ in _VERB_TAGS and t.norm_ in lemmas for t in s)))
+    return out
