@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from auditor.checks.registry import CheckContext, CheckType, finding
+from auditor.checks.base import CheckContext, CheckType, finding
 from auditor.config import CheckSpec
 from auditor.schema import Finding
 
