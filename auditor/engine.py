@@ -25,11 +25,11 @@ from auditor.learned.hybrid import (
     combine,
     open_roles,
     protected_signals,
-    sentence_facts,
     with_sources,
 )
 from auditor.learned.sentence_model import SentenceRoleModel
 from auditor.nlp.pipeline import build_nlp
+from auditor.nlp.sentences import sentence_facts
 from auditor.schema import (
     Evidence,
     FailedRecord,

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from auditor.annotations import Annotations, Hit
+from auditor.annotations import Annotations, Hit, SentenceFacts
 from auditor.learned.artefacts import CARD_FILE, ModelLoadError, sha256_file
-from auditor.learned.hybrid import HYBRID_FILE, HybridConfig, SentenceFacts, combine
+from auditor.learned.hybrid import HYBRID_FILE, HybridConfig, combine
 from auditor.learned.sentence_model import (
     MODEL_FILE,
     LabelledSentence,

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from auditor.annotations import Annotations, Hit, Objective
+from auditor.annotations import Annotations, Hit, Objective, SentenceFacts
 from auditor.config import CheckSpec, validation_problems
 from auditor.learned.artefacts import ModelLoadError
 from auditor.schema import Finding
@@ -79,18 +78,6 @@ class HybridConfig(BaseModel):
     def threshold_for(self, role: str) -> float:
         """The probability a sentence needs for its role to count."""
         return self.thresholds.get(role, self.threshold)
-
-
-@dataclass(frozen=True, slots=True)
-class SentenceFacts:
-    """One sentence as the engine read it, with the SMART facets the rules found in it."""
-
-    start: int
-    end: int
-    text: str
-    time_bound: bool = False
-    measurable: bool = False
-    specific: bool = False
 
 
 Mode = Literal["hybrid", "model"]
@@ -187,26 +174,4 @@ def with_sources(findings: Sequence[Finding], ann: Annotations,
         note = "neither rules nor model fired" if side == "none" else f"{side} fired"
         explanation = f"{f.explanation}; {note}" if f.explanation else note
         out.append(f.model_copy(update={"explanation": explanation}))
-    return out
-
-
-# Verb tags of a behaviour verb, as ReportReader._specific tests them for SMART "specific".
-_VERB_TAGS = frozenset({"VB", "VBP", "VBG", "VBZ"})
-
-
-def sentence_facts(doc: Any, specific_lemmas: Iterable[str]) -> list[SentenceFacts]:
-    """A read spaCy Doc's non-blank sentences with the SMART facets the rules found in each."""
-    lemmas = frozenset(x.lower() for x in specific_lemmas)
-    cues = [(sp.start_char, sp.label_) for sp in doc.spans.get("cue", ())]
-    comps = [sp.start_char for sp in doc.spans.get("competency", ())]
-    out = []
-    for s in doc.sents:
-        if not s.text.strip():
-            continue
-        a, b = s.start_char, s.end_char
-        inside = {label for start, label in cues if a <= start < b}
-        out.append(SentenceFacts(
-            a, b, s.text, time_bound="time" in inside, measurable="measure" in inside,
-            specific=any(a <= c < b for c in comps)
-            or any(t.tag_ in _VERB_TAGS and t.norm_ in lemmas for t in s)))
     return out
