@@ -21,7 +21,6 @@ from auditor.config import RuleSet, load_ruleset
 from auditor.learned.calibration import Calibration
 from auditor.learned.hybrid import (
     Mode,
-    check_signals,
     combine,
     open_roles,
     protected_signals,
@@ -65,7 +64,8 @@ class Auditor:
         self.checks = [c for c in build_checks(self.rules) if c.spec.code not in ignored]
         self.nlp = build_nlp(self.rules)
         self.max_chars = self.rules.rubric.limits.max_chars
-        self._signal_of = check_signals(c.spec for c in self.checks)
+        # Which signal each check reads, by code: the hybrid's rule-only and source notes need it.
+        self._signal_of = {c.spec.code: c.signal for c in self.checks}
         self.sentence_model: SentenceRoleModel | None = None
         self.calibration: Calibration | None = None
         self._set_models(sentence_model, calibration, sentence_mode)

@@ -27,12 +27,16 @@ CheckFn = Callable[[CheckContext, CheckSpec, Any], list[Finding]]
 
 @dataclass(frozen=True)
 class CheckType:
-    """A registered check type: its function and its params model."""
+    """A registered check type: its function, its params model and the signal it reads.
+
+    `signal` is for types that read a fixed signal; generic types read their params' `signal`.
+    """
 
     name: str
     fn: CheckFn
     params: type[BaseModel]
     doc: str
+    signal: str | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,11 @@ class Check:
     def run(self, ctx: CheckContext) -> list[Finding]:
         """Findings for one report (empty when the check passes)."""
         return self.type.fn(ctx, self.spec, self.params)
+
+    @property
+    def signal(self) -> str | None:
+        """The signal this check reads: its params' `signal`, else its type's (None if neither)."""
+        return getattr(self.params, "signal", None) or self.type.signal
 
 
 def finding(spec: CheckSpec, hits: Sequence[Hit] = (), explanation: str | None = None,

@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from auditor.annotations import Annotations, Hit, Objective, SentenceFacts
-from auditor.config import CheckSpec, validation_problems
+from auditor.config import validation_problems
 from auditor.learned.artefacts import ModelLoadError
 from auditor.schema import Finding
 
@@ -147,15 +147,6 @@ def fired_by(hits: Iterable[Hit]) -> str:
     """Which side produced these hits: "rules", "model", "rules+model" or "none"."""
     sides = {"model" if h.source.startswith(MODEL_SOURCE) else "rules" for h in hits}
     return "+".join(sorted(sides, key=("rules", "model").index)) or "none"
-
-
-#: Check types that read a signal without naming it in their params.
-TYPE_SIGNALS = {"smart_objective": "next_objective", "alignment": "focus_competencies"}
-
-
-def check_signals(specs: Iterable[CheckSpec]) -> dict[str, str | None]:
-    """The signal each configured check reads, by check code (None when it reads none)."""
-    return {s.code: s.params.get("signal") or TYPE_SIGNALS.get(s.type) for s in specs}
 
 
 def with_sources(findings: Sequence[Finding], ann: Annotations,
