@@ -17,39 +17,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from auditor.annotations import Annotations, Hit, Objective, SentenceFacts
 from auditor.config import validation_problems
-from auditor.learned.artefacts import ModelLoadError
+from auditor.learned.artefacts import MODELS_DIR, ModelLoadError
 from auditor.schema import Finding
 
 #: The roles the sentence model labels sentences with (the keys hybrid.yaml may use).
 ROLES = ("situation", "action", "result", "next_objective", "reinforcement", "judgement",
          "rep_voice", "other")
 HYBRID_FILE = "hybrid.yaml"
-
-DEFAULT_HYBRID_YAML = """\
-# How the sentence-role model is combined with the rules (docs/models.md).
-# Rules first: for each signal below, model evidence is used only when the rules found none in
-# the report, and only from sentences whose role probability reaches the threshold.
-threshold: 0.7
-# Per-role overrides, chosen by out-of-fold F1 of each signal on the dev split (docs/models.md).
-thresholds:
-  situation: 0.9
-  result: 0.4
-  reinforcement: 0.4
-  next_objective: 0.9
-  rep_voice: 0.9
-# Which report signal each model role supports (roles not listed never add evidence).
-signals:
-  situation: situation
-  action: action
-  result: result
-  next_objective: next_objective
-  reinforcement: reinforcement
-  rep_voice: dialogue
-  judgement: judgmental
-# Checks that must rest on rules alone: their signals never receive model evidence, so the
-# model can neither add nor remove their findings.
-rule_only: [JUD001, CMP001]
-"""
+#: The shipped settings, copied into a newly trained model's directory.
+DEFAULT_HYBRID = MODELS_DIR / "sentence_roles" / HYBRID_FILE
 
 
 class HybridConfig(BaseModel):

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 from scipy.sparse import csr_matrix, hstack
 
 from auditor.atomic import write_text_atomic
@@ -28,7 +27,7 @@ from auditor.learned.artefacts import (
     sha256_file,
     write_card,
 )
-from auditor.learned.hybrid import DEFAULT_HYBRID_YAML, HYBRID_FILE, ROLES, HybridConfig
+from auditor.learned.hybrid import DEFAULT_HYBRID, HYBRID_FILE, ROLES, HybridConfig
 
 MODEL_FILE = "model.json"
 FORMAT = "fcr-auditor/sentence-roles"
@@ -125,7 +124,8 @@ def _vocabulary(vec: Any) -> list[str]:
 class SentenceRoleModel:
     """Labels each sentence of a report with its role (strings in, labels out)."""
 
-    def __init__(self, artefact: dict[str, Any]) -> None:
+    def __init__(self, artefact: dict[str, Any], hybrid: HybridConfig | None = None) -> None:
+        """Wrap a validated artefact; `hybrid` defaults to the shipped combination settings."""
         try:
             if artefact["format"] != FORMAT or artefact["format_version"] != FORMAT_VERSION:
                 raise ValueError(f"format {artefact['format']!r} v{artefact['format_version']}")
@@ -149,7 +149,7 @@ class SentenceRoleModel:
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelLoadError(f"not a valid sentence-role model: {exc}") from None
         self.artefact = artefact
-        self.hybrid = HybridConfig.model_validate(yaml.safe_load(DEFAULT_HYBRID_YAML))
+        self.hybrid = hybrid or HybridConfig.load(DEFAULT_HYBRID)
 
     @classmethod
     def train(cls, sentences: Sequence[LabelledSentence], c: float = 20.0,
@@ -233,7 +233,7 @@ class SentenceRoleModel:
         return hashlib.sha256(_dumps(self.artefact).encode("utf-8")).hexdigest()
 
     def save(self, directory: str | Path, card: dict[str, Any] | None = None) -> Path:
-        """Write model.json, card.json and (unless present) a default hybrid.yaml."""
+        """Write model.json, card.json and (unless present) the shipped hybrid.yaml."""
         root = Path(directory)
         root.mkdir(parents=True, exist_ok=True)
         write_text_atomic(root / MODEL_FILE, _dumps(self.artefact))
@@ -241,18 +241,18 @@ class SentenceRoleModel:
                                                         "settings": self.artefact["settings"],
                                                         **(card or {})})
         if not (root / HYBRID_FILE).is_file():
-            write_text_atomic(root / HYBRID_FILE, DEFAULT_HYBRID_YAML)
+            write_text_atomic(root / HYBRID_FILE, DEFAULT_HYBRID.read_text(encoding="utf-8"))
         return root
 
     @classmethod
     def load(cls, directory: str | Path) -> SentenceRoleModel:
         """Load a verified model directory; raise ModelLoadError when anything does not fit."""
-        card, artefact = read_verified(directory, "sentence_roles")
-        model = cls(artefact)
+        root = Path(directory)
+        card, artefact = read_verified(root, "sentence_roles")
+        model = cls(artefact, HybridConfig.load(root / HYBRID_FILE))
         if list(card.get("labels", [])) != list(model.labels):
-            raise ModelLoadError(f"{Path(directory) / CARD_FILE}: label set {card.get('labels')} "
+            raise ModelLoadError(f"{root / CARD_FILE}: label set {card.get('labels')} "
                                  f"does not match the model's {list(model.labels)}")
-        model.hybrid = HybridConfig.load(Path(directory) / HYBRID_FILE)
         return model
 
 
