@@ -31,6 +31,11 @@ def sha256_file(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def file_facts(path: Path) -> dict[str, str]:
+    """What a model card records of a data file: its name and sha256."""
+    return {"file": path.name, "sha256": sha256_file(path)}
+
+
 def library_versions() -> dict[str, str]:
     """Versions of the libraries a trained artefact depends on."""
     import scipy

@@ -23,8 +23,8 @@ from auditor.jsonlines import read_json_lines
 from auditor.learned.artefacts import (
     CARD_FILE,
     ModelLoadError,
+    file_facts,
     read_verified,
-    sha256_file,
     write_card,
 )
 from auditor.learned.hybrid import DEFAULT_HYBRID, HYBRID_FILE, ROLES, HybridConfig
@@ -270,7 +270,7 @@ def train_from_file(path: str | Path, test: str | Path | None = None, c: float =
 
 
 def _data_facts(path: Path, sentences: Sequence[LabelledSentence]) -> dict[str, Any]:
-    return {"file": path.name, "sha256": sha256_file(path), "sentences": len(sentences),
+    return {**file_facts(path), "sentences": len(sentences),
             "reports": len({s.report_id for s in sentences})}
 
 
