@@ -1,4 +1,5 @@
-"""Plain, immutable annotations of one report: what the NLP layer found, what the checks read.
+"""Plain, immutable annotations of one report: what the NLP layer found, what the checks read
+(and the per-sentence facts the sentence-role model reads).
 
 No spaCy here, so checks, scoring and their tests run without a model. Offsets are `[start, end)`
 Python str indices into the report text.
@@ -84,3 +85,15 @@ class Annotations:
         if not self.objectives:
             return None
         return max(self.objectives, key=lambda o: o.facets)
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceFacts:
+    """One sentence as the engine read it, with the SMART facets the rules found in it."""
+
+    start: int
+    end: int
+    text: str
+    time_bound: bool = False
+    measurable: bool = False
+    specific: bool = False

@@ -287,9 +287,9 @@ def app_from_env() -> FastAPI:
     """
     from threadpoolctl import threadpool_limits
 
-    from auditor.calibration import load_learned
     from auditor.config import load_ruleset
     from auditor.engine import Auditor
+    from auditor.learned.calibration import load_learned
 
     config = json.loads(os.environ[SERVE_CONFIG_ENV])
     threadpool_limits(limits=1)  # the worker processes already use the cores

@@ -23,8 +23,8 @@ from auditor.schema import FailedRecord, Report, ReportAudit
 from auditor.stats import analyse_audits
 
 if TYPE_CHECKING:
-    from auditor.calibration import Calibration
-    from auditor.classifier import SentenceRoleModel
+    from auditor.learned.calibration import Calibration
+    from auditor.learned.sentence_model import SentenceRoleModel
 
 #: `Auditor.audit_stream` or one of its parallel counterparts.
 AuditStream = Callable[..., Iterator[ReportAudit]]

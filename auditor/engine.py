@@ -15,21 +15,20 @@ from itertools import islice
 from typing import TYPE_CHECKING
 
 from auditor.annotations import Annotations, Hit
-from auditor.calibration import Calibration
 from auditor.checks import CheckContext, build_checks, run_checks
 from auditor.checks.specific import aligned_priorities
-from auditor.classifier import (
+from auditor.config import RuleSet, load_ruleset
+from auditor.learned.calibration import Calibration
+from auditor.learned.hybrid import (
     Mode,
-    SentenceRoleModel,
-    check_signals,
     combine,
     open_roles,
     protected_signals,
-    sentence_facts,
     with_sources,
 )
-from auditor.config import RuleSet, load_ruleset
+from auditor.learned.sentence_model import SentenceRoleModel
 from auditor.nlp.pipeline import build_nlp
+from auditor.nlp.sentences import sentence_facts
 from auditor.schema import (
     Evidence,
     FailedRecord,
@@ -65,7 +64,8 @@ class Auditor:
         self.checks = [c for c in build_checks(self.rules) if c.spec.code not in ignored]
         self.nlp = build_nlp(self.rules)
         self.max_chars = self.rules.rubric.limits.max_chars
-        self._signal_of = check_signals(c.spec for c in self.checks)
+        # Which signal each check reads, by code: the hybrid's rule-only and source notes need it.
+        self._signal_of = {c.spec.code: c.signal for c in self.checks}
         self.sentence_model: SentenceRoleModel | None = None
         self.calibration: Calibration | None = None
         self._set_models(sentence_model, calibration, sentence_mode)

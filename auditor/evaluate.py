@@ -7,15 +7,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sklearn.metrics import cohen_kappa_score, confusion_matrix
-
 from auditor.jsonlines import JsonLineError, read_json_lines
+from auditor.learned.agreement import agreement
 from auditor.schema import VERDICTS, FailedRecord, Report, ReportAudit
 
 if TYPE_CHECKING:
-    from auditor.calibration import Calibration
-    from auditor.classifier import SentenceRoleModel
     from auditor.engine import Auditor
+    from auditor.learned.calibration import Calibration
+    from auditor.learned.sentence_model import SentenceRoleModel
 
 BINARY_KEYS = (
     "star.situation", "star.action", "star.result", "next_objective", "next_objective_smart",
@@ -134,16 +133,7 @@ class Evaluation:
         quality: dict[str, Any] = {"accuracy": None, "kappa": None, "weighted_kappa": None,
                                    "confusion": None, "order": list(VERDICTS)}
         if self.gold_q:
-            g = [VERDICTS.index(v) for v in self.gold_q]
-            p = [VERDICTS.index(v) for v in self.pred_q]
-            same = len(set(g) | set(p)) == 1
-            quality.update(
-                accuracy=round(sum(a == b for a, b in zip(g, p, strict=True)) / len(g), 4),
-                kappa=1.0 if same else round(float(cohen_kappa_score(g, p, labels=[0, 1, 2])), 4),
-                weighted_kappa=1.0 if same else round(float(cohen_kappa_score(
-                    g, p, labels=[0, 1, 2], weights="quadratic")), 4),
-                confusion=confusion_matrix(g, p, labels=[0, 1, 2]).tolist(),
-            )
+            quality.update(agreement(self.gold_q, self.pred_q))
         return {
             "n": len(self.per_report) + len(self.errors),
             "labels": {k: c.metrics() for k, c in self.counts.items()},
@@ -185,8 +175,9 @@ def ablation_metrics(engine: Auditor, gold: dict[str, dict[str, Any]],
 
     The learned pieces are those given, else the shipped ones even when they are off by default.
     """
-    from auditor.calibration import Calibration
-    from auditor.classifier import ModelLoadError, SentenceRoleModel, default_model_dir
+    from auditor.learned.artefacts import ModelLoadError, default_model_dir
+    from auditor.learned.calibration import Calibration
+    from auditor.learned.sentence_model import SentenceRoleModel
 
     try:  # no shipped directory (None) raises TypeError
         sm = sentence_model or SentenceRoleModel.load(

@@ -106,8 +106,9 @@ def draft_of(n_words: int, texts: list[str]) -> str:
 
 def build_auditor(sentence_model: str) -> Any:
     """The Auditor `auditor audit` runs: the bundled rules, the default sentence model or none."""
-    from auditor.classifier import SentenceRoleModel, default_model_dir
     from auditor.engine import Auditor
+    from auditor.learned.artefacts import default_model_dir
+    from auditor.learned.sentence_model import SentenceRoleModel
 
     path = default_model_dir("sentence_model") if sentence_model == "default" else None
     return Auditor(sentence_model=SentenceRoleModel.load(path) if path else None)

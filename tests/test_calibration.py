@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from auditor.calibration import ARTEFACT, Calibration, agreement, cross_validate
-from auditor.classifier import CARD_FILE, ModelLoadError, sha256_file
 from auditor.config import RuleSet
+from auditor.learned.agreement import agreement
+from auditor.learned.artefacts import CARD_FILE, ModelLoadError, sha256_file
+from auditor.learned.calibration import ARTEFACT, Calibration, cross_validate
 from auditor.schema import Finding, NextObjective, ReportAudit
 from auditor.scoring import score_report
 

@@ -8,19 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from auditor.annotations import Annotations, Hit
-from auditor.classifier import (
-    CARD_FILE,
-    HYBRID_FILE,
+from auditor.annotations import Annotations, Hit, SentenceFacts
+from auditor.learned.artefacts import CARD_FILE, ModelLoadError, sha256_file
+from auditor.learned.hybrid import HYBRID_FILE, HybridConfig, combine
+from auditor.learned.sentence_model import (
     MODEL_FILE,
-    HybridConfig,
     LabelledSentence,
-    ModelLoadError,
-    SentenceFacts,
     SentenceRoleModel,
-    combine,
     read_sentences,
-    sha256_file,
 )
 from auditor.schema import Report
 

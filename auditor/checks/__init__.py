@@ -5,6 +5,7 @@ model for its params. `build_checks` binds every configured check to its type an
 params; unknown types or bad params are ConfigErrors naming rubric.yaml and the key.
 """
 
-from auditor.checks.registry import Check, CheckContext, build_checks, registered_types, run_checks
+from auditor.checks.base import Check, CheckContext
+from auditor.checks.registry import build_checks, registered_types, run_checks
 
 __all__ = ["Check", "CheckContext", "build_checks", "registered_types", "run_checks"]

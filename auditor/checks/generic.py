@@ -8,7 +8,7 @@ from typing import Literal, cast
 from pydantic import BaseModel, ConfigDict, Field
 
 from auditor.annotations import SIGNALS
-from auditor.checks.registry import CheckContext, CheckType, finding
+from auditor.checks.base import CheckContext, CheckType, finding
 from auditor.config import CheckSpec
 from auditor.schema import Finding
 

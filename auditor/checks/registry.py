@@ -2,56 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
-from auditor.annotations import Annotations, Hit
-from auditor.config import CheckSpec, ConfigError, RuleSet, validation_problems
-from auditor.schema import Evidence, Finding
-
-
-@dataclass(frozen=True)
-class CheckContext:
-    """What a check may read: the report's annotations and the rule pack."""
-
-    ann: Annotations
-    rules: RuleSet
-
-
-CheckFn = Callable[[CheckContext, CheckSpec, Any], list[Finding]]
-
-
-@dataclass(frozen=True)
-class CheckType:
-    """A registered check type: its function and its params model."""
-
-    name: str
-    fn: CheckFn
-    params: type[BaseModel]
-    doc: str
-
-
-@dataclass(frozen=True)
-class Check:
-    """A configured check bound to its type, with validated params."""
-
-    spec: CheckSpec
-    type: CheckType
-    params: BaseModel
-
-    def run(self, ctx: CheckContext) -> list[Finding]:
-        """Findings for one report (empty when the check passes)."""
-        return self.type.fn(ctx, self.spec, self.params)
+from auditor.checks import generic, specific
+from auditor.checks.base import Check, CheckContext, CheckType
+from auditor.config import ConfigError, RuleSet, validation_problems
+from auditor.schema import Finding
 
 
 def registered_types() -> dict[str, CheckType]:
     """All check types, generic first (built on each call; no process-wide state)."""
-    from auditor.checks import generic, specific
-
     types = [*generic.TYPES, *specific.TYPES]
     return {t.name: t for t in types}
 
@@ -80,23 +43,3 @@ def build_checks(rules: RuleSet) -> list[Check]:
 def run_checks(checks: Sequence[Check], ctx: CheckContext) -> list[Finding]:
     """Run all checks; findings in rubric order."""
     return [f for check in checks for f in check.run(ctx)]
-
-
-def finding(spec: CheckSpec, hits: Sequence[Hit] = (), explanation: str | None = None,
-            **fmt: Any) -> Finding:
-    """A Finding for `spec`, its message formatted with `fmt` and the first hit's text."""
-    if hits and "text" not in fmt:
-        fmt["text"] = hits[0].text.strip()
-    try:
-        message = spec.message.format(**fmt)
-    except (KeyError, IndexError):
-        message = spec.message
-    return Finding(
-        code=spec.code,
-        name=spec.name,
-        severity=spec.severity,
-        message=message,
-        suggestion=spec.suggestion,
-        evidence=[Evidence(start=h.start, end=h.end, text=h.text) for h in hits],
-        explanation=explanation,
-    )

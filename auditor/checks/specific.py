@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from auditor.checks.registry import CheckContext, CheckType, finding
+from auditor.checks.base import CheckContext, CheckType, finding
 from auditor.config import CheckSpec
 from auditor.schema import Finding
 
@@ -45,7 +45,9 @@ def alignment(ctx: CheckContext, spec: CheckSpec, _: NoParams) -> list[Finding]:
 
 TYPES = (
     CheckType("smart_objective", smart_objective, NoParams,
-              "Flags a next objective that is not specific, measurable and time-bound."),
+              "Flags a next objective that is not specific, measurable and time-bound.",
+              signal="next_objective"),
     CheckType("alignment", alignment, NoParams,
-              "Flags when no focus competency serves an active priority (strategy.yaml)."),
+              "Flags when no focus competency serves an active priority (strategy.yaml).",
+              signal="focus_competencies"),
 )

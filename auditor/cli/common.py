@@ -60,8 +60,8 @@ def _check_ignore(rules: RuleSet, ignore: tuple[str, ...]) -> None:
 
 def _auditor(rules: RuleSet, ignore: tuple[str, ...] = (),  # noqa: ANN202
              models: tuple = (None, None)):
-    from auditor.classifier import ModelLoadError
     from auditor.engine import Auditor  # spaCy loads only for commands that read reports
+    from auditor.learned.artefacts import ModelLoadError
     from auditor.nlp.pipeline import ModelError
 
     _check_ignore(rules, ignore)
@@ -73,7 +73,7 @@ def _auditor(rules: RuleSet, ignore: tuple[str, ...] = (),  # noqa: ANN202
 
 def _check_models(rules: RuleSet, ignore: tuple[str, ...], models: tuple) -> None:
     """What an Auditor would refuse at start-up, checked without loading spaCy."""
-    from auditor.classifier import ModelLoadError
+    from auditor.learned.artefacts import ModelLoadError
     from auditor.nlp.pipeline import ModelError, model_dir, verify_model
 
     _check_ignore(rules, ignore)
@@ -135,8 +135,8 @@ def _table_options(rubric: str | None, **options: Any) -> TableOptions:
 
 def _models(sentence_model: str | None, calibration: str | None) -> tuple:
     """The learned pieces to use: a named directory, `none`, or the enabled default."""
-    from auditor.calibration import load_learned
-    from auditor.classifier import ModelLoadError
+    from auditor.learned.artefacts import ModelLoadError
+    from auditor.learned.calibration import load_learned
 
     try:
         sm, cal, note = load_learned(sentence_model, calibration)

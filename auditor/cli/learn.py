@@ -23,7 +23,7 @@ from auditor.io import read_inputs
 @click.option("--seed", default=0, show_default=True, type=int)
 def train(sentences: str, out_dir: str, test: str | None, c: float, seed: int) -> None:
     """Train the sentence-role model on {"report_id", "text", "role"} JSON Lines."""
-    from auditor.classifier import train_from_file
+    from auditor.learned.sentence_model import train_from_file
 
     start = time.perf_counter()
     try:
@@ -59,9 +59,8 @@ def train(sentences: str, out_dir: str, test: str | None, c: float, seed: int) -
 def calibrate(labelled: str, out_dir: str, test: str | None, l2: float, gates: str,
               sentence_model: str | None, rubric: str | None) -> None:
     """Learn check weights and verdict thresholds that reproduce the graders' verdicts."""
-    from auditor.calibration import calibrate as fit
-    from auditor.classifier import sha256_file
     from auditor.evaluate import LabelError, read_labels
+    from auditor.learned.calibration import calibrate as fit
 
     rules = _rules(rubric)
     try:
@@ -74,15 +73,13 @@ def calibrate(labelled: str, out_dir: str, test: str | None, l2: float, gates: s
     codes = [c.spec.code for c in engine.checks]
     try:
         cal, facts = fit(
-            list(engine.audit_stream(read_inputs([labelled]))), gold, codes, l2=l2,
-            gates=rules.rubric.scoring.weak_if_any if gates == "rubric" else (),
+            Path(labelled), list(engine.audit_stream(read_inputs([labelled]))), gold, codes,
+            l2=l2, gates=rules.rubric.scoring.weak_if_any if gates == "rubric" else (),
             sentence_model=sm.sha256 if sm else None,
-            test=(list(engine.audit_stream(read_inputs([test]))), t_gold) if test else None)
+            test=(Path(test), list(engine.audit_stream(read_inputs([test]))), t_gold)
+            if test else None)
     except ValueError as exc:
         _fail(str(exc))
-    facts["training_data"] = {"file": Path(labelled).name, "sha256": sha256_file(Path(labelled))}
-    if test:
-        facts["test_data"] = {"file": Path(test).name, "sha256": sha256_file(Path(test))}
     cal.save(out_dir, facts)
     click.echo(f"weights (logits; failed checks lower the verdict) -> {out_dir}")
     for name, weight in cal.table():

@@ -18,13 +18,15 @@ from scipy.optimize import minimize
 from scipy.special import expit
 
 from auditor.atomic import write_json_atomic
-from auditor.classifier import (
+from auditor.learned.agreement import agreement
+from auditor.learned.artefacts import (
     ModelLoadError,
-    SentenceRoleModel,
     default_model_dir,
+    file_facts,
     read_verified,
     write_card,
 )
+from auditor.learned.sentence_model import SentenceRoleModel
 from auditor.schema import VERDICTS, ReportAudit, Verdict
 
 ARTEFACT = "calibration.json"
@@ -44,23 +46,9 @@ def features_of(audit: ReportAudit, names: Sequence[str]) -> np.ndarray:
                      for n in names])
 
 
-def agreement(gold: Sequence[str], pred: Sequence[str]) -> dict[str, Any]:
-    """Accuracy, Cohen's kappa, quadratic weighted kappa and confusion (rows gold) of verdicts."""
-    from sklearn.metrics import cohen_kappa_score, confusion_matrix
-
-    g = [VERDICTS.index(v) for v in gold]
-    p = [VERDICTS.index(v) for v in pred]
-    same = len(set(g) | set(p)) == 1  # kappa is undefined when only one class occurs
-    labels = list(range(len(VERDICTS)))
-    return {
-        "n": len(g),
-        "accuracy": round(float(np.mean(np.equal(g, p))), 4) if g else None,
-        "kappa": 1.0 if same else round(float(cohen_kappa_score(g, p, labels=labels)), 4),
-        "weighted_kappa": 1.0 if same else round(float(cohen_kappa_score(
-            g, p, labels=labels, weights="quadratic")), 4),
-        "confusion": confusion_matrix(g, p, labels=labels).tolist(),
-        "order": list(VERDICTS),
-    }
+def _agreement(gold: Sequence[str], pred: Sequence[str]) -> dict[str, Any]:
+    """`agreement` with the number of verdicts compared, as the model card records it."""
+    return {"n": len(gold), **agreement(gold, pred)}
 
 
 def _fit(x: np.ndarray, y: np.ndarray, l2: float) -> tuple[np.ndarray, np.ndarray]:
@@ -197,14 +185,19 @@ def cross_validate(audits: Sequence[ReportAudit], verdicts: Sequence[str],
         for i in test:
             pred[i] = cal.verdict(audits[i])
     before = [a.verdict or "weak" for a in audits]
-    return {"folds": k, "before": agreement(verdicts, before), "after": agreement(verdicts, pred)}
+    return {"folds": k, "before": _agreement(verdicts, before), "after": _agreement(verdicts, pred)}
 
 
-def calibrate(audits: Sequence[ReportAudit], gold: dict[str, str], codes: Sequence[str],
-              l2: float = 1.0, gates: Sequence[str] = (), sentence_model: str | None = None,
-              test: tuple[Sequence[ReportAudit], dict[str, str]] | None = None,
+def calibrate(data: Path, audits: Sequence[ReportAudit], gold: dict[str, str],
+              codes: Sequence[str], l2: float = 1.0, gates: Sequence[str] = (),
+              sentence_model: str | None = None,
+              test: tuple[Path, Sequence[ReportAudit], dict[str, str]] | None = None,
               folds: int = 5, seed: int = 0) -> tuple[Calibration, dict[str, Any]]:
-    """Fit on the audits that have a gold verdict; card facts hold CV and test agreement."""
+    """Fit on the audits of file `data` that have a gold verdict.
+
+    The card facts hold CV agreement and, with `test` (its file, audits and gold verdicts), test
+    agreement, and name each file with its sha256.
+    """
     usable = [a for a in audits if not a.error and gold.get(a.id) in VERDICTS]
     if len(usable) < 2 * len(VERDICTS):
         raise ValueError(f"only {len(usable)} audited reports carry a verdict; too few to fit")
@@ -217,13 +210,16 @@ def calibrate(audits: Sequence[ReportAudit], gold: dict[str, str], codes: Sequen
         "cross_validation": cross_validate(usable, verdicts, codes, l2, gates, folds, seed),
     }
     if test is not None:
-        t_audits, t_gold = test
+        t_data, t_audits, t_gold = test
         t_usable = [a for a in t_audits if not a.error and t_gold.get(a.id) in VERDICTS]
         t_verdicts = [t_gold[a.id] for a in t_usable]
         facts["test_metrics"] = {
-            "before": agreement(t_verdicts, [a.verdict or "weak" for a in t_usable]),
-            "after": agreement(t_verdicts, [cal.verdict(a) for a in t_usable]),
+            "before": _agreement(t_verdicts, [a.verdict or "weak" for a in t_usable]),
+            "after": _agreement(t_verdicts, [cal.verdict(a) for a in t_usable]),
         }
+    facts["training_data"] = file_facts(data)
+    if test is not None:
+        facts["test_data"] = file_facts(t_data)
     return cal, facts
 
 

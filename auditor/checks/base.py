@@ -1,0 +1,77 @@
+"""What every check type builds on: the context a check reads, the type and binding records, and
+the one way to make a Finding."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from auditor.annotations import Annotations, Hit
+from auditor.config import CheckSpec, RuleSet
+from auditor.schema import Evidence, Finding
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """What a check may read: the report's annotations and the rule pack."""
+
+    ann: Annotations
+    rules: RuleSet
+
+
+CheckFn = Callable[[CheckContext, CheckSpec, Any], list[Finding]]
+
+
+@dataclass(frozen=True)
+class CheckType:
+    """A registered check type: its function, its params model and the signal it reads.
+
+    `signal` is for types that read a fixed signal; generic types read their params' `signal`.
+    """
+
+    name: str
+    fn: CheckFn
+    params: type[BaseModel]
+    doc: str
+    signal: str | None = None
+
+
+@dataclass(frozen=True)
+class Check:
+    """A configured check bound to its type, with validated params."""
+
+    spec: CheckSpec
+    type: CheckType
+    params: BaseModel
+
+    def run(self, ctx: CheckContext) -> list[Finding]:
+        """Findings for one report (empty when the check passes)."""
+        return self.type.fn(ctx, self.spec, self.params)
+
+    @property
+    def signal(self) -> str | None:
+        """The signal this check reads: its params' `signal`, else its type's (None if neither)."""
+        return getattr(self.params, "signal", None) or self.type.signal
+
+
+def finding(spec: CheckSpec, hits: Sequence[Hit] = (), explanation: str | None = None,
+            **fmt: Any) -> Finding:
+    """A Finding for `spec`, its message formatted with `fmt` and the first hit's text."""
+    if hits and "text" not in fmt:
+        fmt["text"] = hits[0].text.strip()
+    try:
+        message = spec.message.format(**fmt)
+    except (KeyError, IndexError):
+        message = spec.message
+    return Finding(
+        code=spec.code,
+        name=spec.name,
+        severity=spec.severity,
+        message=message,
+        suggestion=spec.suggestion,
+        evidence=[Evidence(start=h.start, end=h.end, text=h.text) for h in hits],
+        explanation=explanation,
+    )
