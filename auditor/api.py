@@ -88,8 +88,9 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 # -- errors -----------------------------------------------------------------------------------
-def _error(status: int, code: str, message: str,
-           fields: list[FieldError] | None = None) -> JSONResponse:
+def _error(
+    status: int, code: str, message: str, fields: list[FieldError] | None = None
+) -> JSONResponse:
     body = ErrorBody(error=code, message=message, fields=fields or [])
     return JSONResponse(body.model_dump(), status_code=status)
 
@@ -120,15 +121,19 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
         # Rebuilt from loc/msg/type only: pydantic's default also echoes the input, and a
         # client should never get its (possibly long, confidential) draft back in an error.
-        fields = [FieldError(loc=list(e["loc"]), msg=e["msg"], type=e["type"])
-                  for e in exc.errors()]
+        fields = [
+            FieldError(loc=list(e["loc"]), msg=e["msg"], type=e["type"]) for e in exc.errors()
+        ]
         problems = "; ".join(_describe(f) for f in fields)
         return _error(422, "invalid_request", f"invalid request: {problems}", fields)
 
     async def unsupported(_: Request, exc: UnsupportedMediaTypeError) -> JSONResponse:
         got = exc.content_type or "none"
-        return _error(415, "unsupported_media_type",
-                      f"send the body as application/json (got content type {got})")
+        return _error(
+            415,
+            "unsupported_media_type",
+            f"send the body as application/json (got content type {got})",
+        )
 
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = str(exc.detail).lower().replace(" ", "_")
@@ -191,8 +196,9 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = _error(413, "body_too_large",
-                          f"request body over the limit of {self.max_bytes} bytes")
+        response = _error(
+            413, "body_too_large", f"request body over the limit of {self.max_bytes} bytes"
+        )
         await response(scope, receive, send)
 
 
@@ -202,17 +208,25 @@ def _content_security_policy(page: str) -> str:
 
     def hashes(tag: str) -> str:
         bodies = re.findall(rf"<{tag}>(.*?)</{tag}>", page, flags=re.DOTALL)
-        return " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(b.encode()).digest()).decode()}'"
-                        for b in bodies)
+        return " ".join(
+            f"'sha256-{base64.b64encode(hashlib.sha256(b.encode()).digest()).decode()}'"
+            for b in bodies
+        )
 
     # Defence in depth: even if a draft ever reached the DOM as markup, nothing in it could run.
-    return (f"default-src 'none'; script-src {hashes('script')}; style-src {hashes('style')}; "
-            "connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; "
-            "frame-ancestors 'none'")
+    return (
+        f"default-src 'none'; script-src {hashes('script')}; style-src {hashes('style')}; "
+        "connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; "
+        "frame-ancestors 'none'"
+    )
 
 
-def create_app(rules_dir: str | None = None, *, engine: Auditor | None = None,
-               max_body_bytes: int | None = None) -> FastAPI:
+def create_app(
+    rules_dir: str | None = None,
+    *,
+    engine: Auditor | None = None,
+    max_body_bytes: int | None = None,
+) -> FastAPI:
     """The FastAPI app; builds the Auditor (spaCy) once unless one is passed in."""
     if engine is None:
         from auditor.config import load_ruleset
@@ -224,22 +238,33 @@ def create_app(rules_dir: str | None = None, *, engine: Auditor | None = None,
     body_limit = max_body_bytes or max_chars * WORST_JSON_BYTES_PER_CHAR + BODY_OVERHEAD_BYTES
     rubric = rubric_response(rules, [c.spec.code for c in engine.checks], body_limit)
     page = render.draft_page(max_chars)
-    page_headers = {"Content-Security-Policy": _content_security_policy(page),
-                    "X-Content-Type-Options": "nosniff"}
+    page_headers = {
+        "Content-Security-Policy": _content_security_policy(page),
+        "X-Content-Type-Options": "nosniff",
+    }
     # spaCy pipelines are not documented as thread-safe, and a check is CPU-bound under the
     # GIL anyway: one check at a time, while the event loop keeps accepting requests.
     engine_lock = threading.Lock()
 
     # No /docs or /redoc: FastAPI serves them with scripts from a CDN, and nothing we serve
     # may need the network; /openapi.json is the machine-readable contract.
-    app = FastAPI(title="fcr-auditor", version=__version__, docs_url=None, redoc_url=None,
-                  description="Checks field coaching report drafts against the rubric. "
-                              "Offsets: see docs/api.md.")
+    app = FastAPI(
+        title="fcr-auditor",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        description="Checks field coaching report drafts against the rubric. "
+        "Offsets: see docs/api.md.",
+    )
     app.add_middleware(BodyLimit, max_bytes=body_limit)
     _install_error_handlers(app)
 
-    @app.post("/api/check", response_model=CheckResponse, responses=ERROR_RESPONSES,
-              dependencies=[Depends(require_json)])
+    @app.post(
+        "/api/check",
+        response_model=CheckResponse,
+        responses=ERROR_RESPONSES,
+        dependencies=[Depends(require_json)],
+    )
     def check(request: CheckRequest) -> JSONResponse:
         """Audit one draft and return its ReportAudit with findings and offsets."""
         report = Report(id=request.id, text=request.text, metadata=request.metadata)
@@ -264,8 +289,9 @@ def create_app(rules_dir: str | None = None, *, engine: Auditor | None = None,
     @app.get("/health", response_model=Health)
     def health() -> Health:
         """Liveness: the rule pack is loaded and the engine is ready."""
-        return Health(status="ok", version=__version__, rules=rules.source,
-                      checks=len(engine.checks))
+        return Health(
+            status="ok", version=__version__, rules=rules.source, checks=len(engine.checks)
+        )
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def draft_page() -> HTMLResponse:
@@ -293,10 +319,12 @@ def app_from_env() -> FastAPI:
 
     config = json.loads(os.environ[SERVE_CONFIG_ENV])
     threadpool_limits(limits=1)  # the worker processes already use the cores
-    sentence_model, calibration, _ = load_learned(config["sentence_model"],
-                                                  config["calibration"])
-    return create_app(engine=Auditor(load_ruleset(config["rubric"]),
-                                     sentence_model=sentence_model, calibration=calibration))
+    sentence_model, calibration, _ = load_learned(config["sentence_model"], config["calibration"])
+    return create_app(
+        engine=Auditor(
+            load_ruleset(config["rubric"]), sentence_model=sentence_model, calibration=calibration
+        )
+    )
 
 
 def serve_workers(host: str, port: int, workers: int) -> None:
@@ -316,6 +344,12 @@ def serve_workers(host: str, port: int, workers: int) -> None:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.set_inheritable(True)
-    config = uvicorn.Config("auditor.api:app_from_env", factory=True, host=host, port=port,
-                            workers=workers, log_level="info")
+    config = uvicorn.Config(
+        "auditor.api:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )
     Multiprocess(config, sockets=[sock]).run()

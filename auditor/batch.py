@@ -31,27 +31,40 @@ AuditStream = Callable[..., Iterator[ReportAudit]]
 Progress = Callable[[Iterator[ReportAudit]], Iterator[ReportAudit]]
 
 
-def open_results(out_dir: Path, inputs: Iterable[str], rules: RuleSet,
-                 sentence_model: SentenceRoleModel | None, calibration: Calibration | None,
-                 options: dict[str, Any], resume: bool) -> AtomicResults:
+def open_results(
+    out_dir: Path,
+    inputs: Iterable[str],
+    rules: RuleSet,
+    sentence_model: SentenceRoleModel | None,
+    calibration: Calibration | None,
+    options: dict[str, Any],
+    resume: bool,
+) -> AtomicResults:
     """The results writer, fresh or resuming an interrupted run with the same fingerprint.
 
     Raises ResumeError when it cannot resume, OSError when it cannot write to `out_dir`.
     """
     inputs = list(inputs)
     if resume and "-" in inputs:
-        raise ResumeError("--resume cannot check that stdin holds the same reports; save them "
-                          "to a file")
+        raise ResumeError(
+            "--resume cannot check that stdin holds the same reports; save them to a file"
+        )
     sm, cal = sentence_model, calibration
-    learned = {"sentence model": sm.sha256 if sm else None,
-               "hybrid": json_digest(sm.hybrid.model_dump(mode="json")) if sm else None,
-               "calibration": json_digest(cal.artefact) if cal else None}
+    learned = {
+        "sentence model": sm.sha256 if sm else None,
+        "hybrid": json_digest(sm.hybrid.model_dump(mode="json")) if sm else None,
+        "calibration": json_digest(cal.artefact) if cal else None,
+    }
     return AtomicResults(out_dir, fingerprint(inputs, rules.source, learned, options), resume)
 
 
-def audit_into(out: AtomicResults, stream: AuditStream,
-               records: Iterable[Report | FailedRecord], batch_size: int,
-               progress: Progress = iter) -> RunTally:
+def audit_into(
+    out: AtomicResults,
+    stream: AuditStream,
+    records: Iterable[Report | FailedRecord],
+    batch_size: int,
+    progress: Progress = iter,
+) -> RunTally:
     """Audit the records not yet in `out` into it and commit; the tally counts the whole run."""
     tally = RunTally()
     for done in out.done_audits() if out.done else ():
@@ -67,11 +80,14 @@ def audit_into(out: AtomicResults, stream: AuditStream,
 def write_dashboard(out_dir: Path, rules: RuleSet, settings: StatsSettings) -> Path:
     """Render DIR/dashboard.html from the committed DIR/results.jsonl, read back as a stream."""
     results = out_dir / "results.jsonl"
-    analysis = analyse_audits(read_results(results), rules, settings,
-                              weakest=settings.weakest_reports)
+    analysis = analyse_audits(
+        read_results(results), rules, settings, weakest=settings.weakest_reports
+    )
     path = out_dir / "dashboard.html"
-    write_text_atomic(path, render_dashboard(analysis.report, analysis.vocab, analysis.weakest,
-                                             source=str(results)))
+    write_text_atomic(
+        path,
+        render_dashboard(analysis.report, analysis.vocab, analysis.weakest, source=str(results)),
+    )
     return path
 
 
@@ -82,6 +98,8 @@ def failure(exc: BaseException, out: AtomicResults | None) -> str:
     else:
         what = f"{type(exc).__name__}: {exc}"
     if out is not None and out.partial.is_file():
-        what += (f"; the results so far are kept in {out.partial}: rerun the same command with "
-                 f"--resume to continue")
+        what += (
+            f"; the results so far are kept in {out.partial}: rerun the same command with "
+            f"--resume to continue"
+        )
     return what

@@ -23,7 +23,13 @@ DEFAULT_RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
 
 Role = Literal["situation", "action", "result", "next_objective", "reinforcement", "rep_voice"]
 CueName = Literal[
-    "situation", "setting", "action", "result", "next_objective", "reinforcement", "rep_voice",
+    "situation",
+    "setting",
+    "action",
+    "result",
+    "next_objective",
+    "reinforcement",
+    "rep_voice",
     "observed",
 ]
 
@@ -169,8 +175,7 @@ class SignalExamples(_Strict):
 class PraiseSpec(_Strict):
     """A praise cue is no reinforcement when a negation word stands just before it."""
 
-    negation: tuple[str, ...] = Field(default=("not", "n't", "never", "no", "hardly"),
-                                      min_length=1)
+    negation: tuple[str, ...] = Field(default=("not", "n't", "never", "no", "hardly"), min_length=1)
     words_between: int = Field(default=1, ge=0, le=5)
     window: int = Field(default=12, ge=1)
     examples: SignalExamples | None = None
@@ -332,8 +337,9 @@ def _check_unknown(path: Path, key: str, values: Any, allowed: tuple[str, ...]) 
 def _cross_check(root: Path, rules: RuleSet) -> None:
     """Ids referenced across files must exist."""
     strategy = root / "strategy.yaml"
-    _check_unknown(strategy, "active_priorities", rules.strategy.active_priorities,
-                   rules.priority_ids)
+    _check_unknown(
+        strategy, "active_priorities", rules.strategy.active_priorities, rules.priority_ids
+    )
     _check_unknown(strategy, "alignment", rules.strategy.alignment, rules.priority_ids)
     for prio, comps in rules.strategy.alignment.items():
         _check_unknown(strategy, f"alignment.{prio}", comps, rules.competency_ids)
@@ -369,8 +375,12 @@ def load_ruleset(directory: str | Path | None = None) -> RuleSet:
     if not root.is_dir():
         raise ConfigError(f"{root}: rule pack directory not found")
     parts: dict[str, Any] = {}
-    for key, model in (("taxonomy", Taxonomy), ("sections", Sections), ("strategy", Strategy),
-                       ("rubric", Rubric)):
+    for key, model in (
+        ("taxonomy", Taxonomy),
+        ("sections", Sections),
+        ("strategy", Strategy),
+        ("rubric", Rubric),
+    ):
         path = root / f"{key}.yaml"
         parts[key] = _parse(model, path, _read_yaml(path))
     lexicons: dict[str, Lexicon] = {}
@@ -453,11 +463,19 @@ def load_settings(directory: str | Path | None = None) -> StatsSettings:
 
 # -- the checklist of `auditor check` (rules/checklist.yaml) ---------------------------------
 #: Audit fields a checklist item can show: the yes/no ones, and the focus competencies (a count).
-CHECKLIST_FIELDS = ("focus_competencies", *(
-    f"{prefix}.{name}"
-    for prefix, model in (("star", StarStatus), ("next_objective", NextObjective),
-                          ("signals", Signals))
-    for name, info in model.model_fields.items() if info.annotation is bool))
+CHECKLIST_FIELDS = (
+    "focus_competencies",
+    *(
+        f"{prefix}.{name}"
+        for prefix, model in (
+            ("star", StarStatus),
+            ("next_objective", NextObjective),
+            ("signals", Signals),
+        )
+        for name, info in model.model_fields.items()
+        if info.annotation is bool
+    ),
+)
 
 
 class ChecklistItem(_Strict):

@@ -59,8 +59,13 @@ def _audit_batch(key: str, batch: list[Report | FailedRecord]) -> list[ReportAud
     return list(_engine(key).audit_stream(batch, len(batch)))
 
 
-def audit_dask(records: Iterable[Report | FailedRecord], workers: int, batch_size: int = 32,
-               scheduler: str | None = None, **auditor_kwargs: Any) -> Iterator[ReportAudit]:
+def audit_dask(
+    records: Iterable[Report | FailedRecord],
+    workers: int,
+    batch_size: int = 32,
+    scheduler: str | None = None,
+    **auditor_kwargs: Any,
+) -> Iterator[ReportAudit]:
     """`Auditor(**auditor_kwargs).audit_stream(records)` on a Dask cluster.
 
     Without `scheduler`, on a `LocalCluster` of `workers` processes (one thread each), closed
@@ -72,9 +77,11 @@ def audit_dask(records: Iterable[Report | FailedRecord], workers: int, batch_siz
             client = stack.enter_context(Client(scheduler))
             client.wait_for_workers(1, timeout=WORKER_WAIT_S)
         else:
-            cluster = stack.enter_context(LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True,
-                dashboard_address=None))
+            cluster = stack.enter_context(
+                LocalCluster(
+                    n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+                )
+            )
             client = stack.enter_context(Client(cluster))
         key = f"fcr-auditor-{uuid.uuid4().hex}"
         client.register_plugin(_AuditorArgs(auditor_kwargs), name=key)
@@ -93,8 +100,10 @@ def audit_dask(records: Iterable[Report | FailedRecord], workers: int, batch_siz
             batch, future = pending.popleft()
             try:
                 results = future.result()
-            except Exception as exc:  # noqa: BLE001 (a dead worker must not lose records)
-                results = failed_audits(batch, f"worker process failed ({type(exc).__name__}: "
-                                               f"{exc}); record not audited")
+            except Exception as exc:
+                results = failed_audits(
+                    batch,
+                    f"worker process failed ({type(exc).__name__}: {exc}); record not audited",
+                )
             submit()
             yield from results

@@ -56,9 +56,14 @@ def _tags(hits: Iterable[Hit]) -> list[Tag]:
 class Auditor:
     """Audits coaching reports against one rule pack."""
 
-    def __init__(self, rules: RuleSet | None = None, ignore: Iterable[str] = (),
-                 sentence_model: SentenceRoleModel | None = None,
-                 calibration: Calibration | None = None, sentence_mode: Mode = "hybrid") -> None:
+    def __init__(
+        self,
+        rules: RuleSet | None = None,
+        ignore: Iterable[str] = (),
+        sentence_model: SentenceRoleModel | None = None,
+        calibration: Calibration | None = None,
+        sentence_mode: Mode = "hybrid",
+    ) -> None:
         self.rules = rules or load_ruleset()
         ignored = set(ignore)
         self.checks = [c for c in build_checks(self.rules) if c.spec.code not in ignored]
@@ -70,19 +75,29 @@ class Auditor:
         self.calibration: Calibration | None = None
         self._set_models(sentence_model, calibration, sentence_mode)
 
-    def _set_models(self, sentence_model: SentenceRoleModel | None,
-                    calibration: Calibration | None, sentence_mode: Mode) -> None:
+    def _set_models(
+        self,
+        sentence_model: SentenceRoleModel | None,
+        calibration: Calibration | None,
+        sentence_mode: Mode,
+    ) -> None:
         if calibration is not None:
-            calibration.check_fits([c.spec.code for c in self.checks],
-                                   sentence_model.sha256 if sentence_model else None)
+            calibration.check_fits(
+                [c.spec.code for c in self.checks],
+                sentence_model.sha256 if sentence_model else None,
+            )
         self.sentence_model, self.calibration = sentence_model, calibration
         self.sentence_mode = sentence_mode
-        self._protected = (protected_signals(sentence_model.hybrid, self._signal_of)
-                           if sentence_model else set())
+        self._protected = (
+            protected_signals(sentence_model.hybrid, self._signal_of) if sentence_model else set()
+        )
 
-    def with_models(self, sentence_model: SentenceRoleModel | None = None,
-                    calibration: Calibration | None = None,
-                    sentence_mode: Mode = "hybrid") -> Auditor:
+    def with_models(
+        self,
+        sentence_model: SentenceRoleModel | None = None,
+        calibration: Calibration | None = None,
+        sentence_mode: Mode = "hybrid",
+    ) -> Auditor:
         """A copy sharing this auditor's pipeline and checks, with other learned pieces."""
         other = copy.copy(self)
         other._set_models(sentence_model, calibration, sentence_mode)
@@ -99,8 +114,9 @@ class Auditor:
         """Audit one report."""
         return next(self.audit_stream([report]))
 
-    def audit_stream(self, records: Iterable[Report | FailedRecord],
-                     batch_size: int = 32) -> Iterator[ReportAudit]:
+    def audit_stream(
+        self, records: Iterable[Report | FailedRecord], batch_size: int = 32
+    ) -> Iterator[ReportAudit]:
         """Audit records in input order; bad records come out as audits with `error`."""
         it = iter(records)
         while batch := list(islice(it, batch_size)):
@@ -110,8 +126,11 @@ class Auditor:
             for rec in batch:
                 err = rec.error if isinstance(rec, FailedRecord) else self._validate(rec)
                 if err or isinstance(rec, FailedRecord):
-                    results.append(ReportAudit(id=rec.id, metadata=rec.metadata, error=err,
-                                               warnings=rec.warnings))
+                    results.append(
+                        ReportAudit(
+                            id=rec.id, metadata=rec.metadata, error=err, warnings=rec.warnings
+                        )
+                    )
                 else:
                     todo.append((rec.text, len(results)))
                     reports[len(results)] = rec
@@ -129,15 +148,25 @@ class Auditor:
         if model is None:
             return anns
         # Rules first; the model adds sentence-role evidence as docs/models.md describes.
-        todo = [i for i, ann in enumerate(anns)
-                if open_roles(ann, model.labels, model.hybrid, self._protected, self.sentence_mode)]
+        todo = [
+            i
+            for i, ann in enumerate(anns)
+            if open_roles(ann, model.labels, model.hybrid, self._protected, self.sentence_mode)
+        ]
         lemmas = self.rules.sections.smart.specific.lemmas
         facts = {i: sentence_facts(read[i][0], lemmas) for i in todo}
         probas = model.predict_proba_reports([[s.text for s in facts[i]] for i in todo])
         for i, proba in zip(todo, probas, strict=True):
-            anns[i] = combine(anns[i], facts[i], proba, model.labels, model.hybrid,
-                              self._protected, self.sentence_mode,
-                              self.rules.sections.smart.window)
+            anns[i] = combine(
+                anns[i],
+                facts[i],
+                proba,
+                model.labels,
+                model.hybrid,
+                self._protected,
+                self.sentence_mode,
+                self.rules.sections.smart.window,
+            )
         return anns
 
     def _audit(self, ann: Annotations, report: Report) -> ReportAudit:
@@ -145,8 +174,9 @@ class Auditor:
         findings = run_checks(self.checks, ctx)
         if self.sentence_model is not None:
             findings = with_sources(findings, ann, self._signal_of)
-        score, verdict = score_report(findings, (c.spec for c in self.checks),
-                                      self.rules.rubric.scoring)
+        score, verdict = score_report(
+            findings, (c.spec for c in self.checks), self.rules.rubric.scoring
+        )
         best = ann.best_objective
         audit = ReportAudit(
             id=report.id,
@@ -157,16 +187,16 @@ class Auditor:
             competencies=_tags(ann.competencies),
             focus_competencies=list(ann.focus),
             aligned_priorities=aligned_priorities(ann.focus, ctx),
-            star=StarStatus(situation=ann.has("situation"), action=ann.has("action"),
-                            result=ann.has("result")),
+            star=StarStatus(
+                situation=ann.has("situation"), action=ann.has("action"), result=ann.has("result")
+            ),
             next_objective=NextObjective(
                 present=ann.has("next_objective"),
                 specific=bool(best and best.specific),
                 measurable=bool(best and best.measurable),
                 time_bound=bool(best and best.time_bound),
                 smart=bool(best and best.smart),
-                evidence=[Evidence(start=o.start, end=o.end, text=o.text)
-                          for o in ann.objectives],
+                evidence=[Evidence(start=o.start, end=o.end, text=o.text) for o in ann.objectives],
             ),
             signals=Signals(**{name: ann.has(name) for name in Signals.model_fields}),
             findings=findings,

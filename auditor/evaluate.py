@@ -17,8 +17,16 @@ if TYPE_CHECKING:
     from auditor.learned.sentence_model import SentenceRoleModel
 
 BINARY_KEYS = (
-    "star.situation", "star.action", "star.result", "next_objective", "next_objective_smart",
-    "observed_behavior", "reinforcement", "dialogue", "judgmental", "numbers_only",
+    "star.situation",
+    "star.action",
+    "star.result",
+    "next_objective",
+    "next_objective_smart",
+    "observed_behavior",
+    "reinforcement",
+    "dialogue",
+    "judgmental",
+    "numbers_only",
     "compliance_risk",
 )
 SET_KEYS = ("priorities", "competencies")
@@ -38,8 +46,11 @@ def read_labels(path: Path) -> dict[str, dict[str, Any]]:
     gold: dict[str, dict[str, Any]] = {}
     try:
         for where, obj in read_json_lines(path):
-            if not isinstance(obj, dict) or not isinstance(obj.get("labels"), dict) \
-                    or "id" not in obj:
+            if (
+                not isinstance(obj, dict)
+                or not isinstance(obj.get("labels"), dict)
+                or "id" not in obj
+            ):
                 raise LabelError(f"{where}: a labelled record needs 'id' and 'labels'")
             gold[str(obj["id"])] = obj["labels"]
     except JsonLineError as exc:
@@ -81,8 +92,12 @@ class _Counts:
         p = self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
         r = self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
         f1 = 2 * p * r / (p + r) if p + r else 0.0
-        return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f1, 4),
-                "support": self.support}
+        return {
+            "precision": round(p, 4),
+            "recall": round(r, 4),
+            "f1": round(f1, 4),
+            "support": self.support,
+        }
 
 
 @dataclass
@@ -130,8 +145,13 @@ class Evaluation:
 
     def result(self) -> dict[str, Any]:
         """The metrics object of the eval contract."""
-        quality: dict[str, Any] = {"accuracy": None, "kappa": None, "weighted_kappa": None,
-                                   "confusion": None, "order": list(VERDICTS)}
+        quality: dict[str, Any] = {
+            "accuracy": None,
+            "kappa": None,
+            "weighted_kappa": None,
+            "confusion": None,
+            "order": list(VERDICTS),
+        }
         if self.gold_q:
             quality.update(agreement(self.gold_q, self.pred_q))
         return {
@@ -156,21 +176,27 @@ def iter_text_table(result: dict[str, Any]) -> Iterator[str]:
     yield f"reports: {result['n']}   errors: {len(result['errors'])}"
     yield f"{'label':<24}{'precision':>10}{'recall':>10}{'f1':>8}{'support':>9}"
     for key, m in result["labels"].items():
-        yield (f"{key:<24}{m['precision']:>10.3f}{m['recall']:>10.3f}{m['f1']:>8.3f}"
-               f"{m['support']:>9}")
+        yield (
+            f"{key:<24}{m['precision']:>10.3f}{m['recall']:>10.3f}{m['f1']:>8.3f}{m['support']:>9}"
+        )
     q = result["quality"]
     if q["accuracy"] is not None:
-        yield (f"quality: accuracy {q['accuracy']:.3f}  kappa {q['kappa']:.3f}  "
-               f"weighted kappa {q['weighted_kappa']:.3f}")
+        yield (
+            f"quality: accuracy {q['accuracy']:.3f}  kappa {q['kappa']:.3f}  "
+            f"weighted kappa {q['weighted_kappa']:.3f}"
+        )
         yield "confusion (rows gold, cols predicted: weak adequate strong):"
         for name, row in zip(VERDICTS, q["confusion"], strict=True):
             yield f"  {name:<9}" + "".join(f"{v:>6}" for v in row)
 
 
-def ablation_metrics(engine: Auditor, gold: dict[str, dict[str, Any]],
-             records: Sequence[Report | FailedRecord],
-             sentence_model: SentenceRoleModel | None,
-             calibration: Calibration | None) -> dict[str, Any]:
+def ablation_metrics(
+    engine: Auditor,
+    gold: dict[str, dict[str, Any]],
+    records: Sequence[Report | FailedRecord],
+    sentence_model: SentenceRoleModel | None,
+    calibration: Calibration | None,
+) -> dict[str, Any]:
     """Metrics of rules only, model only, hybrid and calibrated on one file (docs/models.md).
 
     The learned pieces are those given, else the shipped ones even when they are off by default.
@@ -180,16 +206,16 @@ def ablation_metrics(engine: Auditor, gold: dict[str, dict[str, Any]],
     from auditor.learned.sentence_model import SentenceRoleModel
 
     try:  # no shipped directory (None) raises TypeError
-        sm = sentence_model or SentenceRoleModel.load(
-            default_model_dir("sentence_model", False))  # type: ignore[arg-type]
-        cal = calibration or Calibration.load(
-            default_model_dir("calibration", False))  # type: ignore[arg-type]
+        sm = sentence_model or SentenceRoleModel.load(default_model_dir("sentence_model", False))  # type: ignore[arg-type]
+        cal = calibration or Calibration.load(default_model_dir("calibration", False))  # type: ignore[arg-type]
     except (ModelLoadError, TypeError) as exc:
         raise AblationError(f"--ablation needs a sentence model and a calibration: {exc}") from None
     audits = {}
-    for name, variant in (("rules", engine.with_models()),
-                          ("model", engine.with_models(sm, sentence_mode="model")),
-                          ("hybrid", engine.with_models(sm))):
+    for name, variant in (
+        ("rules", engine.with_models()),
+        ("model", engine.with_models(sm, sentence_mode="model")),
+        ("hybrid", engine.with_models(sm)),
+    ):
         audits[name] = list(variant.audit_stream(records))
     base = "hybrid" if cal.sentence_model else "rules"  # the pipeline it was fitted on
     if cal.sentence_model not in (None, sm.sha256):
@@ -207,4 +233,5 @@ def iter_ablation_table(ablation: dict[str, Any]) -> Iterator[str]:
         yield f"{key:<24}" + "".join(f"{ablation[n]['labels'][key]['f1']:>11.3f}" for n in names)
     for key in ("accuracy", "kappa", "weighted_kappa"):
         yield f"{'quality ' + key:<24}" + "".join(
-            f"{ablation[n]['quality'][key] or 0:>11.3f}" for n in names)
+            f"{ablation[n]['quality'][key] or 0:>11.3f}" for n in names
+        )

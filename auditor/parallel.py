@@ -36,8 +36,15 @@ _start_error: str | None = None  # why it could not be built
 
 def failed_audits(batch: Batch, reason: str) -> list[ReportAudit]:
     """The batch as error audits; a record that had failed to read keeps its own error."""
-    return [ReportAudit(id=r.id, metadata=r.metadata, warnings=r.warnings,
-                        error=r.error if isinstance(r, FailedRecord) else reason) for r in batch]
+    return [
+        ReportAudit(
+            id=r.id,
+            metadata=r.metadata,
+            warnings=r.warnings,
+            error=r.error if isinstance(r, FailedRecord) else reason,
+        )
+        for r in batch
+    ]
 
 
 class WorkerPoolError(RuntimeError):
@@ -46,6 +53,7 @@ class WorkerPoolError(RuntimeError):
 
 def _watch_parent(parent: int) -> None:
     """Exit this process as soon as `parent` is no longer its parent (it died)."""
+
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(WATCH_INTERVAL)
@@ -54,8 +62,9 @@ def _watch_parent(parent: int) -> None:
     threading.Thread(target=watch, name="watch-parent", daemon=True).start()
 
 
-def _start_worker(parent: int, make_engine: Callable[..., Any] | None,
-                  auditor_kwargs: dict[str, Any]) -> None:
+def _start_worker(
+    parent: int, make_engine: Callable[..., Any] | None, auditor_kwargs: dict[str, Any]
+) -> None:
     global _engine, _start_error
     _watch_parent(parent)
     try:
@@ -68,7 +77,7 @@ def _start_worker(parent: int, make_engine: Callable[..., Any] | None,
 
             make_engine = Auditor
         _engine = make_engine(**auditor_kwargs)
-    except Exception as exc:  # noqa: BLE001 (reported by _ready, without a worker traceback)
+    except Exception as exc:
         _start_error = f"{type(exc).__name__}: {exc}"
 
 
@@ -92,8 +101,9 @@ class _Pool:
 
     def _start(self) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("spawn")  # no fork of a parent's threads or state
-        pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_start_worker,
-                                   initargs=self.initargs)
+        pool = ProcessPoolExecutor(
+            self.workers, mp_context=context, initializer=_start_worker, initargs=self.initargs
+        )
         try:  # one call per worker: all of them start (and load) at once
             errors = {f.result() for f in [pool.submit(_ready) for _ in range(self.workers)]}
         except BrokenProcessPool as exc:
@@ -138,9 +148,13 @@ def _broken(future: Future[list[ReportAudit]] | None) -> bool:
     return future is None or isinstance(future.exception(), BrokenProcessPool)
 
 
-def audit_parallel(records: Iterable[Report | FailedRecord], workers: int, batch_size: int = 32,
-                   make_engine: Callable[..., Any] | None = None,
-                   **auditor_kwargs: Any) -> Iterator[ReportAudit]:
+def audit_parallel(
+    records: Iterable[Report | FailedRecord],
+    workers: int,
+    batch_size: int = 32,
+    make_engine: Callable[..., Any] | None = None,
+    **auditor_kwargs: Any,
+) -> Iterator[ReportAudit]:
     """`Auditor(**auditor_kwargs).audit_stream(records)`, spread over `workers` processes.
 
     `make_engine(**auditor_kwargs)` builds each worker's engine instead of `Auditor` (it must

@@ -56,8 +56,14 @@ class ProjectConfig(BaseModel):
             if key in PATH_KEYS and value != "none":
                 value = str((base / value).resolve())
             if key == "map":
-                key, value = "maps", tuple(f"{k}={c}" for k, cols in value.items()
-                                           for c in ([cols] if isinstance(cols, str) else cols))
+                key, value = (
+                    "maps",
+                    tuple(
+                        f"{k}={c}"
+                        for k, cols in value.items()
+                        for c in ([cols] if isinstance(cols, str) else cols)
+                    ),
+                )
             elif key == "ignore":
                 value = tuple(value)
             values[key] = value

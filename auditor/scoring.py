@@ -11,8 +11,9 @@ from auditor.config import CheckSpec, Scoring
 from auditor.schema import Finding, Verdict
 
 
-def score_report(findings: Iterable[Finding], checks: Iterable[CheckSpec],
-                 scoring: Scoring) -> tuple[int, Verdict]:
+def score_report(
+    findings: Iterable[Finding], checks: Iterable[CheckSpec], scoring: Scoring
+) -> tuple[int, Verdict]:
     """Score = share of check weight that passes; verdict from gates, then thresholds."""
     checks = list(checks)
     failed = {f.code for f in findings}

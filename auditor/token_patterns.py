@@ -25,12 +25,43 @@ from pydantic import (
     field_validator,
 )
 
-_TEXT_ATTRS = ("ORTH", "TEXT", "LOWER", "POS", "TAG", "MORPH", "DEP", "LEMMA", "SHAPE",
-               "ENT_TYPE", "ENT_ID", "ENT_KB_ID", "NORM")
-_FLAG_ATTRS = ("SPACY", "IS_ALPHA", "IS_ASCII", "IS_DIGIT", "IS_LOWER", "IS_UPPER", "IS_TITLE",
-               "IS_PUNCT", "IS_SPACE", "IS_BRACKET", "IS_QUOTE", "IS_LEFT_PUNCT",
-               "IS_RIGHT_PUNCT", "IS_CURRENCY", "IS_STOP", "IS_SENT_START", "SENT_START",
-               "LIKE_NUM", "LIKE_URL", "LIKE_EMAIL")
+_TEXT_ATTRS = (
+    "ORTH",
+    "TEXT",
+    "LOWER",
+    "POS",
+    "TAG",
+    "MORPH",
+    "DEP",
+    "LEMMA",
+    "SHAPE",
+    "ENT_TYPE",
+    "ENT_ID",
+    "ENT_KB_ID",
+    "NORM",
+)
+_FLAG_ATTRS = (
+    "SPACY",
+    "IS_ALPHA",
+    "IS_ASCII",
+    "IS_DIGIT",
+    "IS_LOWER",
+    "IS_UPPER",
+    "IS_TITLE",
+    "IS_PUNCT",
+    "IS_SPACE",
+    "IS_BRACKET",
+    "IS_QUOTE",
+    "IS_LEFT_PUNCT",
+    "IS_RIGHT_PUNCT",
+    "IS_CURRENCY",
+    "IS_STOP",
+    "IS_SENT_START",
+    "SENT_START",
+    "LIKE_NUM",
+    "LIKE_URL",
+    "LIKE_EMAIL",
+)
 _SET_OPS = ("IN", "NOT_IN", "IS_SUBSET", "IS_SUPERSET", "INTERSECTS")
 _COMPARISONS = ("==", "!=", ">=", "<=", ">", "<")
 _OP = r"^(\{\d+\}|\{\d+,\d*\}|\{\d*,\d+\})$"
@@ -51,26 +82,46 @@ class _NoNull(BaseModel):
 
 def _model(name: str, fields: dict[str, Any]) -> type[BaseModel]:
     """A model whose keys may be written upper- or lower-case, as spaCy accepts them."""
-    return create_model(name, __base__=_NoNull, **{  # type: ignore[call-overload]
-        f"f{n}": (kind | None, Field(None, validation_alias=AliasChoices(key, key.lower())))
-        for n, (key, kind) in enumerate(fields.items())})
+    return create_model(
+        name,
+        __base__=_NoNull,
+        **{  # type: ignore[call-overload]
+            f"f{n}": (kind | None, Field(None, validation_alias=AliasChoices(key, key.lower())))
+            for n, (key, kind) in enumerate(fields.items())
+        },
+    )
 
 
 # A nested operation under REGEX or FUZZY is rare; the Matcher checks its inside.
 _Nested = StrictStr | dict[StrictStr, Any]
-_TextValue = _model("TextValue", {
-    "REGEX": _Nested, **{k: list[StrictStr] for k in _SET_OPS},
-    "FUZZY": _Nested, **{f"FUZZY{n}": _Nested for n in range(1, 10)}})
-_NumberValue = _model("NumberValue", {
-    "REGEX": StrictStr, **{k: list[StrictInt] for k in _SET_OPS},
-    **{k: StrictInt | StrictFloat for k in _COMPARISONS}})
-_Token = _model("Token", {
-    **{k: StrictStr | _TextValue for k in _TEXT_ATTRS},
-    **{k: StrictBool for k in _FLAG_ATTRS},
-    "LENGTH": StrictInt | StrictFloat | _NumberValue,
-    "ENT_IOB": Literal["", "I", "O", "B", 0, 1, 2, 3],
-    "OP": Literal["+", "*", "?", "!"] | Annotated[str, StringConstraints(pattern=_OP)],
-    "_": dict[StrictStr, Any]})
+_TextValue = _model(
+    "TextValue",
+    {
+        "REGEX": _Nested,
+        **{k: list[StrictStr] for k in _SET_OPS},
+        "FUZZY": _Nested,
+        **{f"FUZZY{n}": _Nested for n in range(1, 10)},
+    },
+)
+_NumberValue = _model(
+    "NumberValue",
+    {
+        "REGEX": StrictStr,
+        **{k: list[StrictInt] for k in _SET_OPS},
+        **{k: StrictInt | StrictFloat for k in _COMPARISONS},
+    },
+)
+_Token = _model(
+    "Token",
+    {
+        **{k: StrictStr | _TextValue for k in _TEXT_ATTRS},
+        **{k: StrictBool for k in _FLAG_ATTRS},
+        "LENGTH": StrictInt | StrictFloat | _NumberValue,
+        "ENT_IOB": Literal["", "I", "O", "B", 0, 1, 2, 3],
+        "OP": Literal["+", "*", "?", "!"] | Annotated[str, StringConstraints(pattern=_OP)],
+        "_": dict[StrictStr, Any],
+    },
+)
 _PATTERN = TypeAdapter(list[_Token])  # type: ignore[valid-type]
 
 

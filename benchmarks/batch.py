@@ -94,8 +94,9 @@ def run_cli(args: list[str], log: Path) -> tuple[float, float]:
     peak = 0.0
     with log.open("wb") as err:
         start = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "auditor", *args], env=env,
-                                stdout=subprocess.DEVNULL, stderr=err)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "auditor", *args], env=env, stdout=subprocess.DEVNULL, stderr=err
+        )
         done = threading.Event()
 
         def sample() -> None:
@@ -118,14 +119,18 @@ def measure(name: str, data: Path, n: int, n_words: int, tmp: Path) -> dict[str,
     """One configuration: the CLI over the whole file."""
     load_start = os.getloadavg()[0]
     out = tmp / f"out-{name}"
-    wall, peak = run_cli(["audit", str(data), "--out", str(out), "--quiet", *CONFIGS[name]],
-                         tmp / f"{name}.log")
+    wall, peak = run_cli(
+        ["audit", str(data), "--out", str(out), "--quiet", *CONFIGS[name]], tmp / f"{name}.log"
+    )
     lines = sum(1 for _ in (out / "results.jsonl").open(encoding="utf-8"))
     if lines != n:
         raise SystemExit(f"{name}: {lines} results for {n} reports")
     shutil.rmtree(out)  # 100,000 results take hundreds of MB
     return {
-        "config": name, "args": " ".join(CONFIGS[name]), "n": n, "words": n_words,
+        "config": name,
+        "args": " ".join(CONFIGS[name]),
+        "n": n,
+        "words": n_words,
         "wall_s": round(wall, 1),
         "words_per_s": round(n_words / wall, 1),
         "reports_per_s": round(n / wall, 1),
@@ -139,8 +144,9 @@ def main(argv: list[str] | None = None) -> None:
     """Parse arguments, write the batch, run each configuration, print one JSON line each."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000, help="reports in the batch")
-    parser.add_argument("--configs", default=",".join(CONFIGS),
-                        help=f"comma-separated, of: {', '.join(CONFIGS)}")
+    parser.add_argument(
+        "--configs", default=",".join(CONFIGS), help=f"comma-separated, of: {', '.join(CONFIGS)}"
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     names = [c.strip() for c in args.configs.split(",") if c.strip()]

@@ -53,19 +53,24 @@ def percentiles(ms: list[float]) -> dict[str, float | int]:
     def rank(p: float) -> float:
         return round(xs[min(len(xs) - 1, max(0, round(p / 100 * len(xs)) - 1))], 1)
 
-    return {"n": len(xs), "p50": rank(50), "p95": rank(95), "p99": rank(99),
-            "max": round(xs[-1], 1)}
+    return {
+        "n": len(xs),
+        "p50": rank(50),
+        "p95": rank(95),
+        "p99": rank(99),
+        "max": round(xs[-1], 1),
+    }
 
 
 def start_server(port: int, rubric: str | None, workers: int) -> tuple[subprocess.Popen, float]:
     """Run `auditor serve` in a child process; return it once every worker has started."""
-    cmd = [sys.executable, "-m", "auditor", "serve", "--port", str(port),
-           "--workers", str(workers)]
+    cmd = [sys.executable, "-m", "auditor", "serve", "--port", str(port), "--workers", str(workers)]
     if rubric:
         cmd += ["--rubric", rubric]
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
     ready = threading.Event()
     log: list[str] = []
 
@@ -125,8 +130,13 @@ async def concurrent(url: str, payload: dict, clients: int, seconds: float) -> d
     t0 = time.perf_counter()
     await asyncio.gather(*(one_client() for _ in range(clients)))
     elapsed = time.perf_counter() - t0
-    return {"clients": clients, "seconds": round(elapsed, 1), **percentiles(ms),
-            "errors": errors, "requests_per_s": round(len(ms) / elapsed, 1)}
+    return {
+        "clients": clients,
+        "seconds": round(elapsed, 1),
+        **percentiles(ms),
+        "errors": errors,
+        "requests_per_s": round(len(ms) / elapsed, 1),
+    }
 
 
 def main() -> None:
@@ -152,13 +162,20 @@ def main() -> None:
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=15)
-    print(json.dumps({
-        "draft_words": args.words, "workers": args.workers, "server_start_s": round(started, 1),
-        "sequential": seq, "concurrent": conc,
-        "load_avg_before": [round(x, 2) for x in load_before],
-        "load_avg_after": [round(x, 2) for x in os.getloadavg()],
-        "cpus": os.cpu_count(),
-    }))
+    print(
+        json.dumps(
+            {
+                "draft_words": args.words,
+                "workers": args.workers,
+                "server_start_s": round(started, 1),
+                "sequential": seq,
+                "concurrent": conc,
+                "load_avg_before": [round(x, 2) for x in load_before],
+                "load_avg_after": [round(x, 2) for x in os.getloadavg()],
+                "cpus": os.cpu_count(),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -148,7 +148,10 @@ def measure_batch(n: int, source: str, sentence_model: str, seed: int) -> dict[s
     words_per_s = rate(n_words, t_full)
     model_words_per_s = rate(n_words, t_model)
     return {
-        "mode": "batch", "n": n, "words": n_words, "source": source,
+        "mode": "batch",
+        "n": n,
+        "words": n_words,
+        "source": source,
         "sentence_model": sentence_model,
         "words_per_s": words_per_s,
         "reports_per_s": rate(n, t_full),
@@ -188,7 +191,10 @@ def measure_stream(n: int, source: str, sentence_model: str, seed: int) -> dict[
         audited += 1
     elapsed = time.perf_counter() - start
     return {
-        "mode": "stream", "n": audited, "words": counted["words"], "source": source,
+        "mode": "stream",
+        "n": audited,
+        "words": counted["words"],
+        "source": source,
         "sentence_model": sentence_model,
         "words_per_s": rate(counted["words"], elapsed),
         "reports_per_s": rate(audited, elapsed),
@@ -202,12 +208,25 @@ def main(argv: list[str] | None = None) -> None:
     """Parse arguments, measure, print one JSON line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=2000, help="reports for the batch run")
-    parser.add_argument("--stream", type=int, default=None, metavar="N",
-                        help="instead, stream N reports from a generator (memory run)")
-    parser.add_argument("--source", choices=["corpus", "sentences"], default="corpus",
-                        help="draw whole corpus reports, or join 4-12 corpus sentences")
-    parser.add_argument("--sentence-model", choices=["default", "none"], default="default",
-                        help="as `auditor audit`: the model enabled in models/defaults.json")
+    parser.add_argument(
+        "--stream",
+        type=int,
+        default=None,
+        metavar="N",
+        help="instead, stream N reports from a generator (memory run)",
+    )
+    parser.add_argument(
+        "--source",
+        choices=["corpus", "sentences"],
+        default="corpus",
+        help="draw whole corpus reports, or join 4-12 corpus sentences",
+    )
+    parser.add_argument(
+        "--sentence-model",
+        choices=["default", "none"],
+        default="default",
+        help="as `auditor audit`: the model enabled in models/defaults.json",
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     if args.stream:

@@ -57,8 +57,9 @@ class Check:
         return getattr(self.params, "signal", None) or self.type.signal
 
 
-def finding(spec: CheckSpec, hits: Sequence[Hit] = (), explanation: str | None = None,
-            **fmt: Any) -> Finding:
+def finding(
+    spec: CheckSpec, hits: Sequence[Hit] = (), explanation: str | None = None, **fmt: Any
+) -> Finding:
     """A Finding for `spec`, its message formatted with `fmt` and the first hit's text."""
     if hits and "text" not in fmt:
         fmt["text"] = hits[0].text.strip()

@@ -73,13 +73,23 @@ def occurrence(ctx: CheckContext, spec: CheckSpec, p: OccurrenceParams) -> list[
     n = len(items)
     if (p.min is not None and n < p.min) or (top is not None and n > top):
         hits = [h for h in ctx.ann.signal(p.signal)][:10]
-        return [finding(spec, hits, explanation=_sources(tuple(hits)) if hits else None,
-                        count=n, items=", ".join(items) or "none", max=top, min=p.min)]
+        return [
+            finding(
+                spec,
+                hits,
+                explanation=_sources(tuple(hits)) if hits else None,
+                count=n,
+                items=", ".join(items) or "none",
+                max=top,
+                min=p.min,
+            )
+        ]
     return []
 
 
-def count_range(checks: Iterable[CheckSpec], signal: str,
-                rep_level: str | None) -> tuple[int, int | None]:
+def count_range(
+    checks: Iterable[CheckSpec], signal: str, rep_level: str | None
+) -> tuple[int, int | None]:
     """(min, max or None): the counts of a signal's items no occurrence check flags for a rep."""
     low, high = 0, None
     for spec in checks:
@@ -95,8 +105,16 @@ def count_range(checks: Iterable[CheckSpec], signal: str,
 
 TYPES = (
     CheckType("presence", presence, SignalParams, "Flags when a signal is absent."),
-    CheckType("existence", existence, ExistenceParams,
-              "Flags every occurrence of a signal (per: hit), or once per report (per: report)."),
-    CheckType("occurrence", occurrence, OccurrenceParams,
-              "Flags when a signal's count is outside min/max (max may depend on rep level)."),
+    CheckType(
+        "existence",
+        existence,
+        ExistenceParams,
+        "Flags every occurrence of a signal (per: hit), or once per report (per: report).",
+    ),
+    CheckType(
+        "occurrence",
+        occurrence,
+        OccurrenceParams,
+        "Flags when a signal's count is outside min/max (max may depend on rep level).",
+    ),
 )

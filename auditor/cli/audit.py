@@ -36,18 +36,24 @@ from auditor.io.results import PARTIAL
 from auditor.textsafety import escape_controls
 
 
-def _parallel(rules: RuleSet, ignore: tuple[str, ...], models: tuple,  # noqa: ANN202
-              workers: int):
+def _parallel(rules: RuleSet, ignore: tuple[str, ...], models: tuple, workers: int):
     """`audit_stream` over worker processes; what would fail in them is checked here first."""
     from auditor.parallel import audit_parallel
 
     _check_models(rules, ignore, models)
-    return functools.partial(audit_parallel, workers=workers, rules=rules, ignore=ignore,
-                             sentence_model=models[0], calibration=models[1])
+    return functools.partial(
+        audit_parallel,
+        workers=workers,
+        rules=rules,
+        ignore=ignore,
+        sentence_model=models[0],
+        calibration=models[1],
+    )
 
 
-def _dask(rules: RuleSet, ignore: tuple[str, ...], models: tuple, workers: int,  # noqa: ANN202
-          scheduler: str | None):
+def _dask(
+    rules: RuleSet, ignore: tuple[str, ...], models: tuple, workers: int, scheduler: str | None
+):
     """`audit_stream` on a Dask cluster: a local one of `workers` processes, or `scheduler`'s."""
     try:
         import distributed  # noqa: F401
@@ -56,8 +62,15 @@ def _dask(rules: RuleSet, ignore: tuple[str, ...], models: tuple, workers: int, 
     from auditor.dask_engine import audit_dask
 
     _check_models(rules, ignore, models)
-    return functools.partial(audit_dask, workers=workers, scheduler=scheduler, rules=rules,
-                             ignore=ignore, sentence_model=models[0], calibration=models[1])
+    return functools.partial(
+        audit_dask,
+        workers=workers,
+        scheduler=scheduler,
+        rules=rules,
+        ignore=ignore,
+        sentence_model=models[0],
+        calibration=models[1],
+    )
 
 
 def _run_failed(exc: BaseException, out: AtomicResults | None) -> NoReturn:
@@ -70,8 +83,14 @@ def _run_failed(exc: BaseException, out: AtomicResults | None) -> NoReturn:
     sys.exit(3)
 
 
-def _open_results(out_dir: Path, inputs: tuple[str, ...], rules: RuleSet, models: tuple,
-                  options: dict[str, Any], resume: bool) -> AtomicResults:
+def _open_results(
+    out_dir: Path,
+    inputs: tuple[str, ...],
+    rules: RuleSet,
+    models: tuple,
+    options: dict[str, Any],
+    resume: bool,
+) -> AtomicResults:
     """The results writer, fresh or resuming an interrupted run (exit 2 when it cannot)."""
     from auditor.batch import open_results
     from auditor.io.results import ResumeError
@@ -85,8 +104,11 @@ def _open_results(out_dir: Path, inputs: tuple[str, ...], rules: RuleSet, models
             raise
         _fail(f"{out_dir}: cannot write the results there ({exc.strerror})")
     if out.discarded:
-        click.echo(f"auditor: starting afresh: the {out.discarded} results of an interrupted run "
-                   f"in {out.partial} are discarded (--resume would continue it)", err=True)
+        click.echo(
+            f"auditor: starting afresh: the {out.discarded} results of an interrupted run "
+            f"in {out.partial} are discarded (--resume would continue it)",
+            err=True,
+        )
     if out.done:
         click.echo(f"auditor: resuming after the {out.done} results in {out.partial}", err=True)
     return out
@@ -94,29 +116,67 @@ def _open_results(out_dir: Path, inputs: tuple[str, ...], rules: RuleSet, models
 
 @main.command()
 @click.argument("inputs", nargs=-1, required=True)
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True,
-              help="Directory for results.jsonl and results.csv.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    required=True,
+    help="Directory for results.jsonl and results.csv.",
+)
 @input_options
-@click.option("--stdin-format", type=click.Choice(["auto", "jsonl", "csv", "text"]),
-              default="auto", show_default=True)
+@click.option(
+    "--stdin-format",
+    type=click.Choice(["auto", "jsonl", "csv", "text"]),
+    default="auto",
+    show_default=True,
+)
 @click.option("--batch-size", default=32, show_default=True, type=click.IntRange(1, 1024))
 @click.option("--ignore", multiple=True, help="Check codes to skip (comma-separated).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Worker processes, each with its own pipeline (about 350 MB each).")
-@click.option("--resume", is_flag=True,
-              help=f"Continue an interrupted run from DIR/{PARTIAL} (same inputs and options).")
-@click.option("--engine", type=click.Choice(["local", "dask"]), default="local",
-              show_default=True, help="Run on this machine, or on a Dask cluster (docs/batch.md).")
-@click.option("--scheduler", metavar="ADDRESS", default=None,
-              help="With --engine dask: a running cluster's scheduler, e.g. tcp://host:8786 "
-                   "(default: a local cluster of --workers processes).")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes, each with its own pipeline (about 350 MB each).",
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help=f"Continue an interrupted run from DIR/{PARTIAL} (same inputs and options).",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="Run on this machine, or on a Dask cluster (docs/batch.md).",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    default=None,
+    help="With --engine dask: a running cluster's scheduler, e.g. tcp://host:8786 "
+    "(default: a local cluster of --workers processes).",
+)
 @model_options
 @rubric_option
-def audit(inputs: tuple[str, ...], out_dir: str, stdin_format: str, batch_size: int,
-          ignore: tuple[str, ...], quiet: bool, workers: int, resume: bool, engine: str,
-          scheduler: str | None, sentence_model: str | None, calibration: str | None,
-          rubric: str | None, **input_opts: Any) -> None:
+def audit(
+    inputs: tuple[str, ...],
+    out_dir: str,
+    stdin_format: str,
+    batch_size: int,
+    ignore: tuple[str, ...],
+    quiet: bool,
+    workers: int,
+    resume: bool,
+    engine: str,
+    scheduler: str | None,
+    sentence_model: str | None,
+    calibration: str | None,
+    rubric: str | None,
+    **input_opts: Any,
+) -> None:
     """Audit a batch: CSV/TSV, .xlsx, .parquet, JSON Lines, .txt/.md, directories, or - (stdin)."""
     rules = _rules(rubric)
     table = _table_options(rubric, **input_opts)
@@ -134,8 +194,11 @@ def audit(inputs: tuple[str, ...], out_dir: str, stdin_format: str, batch_size: 
         stream = _auditor(rules, codes, models).audit_stream
     else:
         stream = _parallel(rules, codes, models, workers)
-    options = {"ignore": sorted(codes), "table": dataclasses.asdict(table),
-               "stdin_format": stdin_format}
+    options = {
+        "ignore": sorted(codes),
+        "table": dataclasses.asdict(table),
+        "stdin_format": stdin_format,
+    }
     from auditor.batch import audit_into, write_dashboard
 
     out: AtomicResults | None = None
@@ -144,8 +207,13 @@ def audit(inputs: tuple[str, ...], out_dir: str, stdin_format: str, batch_size: 
         start = time.perf_counter()
         total = None if quiet else count_records(inputs, table)
         progress = functools.partial(_progress, quiet=quiet, total=total, initial=out.done)
-        tally = audit_into(out, stream, read_inputs(inputs, table, stdin_format,
-                                                    rules.rubric.limits), batch_size, progress)
+        tally = audit_into(
+            out,
+            stream,
+            read_inputs(inputs, table, stdin_format, rules.rubric.limits),
+            batch_size,
+            progress,
+        )
         dashboard = write_dashboard(Path(out_dir), rules, _stats_settings(rubric))
     except InputError as exc:
         if out is not None:
@@ -154,10 +222,11 @@ def audit(inputs: tuple[str, ...], out_dir: str, stdin_format: str, batch_size: 
     except KeyboardInterrupt:
         if out is not None:
             out.close()
-        click.echo("auditor: interrupted; rerun the same command with --resume to continue",
-                   err=True)
+        click.echo(
+            "auditor: interrupted; rerun the same command with --resume to continue", err=True
+        )
         sys.exit(130)
-    except Exception as exc:  # noqa: BLE001 (exit 3, one line, partial results kept)
+    except Exception as exc:
         if out is not None:
             out.close()
         _run_failed(exc, out)

@@ -31,13 +31,20 @@ def _line_col(text: str, offset: int) -> tuple[int, int]:
 
 @main.command()
 @click.argument("path")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @click.option("--ignore", multiple=True, help="Check codes to skip (comma-separated).")
 @model_options
 @rubric_option
-def check(path: str, fmt: str, ignore: tuple[str, ...], sentence_model: str | None,
-          calibration: str | None, rubric: str | None) -> None:
+def check(
+    path: str,
+    fmt: str,
+    ignore: tuple[str, ...],
+    sentence_model: str | None,
+    calibration: str | None,
+    rubric: str | None,
+) -> None:
     """Check one draft report (a .txt/.md file, or - for stdin) and print linter lines."""
     from auditor.render.text import iter_checklist
 
@@ -48,8 +55,11 @@ def check(path: str, fmt: str, ignore: tuple[str, ...], sentence_model: str | No
     except InputError as exc:
         _fail(escape_controls(str(exc)))
     if len(records) != 1:
-        _fail(escape_controls(f"{path}: expected one report, found {len(records)} "
-                              "(use `auditor audit`)"))
+        _fail(
+            escape_controls(
+                f"{path}: expected one report, found {len(records)} (use `auditor audit`)"
+            )
+        )
     engine = _auditor(rules, _split_codes(ignore), _models(sentence_model, calibration))
     audit = next(engine.audit_stream(records))
     if audit.error:
@@ -60,8 +70,11 @@ def check(path: str, fmt: str, ignore: tuple[str, ...], sentence_model: str | No
         text = audit.text or ""
         for f in sorted(audit.findings, key=lambda f: f.evidence[0].start if f.evidence else 0):
             line, col = _line_col(text, f.evidence[0].start) if f.evidence else (1, 1)
-            click.echo(escape_controls(
-                f"{path}:{line}:{col}: {SEVERITY_WORD[f.severity]} {f.code} {f.message}"))
+            click.echo(
+                escape_controls(
+                    f"{path}:{line}:{col}: {SEVERITY_WORD[f.severity]} {f.code} {f.message}"
+                )
+            )
         click.echo(f"\nscore {audit.score}/100  verdict {audit.verdict}")
         click.echo("\n".join(iter_checklist(audit, checklist, rules.rubric.checks)))
     sys.exit(1 if any(f.severity == "error" for f in audit.findings) else 0)

@@ -31,8 +31,13 @@ def _fail(message: str) -> None:
 
 def rubric_option(fn: F) -> F:
     """Add `--rubric DIR` to a command."""
-    return click.option("--rubric", "rubric", type=click.Path(), default=None,
-                        help="Rule pack directory (default: the bundled rules/).")(fn)
+    return click.option(
+        "--rubric",
+        "rubric",
+        type=click.Path(),
+        default=None,
+        help="Rule pack directory (default: the bundled rules/).",
+    )(fn)
 
 
 def _rules(rubric: str | None) -> RuleSet:
@@ -54,12 +59,12 @@ def _checklist(rubric: str | None) -> Checklist:
 def _check_ignore(rules: RuleSet, ignore: tuple[str, ...]) -> None:
     unknown = sorted(set(ignore) - set(rules.checks_by_code))
     if unknown:
-        _fail(f"unknown rule code(s) {', '.join(unknown)}; known: "
-              f"{', '.join(rules.checks_by_code)}")
+        _fail(
+            f"unknown rule code(s) {', '.join(unknown)}; known: {', '.join(rules.checks_by_code)}"
+        )
 
 
-def _auditor(rules: RuleSet, ignore: tuple[str, ...] = (),  # noqa: ANN202
-             models: tuple = (None, None)):
+def _auditor(rules: RuleSet, ignore: tuple[str, ...] = (), models: tuple = (None, None)):
     from auditor.engine import Auditor  # spaCy loads only for commands that read reports
     from auditor.learned.artefacts import ModelLoadError
     from auditor.nlp.pipeline import ModelError
@@ -81,8 +86,10 @@ def _check_models(rules: RuleSet, ignore: tuple[str, ...], models: tuple) -> Non
     try:
         verify_model(model_dir())
         if calibration is not None:
-            calibration.check_fits([c for c in rules.checks_by_code if c not in ignore],
-                                   sentence_model.sha256 if sentence_model else None)
+            calibration.check_fits(
+                [c for c in rules.checks_by_code if c not in ignore],
+                sentence_model.sha256 if sentence_model else None,
+            )
     except (ModelError, ModelLoadError) as exc:
         _fail(str(exc))
 
@@ -93,28 +100,56 @@ def _split_codes(values: tuple[str, ...]) -> tuple[str, ...]:
 
 def model_options(fn: F) -> F:
     """Add `--sentence-model DIR|none` and `--calibration DIR|none` (docs/models.md)."""
-    fn = click.option("--calibration", "calibration", metavar="DIR|none", default=None,
-                      help="Calibration to graders (default: per models/defaults.json).")(fn)
-    return click.option("--sentence-model", "sentence_model", metavar="DIR|none", default=None,
-                        help="Sentence-role model (default: per models/defaults.json).")(fn)
+    fn = click.option(
+        "--calibration",
+        "calibration",
+        metavar="DIR|none",
+        default=None,
+        help="Calibration to graders (default: per models/defaults.json).",
+    )(fn)
+    return click.option(
+        "--sentence-model",
+        "sentence_model",
+        metavar="DIR|none",
+        default=None,
+        help="Sentence-role model (default: per models/defaults.json).",
+    )(fn)
 
 
 def input_options(fn: F) -> F:
     """Add the options that say how to read exports: mapping, preset, CSV dialect, sheet."""
     options = [
-        click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN",
-                     help="Column for a field (id, text, region, manager, rep, rep_level, date, "
-                          "or another name kept as metadata); A+B joins columns. Repeatable."),
-        click.option("--preset", metavar="NAME",
-                     help="A named column mapping (rules/presets/: veeva, salesforce)."),
-        click.option("--date-order", type=click.Choice(["dmy", "mdy"]), default=None,
-                     help="Day/month order of dates like 03/04/2026 (default: from the preset; "
-                          "ambiguous dates are kept as given, with a warning)."),
-        click.option("--delimiter", metavar="CHAR",
-                     help="CSV delimiter (default: detected from the header among , ; tab |)."),
-        click.option("--encoding", metavar="NAME",
-                     help="Encoding of CSV files (default: UTF-8/UTF-16 by BOM, else UTF-8, "
-                          "falling back to Windows-1252)."),
+        click.option(
+            "--map",
+            "maps",
+            multiple=True,
+            metavar="FIELD=COLUMN",
+            help="Column for a field (id, text, region, manager, rep, rep_level, date, "
+            "or another name kept as metadata); A+B joins columns. Repeatable.",
+        ),
+        click.option(
+            "--preset",
+            metavar="NAME",
+            help="A named column mapping (rules/presets/: veeva, salesforce).",
+        ),
+        click.option(
+            "--date-order",
+            type=click.Choice(["dmy", "mdy"]),
+            default=None,
+            help="Day/month order of dates like 03/04/2026 (default: from the preset; "
+            "ambiguous dates are kept as given, with a warning).",
+        ),
+        click.option(
+            "--delimiter",
+            metavar="CHAR",
+            help="CSV delimiter (default: detected from the header among , ; tab |).",
+        ),
+        click.option(
+            "--encoding",
+            metavar="NAME",
+            help="Encoding of CSV files (default: UTF-8/UTF-16 by BOM, else UTF-8, "
+            "falling back to Windows-1252).",
+        ),
         click.option("--sheet", metavar="NAME", help="Worksheet of .xlsx files (default: first)."),
         click.option("--id-col", default=None, help="Same as --map id=COLUMN."),
         click.option("--text-col", multiple=True, help="Same as --map text=COLUMN."),
@@ -147,16 +182,25 @@ def _models(sentence_model: str | None, calibration: str | None) -> tuple:
     return sm, cal
 
 
-def _progress(audits: Iterator[ReportAudit], quiet: bool,
-              total: int | None = None, initial: int = 0) -> Iterator[ReportAudit]:
+def _progress(
+    audits: Iterator[ReportAudit], quiet: bool, total: int | None = None, initial: int = 0
+) -> Iterator[ReportAudit]:
     """Audits passed through, with a progress bar on stderr (a total gives an ETA)."""
     if quiet:
         yield from audits
         return
     from tqdm import tqdm
 
-    with tqdm(audits, desc="auditing", unit=" reports", file=sys.stderr, mininterval=0.5,
-              dynamic_ncols=True, total=total, initial=initial) as bar:
+    with tqdm(
+        audits,
+        desc="auditing",
+        unit=" reports",
+        file=sys.stderr,
+        mininterval=0.5,
+        dynamic_ncols=True,
+        total=total,
+        initial=initial,
+    ) as bar:
         yield from bar
 
 

@@ -14,15 +14,26 @@ from auditor.io import read_inputs
 
 @main.command(name="eval")
 @click.argument("labelled", type=click.Path(exists=True, dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @click.option("--diffs", is_flag=True, help="Also list each report's disagreements (text).")
-@click.option("--ablation", is_flag=True,
-              help="Also measure rules, model, hybrid and calibrated (docs/models.md).")
+@click.option(
+    "--ablation",
+    is_flag=True,
+    help="Also measure rules, model, hybrid and calibrated (docs/models.md).",
+)
 @model_options
 @rubric_option
-def eval_(labelled: str, fmt: str, diffs: bool, ablation: bool, sentence_model: str | None,
-          calibration: str | None, rubric: str | None) -> None:
+def eval_(
+    labelled: str,
+    fmt: str,
+    diffs: bool,
+    ablation: bool,
+    sentence_model: str | None,
+    calibration: str | None,
+    rubric: str | None,
+) -> None:
     """Compare audits of a labelled JSON Lines file with its gold labels."""
     from auditor.evaluate import (
         AblationError,
@@ -45,8 +56,9 @@ def eval_(labelled: str, fmt: str, diffs: bool, ablation: bool, sentence_model: 
     result = ev.result()
     if ablation:
         try:
-            result["ablation"] = ablation_metrics(engine, gold, list(read_inputs([labelled])),
-                                                  *models)
+            result["ablation"] = ablation_metrics(
+                engine, gold, list(read_inputs([labelled])), *models
+            )
         except AblationError as exc:
             _fail(str(exc))
     if fmt == "json":

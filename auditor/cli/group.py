@@ -27,9 +27,14 @@ def _defaults_for(group: click.Group, options: dict[str, Any]) -> dict[str, Any]
 
 @click.group()
 @click.version_option(package_name="fcr-auditor")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False, exists=True),
-              default=None, help="Project configuration (default: the nearest auditor.toml or "
-                                 "pyproject.toml [tool.auditor] from here upwards).")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, exists=True),
+    default=None,
+    help="Project configuration (default: the nearest auditor.toml or "
+    "pyproject.toml [tool.auditor] from here upwards).",
+)
 @click.pass_context
 def main(ctx: click.Context, config_file: str | None) -> None:
     """Audit field coaching reports against a "what good looks like" rubric."""

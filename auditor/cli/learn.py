@@ -14,12 +14,28 @@ from auditor.io import read_inputs
 
 @main.command()
 @click.argument("sentences", type=click.Path(exists=True, dir_okay=False))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True,
-              help="Model directory to write (model.json, card.json, hybrid.yaml).")
-@click.option("--test", "test", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Held-out sentence annotations; their metrics go into the model card.")
-@click.option("--c", "c", default=20.0, show_default=True, type=click.FloatRange(min=1e-6),
-              help="Inverse regularisation strength of the logistic regression.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    required=True,
+    help="Model directory to write (model.json, card.json, hybrid.yaml).",
+)
+@click.option(
+    "--test",
+    "test",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Held-out sentence annotations; their metrics go into the model card.",
+)
+@click.option(
+    "--c",
+    "c",
+    default=20.0,
+    show_default=True,
+    type=click.FloatRange(min=1e-6),
+    help="Inverse regularisation strength of the logistic regression.",
+)
 @click.option("--seed", default=0, show_default=True, type=int)
 def train(sentences: str, out_dir: str, test: str | None, c: float, seed: int) -> None:
     """Train the sentence-role model on {"report_id", "text", "role"} JSON Lines."""
@@ -32,32 +48,69 @@ def train(sentences: str, out_dir: str, test: str | None, c: float, seed: int) -
         _fail(str(exc))
     model.save(out_dir, card)
     data = card["training_data"]
-    click.echo(f"trained on {data['sentences']} sentences of {data['reports']} reports in "
-               f"{time.perf_counter() - start:.1f}s -> {out_dir}")
+    click.echo(
+        f"trained on {data['sentences']} sentences of {data['reports']} reports in "
+        f"{time.perf_counter() - start:.1f}s -> {out_dir}"
+    )
     if "test_metrics" in card:
         m = card["test_metrics"]
-        click.echo(f"test: {m['n']} sentences, accuracy {m['accuracy']:.3f}, "
-                   f"macro F1 {m['macro_f1']:.3f}")
+        click.echo(
+            f"test: {m['n']} sentences, accuracy {m['accuracy']:.3f}, macro F1 {m['macro_f1']:.3f}"
+        )
         for role, r in m["labels"].items():
-            click.echo(f"  {role:<16}p {r['precision']:.3f}  r {r['recall']:.3f}  "
-                       f"f1 {r['f1']:.3f}  n {r['support']}")
+            click.echo(
+                f"  {role:<16}p {r['precision']:.3f}  r {r['recall']:.3f}  "
+                f"f1 {r['f1']:.3f}  n {r['support']}"
+            )
 
 
 @main.command()
 @click.argument("labelled", type=click.Path(exists=True, dir_okay=False))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True,
-              help="Calibration directory to write (calibration.json, card.json).")
-@click.option("--test", "test", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Held-out labelled reports; agreement before/after goes into the card.")
-@click.option("--l2", default=1.0, show_default=True, type=click.FloatRange(min=0),
-              help="L2 penalty on the weights.")
-@click.option("--gates", type=click.Choice(["rubric", "none"]), default="rubric",
-              show_default=True, help="Keep the rubric's weak_if_any gates as hard rules.")
-@click.option("--sentence-model", "sentence_model", metavar="DIR|none", default=None,
-              help="Audit with this sentence model (default: per models/defaults.json).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    required=True,
+    help="Calibration directory to write (calibration.json, card.json).",
+)
+@click.option(
+    "--test",
+    "test",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Held-out labelled reports; agreement before/after goes into the card.",
+)
+@click.option(
+    "--l2",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="L2 penalty on the weights.",
+)
+@click.option(
+    "--gates",
+    type=click.Choice(["rubric", "none"]),
+    default="rubric",
+    show_default=True,
+    help="Keep the rubric's weak_if_any gates as hard rules.",
+)
+@click.option(
+    "--sentence-model",
+    "sentence_model",
+    metavar="DIR|none",
+    default=None,
+    help="Audit with this sentence model (default: per models/defaults.json).",
+)
 @rubric_option
-def calibrate(labelled: str, out_dir: str, test: str | None, l2: float, gates: str,
-              sentence_model: str | None, rubric: str | None) -> None:
+def calibrate(
+    labelled: str,
+    out_dir: str,
+    test: str | None,
+    l2: float,
+    gates: str,
+    sentence_model: str | None,
+    rubric: str | None,
+) -> None:
     """Learn check weights and verdict thresholds that reproduce the graders' verdicts."""
     from auditor.evaluate import LabelError, read_labels
     from auditor.learned.calibration import calibrate as fit
@@ -73,24 +126,34 @@ def calibrate(labelled: str, out_dir: str, test: str | None, l2: float, gates: s
     codes = [c.spec.code for c in engine.checks]
     try:
         cal, facts = fit(
-            Path(labelled), list(engine.audit_stream(read_inputs([labelled]))), gold, codes,
-            l2=l2, gates=rules.rubric.scoring.weak_if_any if gates == "rubric" else (),
+            Path(labelled),
+            list(engine.audit_stream(read_inputs([labelled]))),
+            gold,
+            codes,
+            l2=l2,
+            gates=rules.rubric.scoring.weak_if_any if gates == "rubric" else (),
             sentence_model=sm.sha256 if sm else None,
             test=(Path(test), list(engine.audit_stream(read_inputs([test]))), t_gold)
-            if test else None)
+            if test
+            else None,
+        )
     except ValueError as exc:
         _fail(str(exc))
     cal.save(out_dir, facts)
     click.echo(f"weights (logits; failed checks lower the verdict) -> {out_dir}")
     for name, weight in cal.table():
         click.echo(f"  {name:<22}{weight:>8.2f}")
-    click.echo(f"thresholds: weak | {cal.thresholds[0]:.2f} | adequate | "
-               f"{cal.thresholds[1]:.2f} | strong;  gates: {', '.join(cal.gates) or 'none'}")
+    click.echo(
+        f"thresholds: weak | {cal.thresholds[0]:.2f} | adequate | "
+        f"{cal.thresholds[1]:.2f} | strong;  gates: {', '.join(cal.gates) or 'none'}"
+    )
     rows = [("cross-validated", facts["cross_validation"])]
     rows += [("test", facts["test_metrics"])] if test else []
     for label, m in rows:
         for when in ("before", "after"):
             q = m[when]
-            click.echo(f"{label:<16}{when:<7} accuracy {q['accuracy']:.3f}  kappa "
-                       f"{q['kappa']:.3f}  weighted kappa {q['weighted_kappa']:.3f}  "
-                       f"confusion {q['confusion']}")
+            click.echo(
+                f"{label:<16}{when:<7} accuracy {q['accuracy']:.3f}  kappa "
+                f"{q['kappa']:.3f}  weighted kappa {q['weighted_kappa']:.3f}  "
+                f"confusion {q['confusion']}"
+            )

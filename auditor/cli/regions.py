@@ -26,22 +26,54 @@ from auditor.textsafety import escape_controls
 
 @main.command()
 @click.argument("inputs", nargs=-1, required=True)
-@click.option("--by", type=click.Choice(["region", "manager", "period"]), default="region",
-              show_default=True, help="What to group reports by.")
-@click.option("--period", type=click.Choice(["month", "quarter"]), default="quarter",
-              show_default=True, help="Period length for trends (and for --by period).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text",
-              show_default=True)
-@click.option("--out", "out_file", type=click.Path(dir_okay=False), default=None,
-              help="Write the output to FILE instead of stdout.")
-@click.option("--min-group-size", type=click.IntRange(1), default=None,
-              help="Flag groups with fewer audited reports (default: stats.yaml, 20).")
+@click.option(
+    "--by",
+    type=click.Choice(["region", "manager", "period"]),
+    default="region",
+    show_default=True,
+    help="What to group reports by.",
+)
+@click.option(
+    "--period",
+    type=click.Choice(["month", "quarter"]),
+    default="quarter",
+    show_default=True,
+    help="Period length for trends (and for --by period).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "html"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the output to FILE instead of stdout.",
+)
+@click.option(
+    "--min-group-size",
+    type=click.IntRange(1),
+    default=None,
+    help="Flag groups with fewer audited reports (default: stats.yaml, 20).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar when auditing raw reports.")
 @input_options
 @rubric_option
-def regions(inputs: tuple[str, ...], by: str, period: str, fmt: str, out_file: str | None,
-            min_group_size: int | None, quiet: bool, rubric: str | None,
-            **input_opts: Any) -> None:
+def regions(
+    inputs: tuple[str, ...],
+    by: str,
+    period: str,
+    fmt: str,
+    out_file: str | None,
+    min_group_size: int | None,
+    quiet: bool,
+    rubric: str | None,
+    **input_opts: Any,
+) -> None:
     """Consistency across regions, managers or periods, from results.jsonl or raw reports."""
     from auditor.io.results import is_results_file, read_results
     from auditor.render.dashboard import render_dashboard
@@ -60,10 +92,16 @@ def regions(inputs: tuple[str, ...], by: str, period: str, fmt: str, out_file: s
             engine = _auditor(rules, models=_models(None, None))
             table = _table_options(rubric, **input_opts)
             audits = _progress(
-                engine.audit_stream(read_inputs(inputs, table, limits=rules.rubric.limits)),
-                quiet)
-        analysis = analyse_audits(audits, rules, settings, by, period,  # type: ignore[arg-type]
-                                  settings.weakest_reports if fmt == "html" else 0)
+                engine.audit_stream(read_inputs(inputs, table, limits=rules.rubric.limits)), quiet
+            )
+        analysis = analyse_audits(
+            audits,
+            rules,
+            settings,
+            by,
+            period,  # type: ignore[arg-type]
+            settings.weakest_reports if fmt == "html" else 0,
+        )
     except InputError as exc:
         _fail(escape_controls(str(exc)))
     if not analysis.report.n_reports:
@@ -71,8 +109,9 @@ def regions(inputs: tuple[str, ...], by: str, period: str, fmt: str, out_file: s
     if fmt == "json":
         text = analysis.report.model_dump_json(indent=2)
     elif fmt == "html":
-        text = render_dashboard(analysis.report, analysis.vocab, analysis.weakest,
-                                source=", ".join(inputs))
+        text = render_dashboard(
+            analysis.report, analysis.vocab, analysis.weakest, source=", ".join(inputs)
+        )
     else:
         text = "\n".join(iter_text_report(analysis.report, analysis.vocab))
     if out_file:

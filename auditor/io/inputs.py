@@ -34,8 +34,9 @@ CSV_SUFFIXES = {".csv", ".tsv", ".tab"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | JSONL_SUFFIXES | CSV_SUFFIXES | {".xlsx", ".parquet"}
 
 
-def _read_path(path: Path, options: TableOptions, limits: Limits,
-               root: Path | None = None) -> Iterator[Record]:
+def _read_path(
+    path: Path, options: TableOptions, limits: Limits, root: Path | None = None
+) -> Iterator[Record]:
     """The records of one file; a file that cannot be read is one FailedRecord."""
     rel = str(path.relative_to(root)) if root else path.name
     try:
@@ -48,8 +49,11 @@ def _read_path(path: Path, options: TableOptions, limits: Limits,
         return
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        yield FailedRecord(rel, f"{path}: unsupported file type {suffix or '(none)'} "
-                                f"(supported: {', '.join(sorted(SUPPORTED_SUFFIXES))})")
+        yield FailedRecord(
+            rel,
+            f"{path}: unsupported file type {suffix or '(none)'} "
+            f"(supported: {', '.join(sorted(SUPPORTED_SUFFIXES))})",
+        )
         return
     if suffix in TEXT_SUFFIXES:
         yield read_text_file(path, root, limits)
@@ -70,8 +74,7 @@ def _read_path(path: Path, options: TableOptions, limits: Limits,
         yield FailedRecord(rel, f"{path}: cannot read: {exc.strerror}")
 
 
-def walk_files(directory: Path, root: Path, announce: bool = True
-               ) -> Iterator[Path | FailedRecord]:
+def walk_files(directory: Path, root: Path, announce: bool = True) -> Iterator[Path | FailedRecord]:
     """Entries under `directory` depth-first by name; hidden ones (".name") are skipped, and
     named on stderr when `announce`.
 
@@ -95,14 +98,16 @@ def walk_files(directory: Path, root: Path, announce: bool = True
         if entry.is_dir(follow_symlinks=False):
             yield from walk_files(path, root, announce)
         elif entry.is_symlink() and path.is_dir():
-            yield FailedRecord(str(path.relative_to(root)),
-                               f"{path}: link to a directory, not followed")
+            yield FailedRecord(
+                str(path.relative_to(root)), f"{path}: link to a directory, not followed"
+            )
         else:
             yield path
 
 
-def read_stdin(stream: IO[bytes], options: TableOptions, fmt: str = "auto",
-               limits: Limits = DEFAULT_LIMITS) -> Iterator[Record]:
+def read_stdin(
+    stream: IO[bytes], options: TableOptions, fmt: str = "auto", limits: Limits = DEFAULT_LIMITS
+) -> Iterator[Record]:
     """stdin as JSON Lines, CSV or one plain-text report (auto: '{' first means JSONL).
 
     JSON Lines are read line by line, so a long batch on stdin streams as a file does.
@@ -127,8 +132,11 @@ def read_stdin(stream: IO[bytes], options: TableOptions, fmt: str = "auto",
         except ValueError as exc:
             yield FailedRecord("stdin", str(exc))
             return
-        yield Report(id=str(meta.pop("id", "stdin")), text=body,
-                     metadata={k: plain(v) for k, v in meta.items()})
+        yield Report(
+            id=str(meta.pop("id", "stdin")),
+            text=body,
+            metadata={k: plain(v) for k, v in meta.items()},
+        )
 
 
 def check_inputs(inputs: Iterable[str]) -> list[str]:
@@ -142,21 +150,28 @@ def check_inputs(inputs: Iterable[str]) -> list[str]:
     return inputs
 
 
-def read_inputs(inputs: Iterable[str], options: TableOptions | None = None,
-                stdin_format: str = "auto", limits: Limits = DEFAULT_LIMITS) -> Iterator[Record]:
+def read_inputs(
+    inputs: Iterable[str],
+    options: TableOptions | None = None,
+    stdin_format: str = "auto",
+    limits: Limits = DEFAULT_LIMITS,
+) -> Iterator[Record]:
     """Every record of every input, in order, validated; duplicate ids become FailedRecords."""
     options = options or TableOptions()
     ids = DuplicateIds()
     for item in check_inputs(inputs):
         if item == "-":
-            records: Iterable[Record] = read_stdin(sys.stdin.buffer, options, stdin_format,
-                                                   limits)
+            records: Iterable[Record] = read_stdin(sys.stdin.buffer, options, stdin_format, limits)
         else:
             path = Path(item)
             if path.is_dir():
-                records = (r for f in walk_files(path, path)
-                           for r in ([f] if isinstance(f, FailedRecord)
-                                     else _read_path(f, options, limits, path)))
+                records = (
+                    r
+                    for f in walk_files(path, path)
+                    for r in (
+                        [f] if isinstance(f, FailedRecord) else _read_path(f, options, limits, path)
+                    )
+                )
             else:
                 records = _read_path(path, options, limits)
         for n, rec in enumerate(records, 1):

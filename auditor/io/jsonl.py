@@ -10,8 +10,9 @@ from auditor.jsonlines import loads_line
 from auditor.schema import FailedRecord
 
 
-def read_jsonl(stream: Iterable[bytes], name: str,
-               columns: ColumnMap | None = None) -> Iterator[Record]:
+def read_jsonl(
+    stream: Iterable[bytes], name: str, columns: ColumnMap | None = None
+) -> Iterator[Record]:
     """One report per line; blank lines are skipped, bad lines become FailedRecords.
 
     With a (non-default) column map, mapped keys are renamed to their fields first.

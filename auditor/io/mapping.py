@@ -58,8 +58,9 @@ class ColumnMap:
     columns: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_COLUMNS))
     date_order: DateOrder | None = None
 
-    def with_overrides(self, overrides: Mapping[str, Iterable[str]],
-                       date_order: DateOrder | None = None) -> ColumnMap:
+    def with_overrides(
+        self, overrides: Mapping[str, Iterable[str]], date_order: DateOrder | None = None
+    ) -> ColumnMap:
         """This map with some fields' candidates replaced (later options win)."""
         columns = dict(self.columns)
         for name, candidates in overrides.items():
@@ -85,8 +86,11 @@ class ColumnMap:
                 if parts is None:
                     continue
                 values = [obj[p] for p in parts]
-                value = values[0] if len(values) == 1 else "\n\n".join(
-                    str(v) for v in values if v is not None and str(v).strip())
+                value = (
+                    values[0]
+                    if len(values) == 1
+                    else "\n\n".join(str(v) for v in values if v is not None and str(v).strip())
+                )
                 if value in (None, ""):
                     continue
                 for p in parts:
@@ -100,20 +104,25 @@ class ColumnMap:
         index = {header_key(h): i for i, h in reversed(list(enumerate(header)))}
         fields: dict[str, list[tuple[int, ...]]] = {}
         for name, candidates in self.columns.items():
-            present = [tuple(parts) for cand in candidates
-                       if (parts := _resolve(cand, index)) is not None]
+            present = [
+                tuple(parts) for cand in candidates if (parts := _resolve(cand, index)) is not None
+            ]
             if present:
                 fields[name] = present
         missing = [f for f in ("id", "text") if f not in fields]
         if missing:
             wanted = " and ".join(
                 f"{f} ({' or '.join(repr(c) for c in self.columns.get(f, ())) or 'unmapped'})"
-                for f in missing)
-            raise InputError(f"no column for {wanted}; found {', '.join(header)} "
-                             f"(use --map FIELD=COLUMN or --preset NAME)")
+                for f in missing
+            )
+            raise InputError(
+                f"no column for {wanted}; found {', '.join(header)} "
+                f"(use --map FIELD=COLUMN or --preset NAME)"
+            )
         used = {i for cands in fields.values() for cand in cands for i in cand}
-        extra = {i: header[i].replace("\ufeff", "").strip()
-                 for i in range(len(header)) if i not in used}
+        extra = {
+            i: header[i].replace("\ufeff", "").strip() for i in range(len(header)) if i not in used
+        }
         return BoundMap(fields, extra, self.date_order)
 
 
@@ -198,8 +207,10 @@ def normalise_date(value: str, order: DateOrder | None) -> tuple[str, str | None
             else:  # unambiguous only when one part cannot be a month
                 candidates = [(c, b, a)] if a > 12 else [(c, a, b)] if b > 12 else []
                 if not candidates:
-                    return value, (f"date {value!r} is ambiguous (day/month order); set "
-                                   f"date_order = \"dmy\" or \"mdy\"; kept as given")
+                    return value, (
+                        f"date {value!r} is ambiguous (day/month order); set "
+                        f'date_order = "dmy" or "mdy"; kept as given'
+                    )
         else:
             candidates = []
         for y, m, d in candidates:
@@ -228,8 +239,9 @@ def load_preset(name: str, rubric: str | Path | None = None) -> Preset:
     if not (path.suffix in (".yaml", ".yml") and path.is_file()):
         found = [d / f"{name}.yaml" for d in preset_dirs(rubric) if (d / f"{name}.yaml").is_file()]
         if not found:
-            raise InputError(f"unknown preset {name!r}; known: "
-                             f"{', '.join(available_presets(rubric)) or 'none'}")
+            raise InputError(
+                f"unknown preset {name!r}; known: {', '.join(available_presets(rubric)) or 'none'}"
+            )
         path = found[0]
     try:
         preset = Preset.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
@@ -248,15 +260,20 @@ def parse_map(items: Iterable[str]) -> dict[str, list[str]]:
         name, sep, column = item.partition("=")
         name, column = name.strip().lower(), column.strip()
         if not sep or not column or not _FIELD_NAME.match(name):
-            raise InputError(f"--map {item!r}: expected FIELD=COLUMN, FIELD one of "
-                             f"{', '.join(FIELDS)} or another lower-case name for metadata")
+            raise InputError(
+                f"--map {item!r}: expected FIELD=COLUMN, FIELD one of "
+                f"{', '.join(FIELDS)} or another lower-case name for metadata"
+            )
         out.setdefault(name, []).append(column)
     return out
 
 
-def build_map(preset: str | None = None, overrides: Mapping[str, Iterable[str]] | None = None,
-              date_order: DateOrder | None = None,
-              rubric: str | Path | None = None) -> ColumnMap:
+def build_map(
+    preset: str | None = None,
+    overrides: Mapping[str, Iterable[str]] | None = None,
+    date_order: DateOrder | None = None,
+    rubric: str | Path | None = None,
+) -> ColumnMap:
     """Defaults, then the preset, then explicit overrides (`--map`, `--id-col`, config)."""
     cmap = ColumnMap()
     if preset:

@@ -29,12 +29,14 @@ class DuplicateIds:
     seen: dict[str, str] = field(default_factory=dict)
 
     def check(self, rec: Record, where: str) -> Record:
+        """`rec`, or an error record when its id was seen before (naming where first)."""
         if isinstance(rec, FailedRecord):
             return rec
         first = self.seen.get(rec.id)
         if first is not None:
-            return FailedRecord(rec.id, f"duplicate id {rec.id!r} (first seen at {first})",
-                                rec.metadata)
+            return FailedRecord(
+                rec.id, f"duplicate id {rec.id!r} (first seen at {first})", rec.metadata
+            )
         self.seen[rec.id] = where
         return rec
 
@@ -54,18 +56,24 @@ def decode(data: bytes, where: str) -> str:
         raise ValueError(f"{where}: invalid UTF-8 at byte {exc.start}") from None
 
 
-def from_mapping(obj: dict[str, Any], where: str, text_keys: Iterable[str] = ("text",),
-                 id_key: str = "id", warnings: list[str] | None = None) -> Record:
+def from_mapping(
+    obj: dict[str, Any],
+    where: str,
+    text_keys: Iterable[str] = ("text",),
+    id_key: str = "id",
+    warnings: list[str] | None = None,
+) -> Record:
     """A Report from a JSON object (`id`, text, the rest metadata), or why not."""
     warnings = warnings or []
     rid = obj.get(id_key)
     rid = str(rid).strip() if rid not in (None, "") else ""
     # The first non-empty text field; a present but empty one still counts (the engine then
     # reports an empty report rather than a missing field).
-    key = next((k for k in text_keys if obj.get(k) not in (None, "")),
-               next((k for k in text_keys if obj.get(k) is not None), None))
-    meta = {k: v for k, v in obj.items()
-            if k not in (id_key, "text", "labels", "metadata", key)}
+    key = next(
+        (k for k in text_keys if obj.get(k) not in (None, "")),
+        next((k for k in text_keys if obj.get(k) is not None), None),
+    )
+    meta = {k: v for k, v in obj.items() if k not in (id_key, "text", "labels", "metadata", key)}
     if isinstance(obj.get("metadata"), dict):
         meta = {**obj["metadata"], **meta}
     if not rid:
@@ -103,8 +111,11 @@ def validate_record(rec: Record, where: str, max_depth: int) -> Record:
         if rid == rec.id and meta_problem is None and not SURROGATE.search(rec.error):
             return rec
         return FailedRecord(rid, printable(rec.error), meta)
-    problem = (_surrogate_problem(rec.id, "the id") or _surrogate_problem(rec.text, "the text")
-               or meta_problem)
+    problem = (
+        _surrogate_problem(rec.id, "the id")
+        or _surrogate_problem(rec.text, "the text")
+        or meta_problem
+    )
     return rec if problem is None else FailedRecord(rid, f"{printable(where)}: {problem}", meta)
 
 
@@ -112,8 +123,10 @@ def _surrogate_problem(text: str, what: str) -> str | None:
     found = SURROGATE.search(text)
     if found is None:
         return None
-    return (f"invalid Unicode in {what}: lone surrogate {printable(found.group())} at "
-            f"character {found.start()}")
+    return (
+        f"invalid Unicode in {what}: lone surrogate {printable(found.group())} at "
+        f"character {found.start()}"
+    )
 
 
 def _metadata_problem(value: Any, max_depth: int, depth: int = 1, key: str = "") -> str | None:
@@ -130,8 +143,9 @@ def _metadata_problem(value: Any, max_depth: int, depth: int = 1, key: str = "")
     items = value.items() if isinstance(value, dict) else ((None, v) for v in value)
     for k, v in items:
         name = key or (k if isinstance(k, str) else "")
-        problem = ((_surrogate_problem(k, where) if isinstance(k, str) else None)
-                   or _metadata_problem(v, max_depth, depth + 1, name))
+        problem = (
+            _surrogate_problem(k, where) if isinstance(k, str) else None
+        ) or _metadata_problem(v, max_depth, depth + 1, name)
         if problem:
             return problem
     return None

@@ -26,10 +26,27 @@ from auditor.atomic import atomic_writer, replace_durably, write_json_atomic
 from auditor.schema import METADATA_FIELDS, ReportAudit
 
 CSV_FIELDS = (
-    "id", *METADATA_FIELDS, "score", "verdict", "focus_competencies", "aligned_priorities",
-    "priorities", "situation", "action", "result", "next_objective", "next_objective_smart",
-    "observed_behavior", "reinforcement", "dialogue", "judgmental", "numbers_only",
-    "compliance_risk", "findings", "error", "warnings",
+    "id",
+    *METADATA_FIELDS,
+    "score",
+    "verdict",
+    "focus_competencies",
+    "aligned_priorities",
+    "priorities",
+    "situation",
+    "action",
+    "result",
+    "next_objective",
+    "next_objective_smart",
+    "observed_behavior",
+    "reinforcement",
+    "dialogue",
+    "judgmental",
+    "numbers_only",
+    "compliance_risk",
+    "findings",
+    "error",
+    "warnings",
 )
 PARTIAL = "results.partial.jsonl"
 MANIFEST = "results.partial.json"
@@ -56,21 +73,26 @@ def spreadsheet_safe(value: Any) -> Any:
 
 def csv_row(audit: ReportAudit) -> dict[str, Any]:
     """One flat CSV row for an audit; cells that could run as formulas are neutralised."""
-    row: dict[str, Any] = {"id": audit.id, "error": audit.error or "",
-                           "warnings": "; ".join(audit.warnings)}
+    row: dict[str, Any] = {
+        "id": audit.id,
+        "error": audit.error or "",
+        "warnings": "; ".join(audit.warnings),
+    }
     for key in METADATA_FIELDS:
         row[key] = audit.metadata.get(key, "")
     star, objective, signals = audit.star, audit.next_objective, audit.signals
     if audit.error is None and star and objective and signals:
         row.update(
-            score=audit.score, verdict=audit.verdict,
+            score=audit.score,
+            verdict=audit.verdict,
             focus_competencies=";".join(audit.focus_competencies),
             aligned_priorities=";".join(audit.aligned_priorities),
             priorities=";".join(t.id for t in audit.priorities),
             next_objective=objective.present,
             next_objective_smart=objective.smart,
             findings=";".join(f.code for f in audit.findings),
-            **star.model_dump(), **signals.model_dump(),
+            **star.model_dump(),
+            **signals.model_dump(),
         )
     return {key: spreadsheet_safe(value) for key, value in row.items()}
 
@@ -96,8 +118,9 @@ class AtomicResults:
     (0 for a fresh run); `discarded` the number a fresh run threw away.
     """
 
-    def __init__(self, out_dir: Path, fingerprint: dict[str, Any] | None = None,
-                 resume: bool = False) -> None:
+    def __init__(
+        self, out_dir: Path, fingerprint: dict[str, Any] | None = None, resume: bool = False
+    ) -> None:
         self.out_dir = out_dir
         self.partial = out_dir / PARTIAL
         self.manifest = out_dir / MANIFEST
@@ -105,8 +128,9 @@ class AtomicResults:
         if resume:
             self._check_resumable(fingerprint or {})
         out_dir.mkdir(parents=True, exist_ok=True)
-        self._fd: int | None = os.open(self.partial, os.O_RDWR | os.O_CREAT | os.O_APPEND,
-                                       0o666)  # the umask applies: ordinary shared files
+        self._fd: int | None = os.open(
+            self.partial, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o666
+        )  # the umask applies: ordinary shared files
         try:
             fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -123,19 +147,28 @@ class AtomicResults:
 
     def _check_resumable(self, fingerprint: dict[str, Any]) -> None:
         if not self.partial.is_file() or not self.manifest.is_file():
-            raise ResumeError(f"nothing to resume in {self.out_dir}: no interrupted run "
-                              f"({PARTIAL}); run without --resume")
+            raise ResumeError(
+                f"nothing to resume in {self.out_dir}: no interrupted run "
+                f"({PARTIAL}); run without --resume"
+            )
         try:
             recorded = json.loads(self.manifest.read_text(encoding="utf-8"))["fingerprint"]
         except (ValueError, KeyError, TypeError):
-            raise ResumeError(f"cannot resume: {self.manifest} is not a valid run manifest; "
-                              f"run without --resume to start over") from None
-        differ = [k for k in sorted(set(recorded) | set(fingerprint))
-                  if recorded.get(k) != fingerprint.get(k)]
+            raise ResumeError(
+                f"cannot resume: {self.manifest} is not a valid run manifest; "
+                f"run without --resume to start over"
+            ) from None
+        differ = [
+            k
+            for k in sorted(set(recorded) | set(fingerprint))
+            if recorded.get(k) != fingerprint.get(k)
+        ]
         if differ:
-            raise ResumeError(f"cannot resume: the {', '.join(differ)} differ from the "
-                              f"interrupted run's ({self.manifest}); run without --resume to "
-                              f"start over")
+            raise ResumeError(
+                f"cannot resume: the {', '.join(differ)} differ from the "
+                f"interrupted run's ({self.manifest}); run without --resume to "
+                f"start over"
+            )
 
     def _write_manifest(self, fingerprint: dict[str, Any]) -> None:
         write_json_atomic(self.manifest, {"version": MANIFEST_VERSION, "fingerprint": fingerprint})
@@ -151,14 +184,16 @@ class AtomicResults:
         assert self._fd is not None
         data = memoryview((audit.model_dump_json(exclude_none=False) + "\n").encode("utf-8"))
         while data:
-            data = data[os.write(self._fd, data):]
+            data = data[os.write(self._fd, data) :]
 
     def commit(self) -> None:
         """Build results.csv from the partial file; rename both into place durably."""
         assert self._fd is not None
         os.fsync(self._fd)
-        with atomic_writer(self.out_dir / "results.csv", newline="") as out, \
-                self.partial.open("rb") as src:
+        with (
+            atomic_writer(self.out_dir / "results.csv", newline="") as out,
+            self.partial.open("rb") as src,
+        ):
             writer = csv.DictWriter(out, fieldnames=CSV_FIELDS)
             writer.writeheader()
             for line in src:

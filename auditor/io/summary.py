@@ -10,8 +10,10 @@ from auditor.schema import VERDICTS, ReportAudit
 from auditor.textsafety import escape_controls
 
 FIRST_IDS = 3  # ids listed per kind of failure
-_PLACE = re.compile(r"^(?:<stdin>.*|\S*[/\\]\S*|\S+\.\w{1,10}(?:[:#](?:row|line )?\d+)?"
-                    r"|\S+[:#](?:row)?\d+|(?:row|line) \d+)$")
+_PLACE = re.compile(
+    r"^(?:<stdin>.*|\S*[/\\]\S*|\S+\.\w{1,10}(?:[:#](?:row|line )?\d+)?"
+    r"|\S+[:#](?:row)?\d+|(?:row|line) \d+)$"
+)
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 
 

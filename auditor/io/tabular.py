@@ -42,19 +42,27 @@ class TableOptions:
     sheet: str | None = None
 
     @classmethod
-    def from_options(cls, rubric: str | None = None, maps: Iterable[str] = (),
-                     preset: str | None = None, date_order: str | None = None,
-                     delimiter: str | None = None, encoding: str | None = None,
-                     sheet: str | None = None, id_col: str | None = None,
-                     text_col: Iterable[str] = ()) -> TableOptions:
+    def from_options(
+        cls,
+        rubric: str | None = None,
+        maps: Iterable[str] = (),
+        preset: str | None = None,
+        date_order: str | None = None,
+        delimiter: str | None = None,
+        encoding: str | None = None,
+        sheet: str | None = None,
+        id_col: str | None = None,
+        text_col: Iterable[str] = (),
+    ) -> TableOptions:
         """From the command-line options (`--id-col`/`--text-col` are `--map` shorthands);
         InputError when one cannot be used."""
         items = [*maps, *([f"id={id_col}"] if id_col else []), *(f"text={c}" for c in text_col)]
         if delimiter is not None:
             delimiter = DELIMITER_NAMES.get(delimiter.lower(), delimiter)
             if len(delimiter) != 1:
-                raise InputError(f"--delimiter {delimiter!r}: one character, or comma, "
-                                 f"semicolon, tab, pipe")
+                raise InputError(
+                    f"--delimiter {delimiter!r}: one character, or comma, semicolon, tab, pipe"
+                )
         if encoding is not None:
             try:
                 codecs.lookup(encoding)
@@ -75,8 +83,9 @@ def _unreadable(cells: Iterable[str]) -> str | None:
     return None
 
 
-def read_table(header: list[str], rows: Iterable[tuple[int, list[str] | str]], name: str,
-               columns: ColumnMap) -> Iterator[Record]:
+def read_table(
+    header: list[str], rows: Iterable[tuple[int, list[str] | str]], name: str, columns: ColumnMap
+) -> Iterator[Record]:
     """Map (row number, cells) to records; a str in place of cells is that row's error."""
     if reason := _unreadable(header):
         yield FailedRecord(f"{name}:1", f"{name}: header: {reason}")
@@ -103,8 +112,11 @@ def read_table(header: list[str], rows: Iterable[tuple[int, list[str] | str]], n
             continue
         if any(cell.strip() for cell in row[width:]):
             # An unquoted delimiter in the text: the report would be cut silently.
-            yield FailedRecord(where, f"{where}: {len(row)} columns but the header has {width} "
-                                      f"(quote fields that contain the delimiter)")
+            yield FailedRecord(
+                where,
+                f"{where}: {len(row)} columns but the header has {width} "
+                f"(quote fields that contain the delimiter)",
+            )
             continue
         yield from_row(bound.record(row), where)
 
@@ -119,7 +131,8 @@ def sniff_encoding(stream: IO[bytes], name: str, announce: bool = True) -> str:
     """
     start = stream.read(4)
     if start[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) and not start.startswith(
-            codecs.BOM_UTF32_LE):
+        codecs.BOM_UTF32_LE
+    ):
         stream.seek(0)
         return "utf-16"
     if start[:3] == codecs.BOM_UTF8:
@@ -137,8 +150,9 @@ def sniff_encoding(stream: IO[bytes], name: str, announce: bool = True) -> str:
     stream.seek(0)
     if bad and not multibyte:
         if announce:
-            log.warning("%s is not UTF-8; reading it as Windows-1252 (use --encoding to "
-                        "choose)", name)
+            log.warning(
+                "%s is not UTF-8; reading it as Windows-1252 (use --encoding to choose)", name
+            )
         return FALLBACK_ENCODING
     return "utf-8-sig"
 
@@ -184,8 +198,10 @@ class _Lines:
 
 
 def _merged(first: int, last: int, replayed: int, why: str) -> str:
-    return (f"a quoted field is not closed as expected ({why}), so lines {first}-{last} ran "
-            f"together; lines {first + 1}-{first + replayed} are read again as rows of their own")
+    return (
+        f"a quoted field is not closed as expected ({why}), so lines {first}-{last} ran "
+        f"together; lines {first + 1}-{first + replayed} are read again as rows of their own"
+    )
 
 
 def _csv_rows(lines: _Lines, delimiter: str, width: int) -> Iterator[tuple[int, list[str] | str]]:
@@ -213,23 +229,29 @@ def _csv_rows(lines: _Lines, delimiter: str, width: int) -> Iterator[tuple[int, 
                     continue
             last = lines.line_no
             replayed = lines.replay_after_first()
-            yield row_no, (_merged(first, last, replayed, str(exc)) if replayed
-                           else f"unreadable (line {first}): {exc}")
+            yield (
+                row_no,
+                (
+                    _merged(first, last, replayed, str(exc))
+                    if replayed
+                    else f"unreadable (line {first}): {exc}"
+                ),
+            )
             reader = csv.reader(lines, delimiter=delimiter, strict=True)
             continue
         row_no += 1
         if len(lines.current) > 1 and len(row) != width and any(c.strip() for c in row):
             last = lines.line_no
             replayed = lines.replay_after_first()
-            yield row_no, _merged(first, last, replayed,
-                                  f"{len(row)} columns, {width} expected")
+            yield row_no, _merged(first, last, replayed, f"{len(row)} columns, {width} expected")
             reader = csv.reader(lines, delimiter=delimiter, strict=True)
             continue
         yield row_no, row
 
 
-def read_csv(stream: IO[bytes], name: str, options: TableOptions, tsv: bool = False,
-             seekable: bool = True) -> Iterator[Record]:
+def read_csv(
+    stream: IO[bytes], name: str, options: TableOptions, tsv: bool = False, seekable: bool = True
+) -> Iterator[Record]:
     """CSV/TSV with a header row; quoted fields may contain newlines."""
     encoding = options.encoding or (sniff_encoding(stream, name) if seekable else "utf-8-sig")
     # Undecodable bytes become lone surrogates, so one bad row fails alone, not the whole file.
@@ -244,8 +266,7 @@ def read_csv(stream: IO[bytes], name: str, options: TableOptions, tsv: bool = Fa
     header = next(csv.reader([header_line], delimiter=delimiter))
     lines = _Lines(text)
     lines.line_no = 1
-    yield from read_table(header, _csv_rows(lines, delimiter, len(header)), name,
-                          options.columns)
+    yield from read_table(header, _csv_rows(lines, delimiter, len(header)), name, options.columns)
 
 
 # -- xlsx and parquet ---------------------------------------------------------------------------
@@ -268,13 +289,14 @@ def read_xlsx(path: Path, options: TableOptions) -> Iterator[Record]:
 
     try:
         book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 (a corrupt workbook is one failed input)
+    except Exception as exc:
         yield FailedRecord(str(path), f"{path}: not a readable .xlsx workbook: {exc}")
         return
     try:
         if options.sheet is not None and options.sheet not in book.sheetnames:
-            raise InputError(f"{path}: no sheet {options.sheet!r}; sheets: "
-                             f"{', '.join(book.sheetnames)}")
+            raise InputError(
+                f"{path}: no sheet {options.sheet!r}; sheets: {', '.join(book.sheetnames)}"
+            )
         sheet = book[options.sheet] if options.sheet else book.worksheets[0]
         rows = sheet.iter_rows(values_only=True)
         header = [cell_text(v) for v in next(rows, ())]
@@ -293,14 +315,15 @@ def read_parquet(path: Path, options: TableOptions) -> Iterator[Record]:
     try:
         import pyarrow.parquet as pq
     except ImportError:
-        yield FailedRecord(str(path), f"{path}: reading .parquet needs pyarrow: "
-                                      f"pip install 'fcr-auditor[parquet]'")
+        yield FailedRecord(
+            str(path), f"{path}: reading .parquet needs pyarrow: pip install 'fcr-auditor[parquet]'"
+        )
         return
     try:
         table = pq.ParquetFile(path)
         header = list(table.schema_arrow.names)
         batches = table.iter_batches(batch_size=1024)
-    except Exception as exc:  # noqa: BLE001 (a corrupt file is one failed input)
+    except Exception as exc:
         yield FailedRecord(str(path), f"{path}: not a readable .parquet file: {exc}")
         return
 
@@ -311,7 +334,7 @@ def read_parquet(path: Path, options: TableOptions) -> Iterator[Record]:
                 for row in batch.to_pylist():
                     n += 1
                     yield n, [cell_text(row[h]) for h in header]
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             yield n + 1, f"unreadable from here on: {exc}"
 
     yield from read_table(header, rows(), str(path), options.columns)

@@ -18,14 +18,15 @@ class _NoAliasLoader(yaml.SafeLoader):
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            raise yaml.composer.ComposerError(None, None, "anchors and aliases are not allowed",
-                                              event.start_mark)
+            raise yaml.composer.ComposerError(
+                None, None, "anchors and aliases are not allowed", event.start_mark
+            )
         return super().compose_node(parent, index)
 
 
-def split_front_matter(text: str, where: str,
-                      max_chars: int = DEFAULT_LIMITS.max_front_matter_chars
-                      ) -> tuple[dict[str, Any], str]:
+def split_front_matter(
+    text: str, where: str, max_chars: int = DEFAULT_LIMITS.max_front_matter_chars
+) -> tuple[dict[str, Any], str]:
     """Metadata from YAML front matter (a mapping with string keys) and the body after it."""
     if not text.startswith("---"):
         return {}, text
@@ -36,21 +37,25 @@ def split_front_matter(text: str, where: str,
         if lines[i].strip() in ("---", "..."):
             block = "\n".join(lines[1:i])
             if len(block) > max_chars:
-                raise ValueError(f"{where}: front matter too long: {len(block)} characters "
-                                 f"(limits.max_front_matter_chars {max_chars})")
+                raise ValueError(
+                    f"{where}: front matter too long: {len(block)} characters "
+                    f"(limits.max_front_matter_chars {max_chars})"
+                )
             try:
-                meta = yaml.load(block, Loader=_NoAliasLoader) or {}  # noqa: S506 (safe)
+                meta = yaml.load(block, Loader=_NoAliasLoader) or {}
             except yaml.YAMLError as exc:
                 detail = " ".join(str(exc).split())  # one line: YAML's message spans several
                 raise ValueError(f"{where}: invalid YAML front matter: {detail}") from None
             except RecursionError:
                 raise ValueError(f"{where}: front matter nested too deeply") from None
             if not isinstance(meta, dict):
-                raise ValueError(f"{where}: front matter must be a mapping (key: value lines), "
-                                 f"not a {type(meta).__name__}")
+                raise ValueError(
+                    f"{where}: front matter must be a mapping (key: value lines), "
+                    f"not a {type(meta).__name__}"
+                )
             if bad := [k for k in meta if not isinstance(k, str)]:
                 raise ValueError(f"{where}: front matter keys must be text; found {bad[0]!r}")
-            return meta, "\n".join(lines[i + 1:])
+            return meta, "\n".join(lines[i + 1 :])
     return {}, text
 
 

@@ -21,8 +21,9 @@ def agreement(gold: Sequence[str], pred: Sequence[str]) -> dict[str, Any]:
     return {
         "accuracy": round(float(np.mean(np.equal(g, p))), 4) if g else None,
         "kappa": 1.0 if same else round(float(cohen_kappa_score(g, p, labels=labels)), 4),
-        "weighted_kappa": 1.0 if same else round(float(cohen_kappa_score(
-            g, p, labels=labels, weights="quadratic")), 4),
+        "weighted_kappa": 1.0
+        if same
+        else round(float(cohen_kappa_score(g, p, labels=labels, weights="quadratic")), 4),
         "confusion": confusion_matrix(g, p, labels=labels).tolist(),
         "order": list(VERDICTS),
     }

@@ -41,8 +41,12 @@ def library_versions() -> dict[str, str]:
     import scipy
     import sklearn
 
-    return {"python": platform.python_version(), "scikit-learn": sklearn.__version__,
-            "numpy": np.__version__, "scipy": scipy.__version__}
+    return {
+        "python": platform.python_version(),
+        "scikit-learn": sklearn.__version__,
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+    }
 
 
 def _minor(version: str) -> str:
@@ -86,13 +90,17 @@ def read_verified(directory: str | Path, kind: str) -> tuple[dict[str, Any], dic
         raise ModelLoadError(f"{art_path}: model file not found")
     actual = sha256_file(art_path)
     if actual != digest:
-        raise ModelLoadError(f"{art_path}: sha256 {actual} does not match the model card "
-                             f"({digest}); the file was changed or the card belongs elsewhere")
+        raise ModelLoadError(
+            f"{art_path}: sha256 {actual} does not match the model card "
+            f"({digest}); the file was changed or the card belongs elsewhere"
+        )
     import sklearn
 
     if _minor(str(trained_with)) != _minor(sklearn.__version__):
-        raise ModelLoadError(f"{card_path}: trained with scikit-learn {trained_with}, but "
-                             f"{sklearn.__version__} is installed; retrain (see docs/models.md)")
+        raise ModelLoadError(
+            f"{card_path}: trained with scikit-learn {trained_with}, but "
+            f"{sklearn.__version__} is installed; retrain (see docs/models.md)"
+        )
     try:
         artefact = json.loads(art_path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
@@ -102,8 +110,9 @@ def read_verified(directory: str | Path, kind: str) -> tuple[dict[str, Any], dic
     return card, artefact
 
 
-def default_model_dir(kind: Literal["sentence_model", "calibration"],
-                      only_enabled: bool = True) -> Path | None:
+def default_model_dir(
+    kind: Literal["sentence_model", "calibration"], only_enabled: bool = True
+) -> Path | None:
     """The shipped model directory of a kind (per models/defaults.json), if it is turned on."""
     if not DEFAULTS_FILE.is_file():
         return None
@@ -111,4 +120,3 @@ def default_model_dir(kind: Literal["sentence_model", "calibration"],
     if not entry.get("dir") or (only_enabled and not entry.get("enabled")):
         return None
     return MODELS_DIR / entry["dir"]
-

@@ -42,8 +42,9 @@ def features_of(audit: ReportAudit, names: Sequence[str]) -> np.ndarray:
     failed = {f.code for f in audit.findings}
     obj = audit.next_objective
     values = {"smart_facets": (obj.specific + obj.measurable + obj.time_bound) / 3 if obj else 0.0}
-    return np.array([float(n[len(FAILED):] in failed) if n.startswith(FAILED) else values[n]
-                     for n in names])
+    return np.array(
+        [float(n[len(FAILED) :] in failed) if n.startswith(FAILED) else values[n] for n in names]
+    )
 
 
 def _agreement(gold: Sequence[str], pred: Sequence[str]) -> dict[str, Any]:
@@ -99,20 +100,33 @@ class Calibration:
         self.artefact = artefact
 
     @classmethod
-    def fit(cls, audits: Sequence[ReportAudit], verdicts: Sequence[str], codes: Sequence[str],
-            l2: float = 1.0, gates: Sequence[str] = (),
-            sentence_model: str | None = None) -> Calibration:
+    def fit(
+        cls,
+        audits: Sequence[ReportAudit],
+        verdicts: Sequence[str],
+        codes: Sequence[str],
+        l2: float = 1.0,
+        gates: Sequence[str] = (),
+        sentence_model: str | None = None,
+    ) -> Calibration:
         """Fit on audits and the graders' verdicts; `codes` are the rubric's check codes."""
         names = [f"{FAILED}{c}" for c in codes] + list(MEASURES)
         x = np.vstack([features_of(a, names) for a in audits])
         y = np.array([VERDICTS.index(v) for v in verdicts])
         w, th = _fit(x, y, l2)
-        return cls({
-            "format": FORMAT, "format_version": FORMAT_VERSION, "order": list(VERDICTS),
-            "features": names, "weights": np.round(w, DECIMALS).tolist(),
-            "thresholds": np.round(th, DECIMALS).tolist(), "gates": list(gates), "l2": l2,
-            "sentence_model_sha256": sentence_model,
-        })
+        return cls(
+            {
+                "format": FORMAT,
+                "format_version": FORMAT_VERSION,
+                "order": list(VERDICTS),
+                "features": names,
+                "weights": np.round(w, DECIMALS).tolist(),
+                "thresholds": np.round(th, DECIMALS).tolist(),
+                "gates": list(gates),
+                "l2": l2,
+                "sentence_model_sha256": sentence_model,
+            }
+        )
 
     def value(self, audit: ReportAudit) -> float:
         """The weighted sum of the audit's features (higher is better)."""
@@ -136,13 +150,19 @@ class Calibration:
             raise ModelLoadError(
                 f"calibration was fitted on audits by {_pipeline(self.sentence_model)} but the "
                 f"auditor uses {_pipeline(sentence_model)}; match them or recalibrate "
-                "(docs/models.md)")
-        missing = [f[len(FAILED):] for f in self.features
-                   if f.startswith(FAILED) and f[len(FAILED):] not in codes]
+                "(docs/models.md)"
+            )
+        missing = [
+            f[len(FAILED) :]
+            for f in self.features
+            if f.startswith(FAILED) and f[len(FAILED) :] not in codes
+        ]
         missing += [g for g in self.gates if g not in codes]
         if missing:
-            raise ModelLoadError(f"calibration reads check(s) {', '.join(missing)} that the rule "
-                                 "pack does not run; recalibrate (see docs/models.md)")
+            raise ModelLoadError(
+                f"calibration reads check(s) {', '.join(missing)} that the rule "
+                "pack does not run; recalibrate (see docs/models.md)"
+            )
 
     def table(self) -> list[tuple[str, float]]:
         """Features and weights, most influential first (what a leader reads)."""
@@ -153,12 +173,17 @@ class Calibration:
         """Write calibration.json and its model card."""
         root = Path(directory)
         write_json_atomic(root / ARTEFACT, self.artefact)
-        write_card(root, "calibration", ARTEFACT, {
-            "labels": list(VERDICTS),
-            "weights": dict(zip(self.features, self.weights.tolist(), strict=True)),
-            "thresholds": self.thresholds.tolist(),
-            **(card or {}),
-        })
+        write_card(
+            root,
+            "calibration",
+            ARTEFACT,
+            {
+                "labels": list(VERDICTS),
+                "weights": dict(zip(self.features, self.weights.tolist(), strict=True)),
+                "thresholds": self.thresholds.tolist(),
+                **(card or {}),
+            },
+        )
         return root
 
     @classmethod
@@ -168,9 +193,15 @@ class Calibration:
         return cls(artefact)
 
 
-def cross_validate(audits: Sequence[ReportAudit], verdicts: Sequence[str],
-                   codes: Sequence[str], l2: float = 1.0, gates: Sequence[str] = (),
-                   folds: int = 5, seed: int = 0) -> dict[str, Any]:
+def cross_validate(
+    audits: Sequence[ReportAudit],
+    verdicts: Sequence[str],
+    codes: Sequence[str],
+    l2: float = 1.0,
+    gates: Sequence[str] = (),
+    folds: int = 5,
+    seed: int = 0,
+) -> dict[str, Any]:
     """Agreement with the graders before (rubric verdicts) and after (out-of-fold calibration)."""
     from sklearn.model_selection import StratifiedKFold
 
@@ -180,19 +211,27 @@ def cross_validate(audits: Sequence[ReportAudit], verdicts: Sequence[str],
     pred: list[str] = [""] * len(audits)
     split = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
     for train, test in split.split(np.zeros(len(y)), y):
-        cal = Calibration.fit([audits[i] for i in train], [verdicts[i] for i in train], codes,
-                              l2=l2, gates=gates)
+        cal = Calibration.fit(
+            [audits[i] for i in train], [verdicts[i] for i in train], codes, l2=l2, gates=gates
+        )
         for i in test:
             pred[i] = cal.verdict(audits[i])
     before = [a.verdict or "weak" for a in audits]
     return {"folds": k, "before": _agreement(verdicts, before), "after": _agreement(verdicts, pred)}
 
 
-def calibrate(data: Path, audits: Sequence[ReportAudit], gold: dict[str, str],
-              codes: Sequence[str], l2: float = 1.0, gates: Sequence[str] = (),
-              sentence_model: str | None = None,
-              test: tuple[Path, Sequence[ReportAudit], dict[str, str]] | None = None,
-              folds: int = 5, seed: int = 0) -> tuple[Calibration, dict[str, Any]]:
+def calibrate(
+    data: Path,
+    audits: Sequence[ReportAudit],
+    gold: dict[str, str],
+    codes: Sequence[str],
+    l2: float = 1.0,
+    gates: Sequence[str] = (),
+    sentence_model: str | None = None,
+    test: tuple[Path, Sequence[ReportAudit], dict[str, str]] | None = None,
+    folds: int = 5,
+    seed: int = 0,
+) -> tuple[Calibration, dict[str, Any]]:
     """Fit on the audits of file `data` that have a gold verdict.
 
     The card facts hold CV agreement and, with `test` (its file, audits and gold verdicts), test
@@ -202,8 +241,9 @@ def calibrate(data: Path, audits: Sequence[ReportAudit], gold: dict[str, str],
     if len(usable) < 2 * len(VERDICTS):
         raise ValueError(f"only {len(usable)} audited reports carry a verdict; too few to fit")
     verdicts = [gold[a.id] for a in usable]
-    cal = Calibration.fit(usable, verdicts, codes, l2=l2, gates=gates,
-                          sentence_model=sentence_model)
+    cal = Calibration.fit(
+        usable, verdicts, codes, l2=l2, gates=gates, sentence_model=sentence_model
+    )
     facts: dict[str, Any] = {
         "reports": len(usable),
         "settings": {"l2": l2, "gates": list(gates), "folds": folds, "seed": seed},
@@ -223,8 +263,10 @@ def calibrate(data: Path, audits: Sequence[ReportAudit], gold: dict[str, str],
     return cal, facts
 
 
-def load_learned(sentence_model: str | None, calibration: str | None,
-                 ) -> tuple[SentenceRoleModel | None, Calibration | None, str | None]:
+def load_learned(
+    sentence_model: str | None,
+    calibration: str | None,
+) -> tuple[SentenceRoleModel | None, Calibration | None, str | None]:
     """The learned pieces to use, each named by a directory, "none", or None (the default).
 
     Returns the sentence model, the calibration and a note for the user when the default
@@ -232,14 +274,25 @@ def load_learned(sentence_model: str | None, calibration: str | None,
     Raises ModelLoadError for a directory that does not hold a valid artefact.
     """
     loaded: list[Any] = []
-    for kind, given, cls in (("sentence_model", sentence_model, SentenceRoleModel),
-                             ("calibration", calibration, Calibration)):
-        path = default_model_dir(kind) if given is None else (
-            None if given.lower() == "none" else Path(given))
+    for kind, given, cls in (
+        ("sentence_model", sentence_model, SentenceRoleModel),
+        ("calibration", calibration, Calibration),
+    ):
+        path = (
+            default_model_dir(kind)
+            if given is None
+            else (None if given.lower() == "none" else Path(given))
+        )
         loaded.append(cls.load(path) if path else None)
     sm, cal = loaded
     if calibration is None and cal and cal.sentence_model != (sm.sha256 if sm else None):
         # A default calibration fitted on another pipeline would misread its audits.
-        return sm, None, ("default calibration skipped: it was fitted with another "
-                          "sentence-model setting (pass --calibration DIR to choose one)")
+        return (
+            sm,
+            None,
+            (
+                "default calibration skipped: it was fitted with another "
+                "sentence-model setting (pass --calibration DIR to choose one)"
+            ),
+        )
     return sm, cal, None

@@ -21,8 +21,16 @@ from auditor.learned.artefacts import MODELS_DIR, ModelLoadError
 from auditor.schema import Finding
 
 #: The roles the sentence model labels sentences with (the keys hybrid.yaml may use).
-ROLES = ("situation", "action", "result", "next_objective", "reinforcement", "judgement",
-         "rep_voice", "other")
+ROLES = (
+    "situation",
+    "action",
+    "result",
+    "next_objective",
+    "reinforcement",
+    "judgement",
+    "rep_voice",
+    "other",
+)
 HYBRID_FILE = "hybrid.yaml"
 #: The shipped settings, copied into a newly trained model's directory.
 DEFAULT_HYBRID = MODELS_DIR / "sentence_roles" / HYBRID_FILE
@@ -65,21 +73,35 @@ def protected_signals(config: HybridConfig, signal_of: Mapping[str, str | None])
     return {s for code in config.rule_only if (s := signal_of.get(code))}
 
 
-def open_roles(ann: Annotations, labels: Sequence[str], config: HybridConfig,
-               protected: set[str] = frozenset(), mode: Mode = "hybrid") -> list[tuple[str, str]]:
+def open_roles(
+    ann: Annotations,
+    labels: Sequence[str],
+    config: HybridConfig,
+    protected: set[str] = frozenset(),
+    mode: Mode = "hybrid",
+) -> list[tuple[str, str]]:
     """The (role, signal) pairs the model fills for this report.
 
     hybrid: configured signals the rules found nothing for, except `protected` ones; model:
     every configured signal. An empty list means the model's predictions would not be used.
     """
-    return [(role, signal) for role, signal in config.signals.items()
-            if role in labels
-            and (mode == "model" or (signal not in protected and not ann.has(signal)))]
+    return [
+        (role, signal)
+        for role, signal in config.signals.items()
+        if role in labels and (mode == "model" or (signal not in protected and not ann.has(signal)))
+    ]
 
 
-def combine(ann: Annotations, sentences: Sequence[SentenceFacts], proba: np.ndarray,
-            labels: Sequence[str], config: HybridConfig, protected: set[str] = frozenset(),
-            mode: Mode = "hybrid", window: int = 1) -> Annotations:
+def combine(
+    ann: Annotations,
+    sentences: Sequence[SentenceFacts],
+    proba: np.ndarray,
+    labels: Sequence[str],
+    config: HybridConfig,
+    protected: set[str] = frozenset(),
+    mode: Mode = "hybrid",
+    window: int = 1,
+) -> Annotations:
     """Annotations with model evidence added (hybrid) or with the role signals replaced (model).
 
     hybrid: for each configured signal the rules found nothing for, sentences whose role
@@ -94,28 +116,43 @@ def combine(ann: Annotations, sentences: Sequence[SentenceFacts], proba: np.ndar
         if mode == "model":  # the model's own decision: the sentence's most likely role
             chosen = [i for i in range(len(sentences)) if proba[i].argmax() == col]
         else:
-            chosen = [i for i in range(len(sentences))
-                      if proba[i, col] >= config.threshold_for(role)]
+            chosen = [
+                i for i in range(len(sentences)) if proba[i, col] >= config.threshold_for(role)
+            ]
         signals[signal] = tuple(
-            Hit(sentences[i].start, sentences[i].end, signal, sentences[i].text,
-                f"{MODEL_SOURCE}p={proba[i, col]:.2f}") for i in chosen)
+            Hit(
+                sentences[i].start,
+                sentences[i].end,
+                signal,
+                sentences[i].text,
+                f"{MODEL_SOURCE}p={proba[i, col]:.2f}",
+            )
+            for i in chosen
+        )
         if signal == "next_objective":
             objectives = _objectives(sentences, chosen, window)
     return dataclasses.replace(ann, signals=signals, objectives=objectives)
 
 
-def _objectives(sentences: Sequence[SentenceFacts], chosen: list[int],
-                window: int) -> tuple[Objective, ...]:
+def _objectives(
+    sentences: Sequence[SentenceFacts], chosen: list[int], window: int
+) -> tuple[Objective, ...]:
     """Objectives from model-chosen sentences; facets may come from the next `window` of them."""
     picked = set(chosen)
     out = []
     for i in chosen:
-        group = [sentences[j] for j in range(i, min(i + 1 + window, len(sentences)))
-                 if j in picked]
+        group = [sentences[j] for j in range(i, min(i + 1 + window, len(sentences))) if j in picked]
         s = sentences[i]
-        out.append(Objective(s.start, s.end, s.text, specific=any(g.specific for g in group),
-                             measurable=any(g.measurable for g in group),
-                             time_bound=any(g.time_bound for g in group)))
+        out.append(
+            Objective(
+                s.start,
+                s.end,
+                s.text,
+                specific=any(g.specific for g in group),
+                measurable=any(g.measurable for g in group),
+                time_bound=any(g.time_bound for g in group),
+            )
+        )
     return tuple(out)
 
 
@@ -125,8 +162,9 @@ def fired_by(hits: Iterable[Hit]) -> str:
     return "+".join(sorted(sides, key=("rules", "model").index)) or "none"
 
 
-def with_sources(findings: Sequence[Finding], ann: Annotations,
-                 signal_of: Mapping[str, str | None]) -> list[Finding]:
+def with_sources(
+    findings: Sequence[Finding], ann: Annotations, signal_of: Mapping[str, str | None]
+) -> list[Finding]:
     """Findings whose explanation also says whether rules, the model or both fired."""
     out = []
     for f in findings:

@@ -34,10 +34,20 @@ FORMAT = "fcr-auditor/sentence-roles"
 FORMAT_VERSION = 1
 
 #: Vectorizer settings; kept in the artefact so a loaded model rebuilds exactly these.
-WORD_PARAMS: dict[str, Any] = {"analyzer": "word", "ngram_range": [1, 2], "min_df": 2,
-                               "sublinear_tf": True, "lowercase": True}
-CHAR_PARAMS: dict[str, Any] = {"analyzer": "char_wb", "ngram_range": [3, 5], "min_df": 3,
-                               "sublinear_tf": True, "lowercase": True}
+WORD_PARAMS: dict[str, Any] = {
+    "analyzer": "word",
+    "ngram_range": [1, 2],
+    "min_df": 2,
+    "sublinear_tf": True,
+    "lowercase": True,
+}
+CHAR_PARAMS: dict[str, Any] = {
+    "analyzer": "char_wb",
+    "ngram_range": [3, 5],
+    "min_df": 3,
+    "sublinear_tf": True,
+    "lowercase": True,
+}
 # Rounding the weights makes the JSON small and training reproducible to the byte.
 DECIMALS = 6
 
@@ -45,8 +55,17 @@ _QUOTE = re.compile(r"[\"“”]|(?:^|\s)'\w")
 _DIGIT = re.compile(r"\d")
 _FIRST_PERSON = re.compile(r"^\W*(?:i|we|my|our)\b", re.IGNORECASE)
 _YOU = re.compile(r"\byou(?:r|rs)?\b", re.IGNORECASE)
-TOKEN_FEATURES = ("position", "first", "last", "quote", "digit", "question", "length",
-                  "first_person", "second_person")
+TOKEN_FEATURES = (
+    "position",
+    "first",
+    "last",
+    "quote",
+    "digit",
+    "question",
+    "length",
+    "first_person",
+    "second_person",
+)
 
 
 # -- data ---------------------------------------------------------------------------------------
@@ -89,23 +108,28 @@ def token_features(sentences: Sequence[str]) -> np.ndarray:
     n = len(sentences)
     rows = []
     for i, text in enumerate(sentences):
-        rows.append([
-            i / (n - 1) if n > 1 else 0.0,  # objectives close reports, situations open them
-            float(i == 0),
-            float(i == n - 1),
-            float(bool(_QUOTE.search(text))),  # quoted words are often the rep's voice
-            float(bool(_DIGIT.search(text))),
-            float(text.rstrip().endswith("?")),
-            min(len(text.split()) / 30.0, 2.0),
-            float(bool(_FIRST_PERSON.search(text))),
-            float(bool(_YOU.search(text))),
-        ])
+        rows.append(
+            [
+                i / (n - 1) if n > 1 else 0.0,  # objectives close reports, situations open them
+                float(i == 0),
+                float(i == n - 1),
+                float(bool(_QUOTE.search(text))),  # quoted words are often the rep's voice
+                float(bool(_DIGIT.search(text))),
+                float(text.rstrip().endswith("?")),
+                min(len(text.split()) / 30.0, 2.0),
+                float(bool(_FIRST_PERSON.search(text))),
+                float(bool(_YOU.search(text))),
+            ]
+        )
     return np.asarray(rows, dtype=float).reshape(n, len(TOKEN_FEATURES))
 
 
 # -- the model ----------------------------------------------------------------------------------
-def _vectorizer(params: dict[str, Any], vocabulary: Sequence[str] | None = None,
-                idf: Sequence[float] | None = None) -> Any:
+def _vectorizer(
+    params: dict[str, Any],
+    vocabulary: Sequence[str] | None = None,
+    idf: Sequence[float] | None = None,
+) -> Any:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     kwargs = {**params, "ngram_range": tuple(params["ngram_range"])}
@@ -130,20 +154,28 @@ class SentenceRoleModel:
             if artefact["format"] != FORMAT or artefact["format_version"] != FORMAT_VERSION:
                 raise ValueError(f"format {artefact['format']!r} v{artefact['format_version']}")
             self.labels: tuple[str, ...] = tuple(artefact["labels"])
-            self._word = _vectorizer(artefact["word"]["params"], artefact["word"]["vocabulary"],
-                                     artefact["word"]["idf"])
-            self._char = _vectorizer(artefact["char"]["params"], artefact["char"]["vocabulary"],
-                                     artefact["char"]["idf"])
+            self._word = _vectorizer(
+                artefact["word"]["params"], artefact["word"]["vocabulary"], artefact["word"]["idf"]
+            )
+            self._char = _vectorizer(
+                artefact["char"]["params"], artefact["char"]["vocabulary"], artefact["char"]["idf"]
+            )
             self.coef = np.asarray(artefact["coef"], dtype=float)
             self.intercept = np.asarray(artefact["intercept"], dtype=float)
-            n_features = (len(artefact["word"]["vocabulary"]) + len(artefact["char"]["vocabulary"])
-                          + len(TOKEN_FEATURES))
+            n_features = (
+                len(artefact["word"]["vocabulary"])
+                + len(artefact["char"]["vocabulary"])
+                + len(TOKEN_FEATURES)
+            )
             if list(artefact["token_features"]) != list(TOKEN_FEATURES):
                 raise ValueError("token features differ from this version's")
-            if self.coef.shape != (len(self.labels), n_features) or \
-                    self.intercept.shape != (len(self.labels),):
-                raise ValueError(f"weights of shape {self.coef.shape} do not fit "
-                                 f"{len(self.labels)} labels x {n_features} features")
+            if self.coef.shape != (len(self.labels), n_features) or self.intercept.shape != (
+                len(self.labels),
+            ):
+                raise ValueError(
+                    f"weights of shape {self.coef.shape} do not fit "
+                    f"{len(self.labels)} labels x {n_features} features"
+                )
             if set(self.labels) - set(ROLES):
                 raise ValueError(f"unknown labels {sorted(set(self.labels) - set(ROLES))}")
         except (KeyError, TypeError, ValueError) as exc:
@@ -152,8 +184,9 @@ class SentenceRoleModel:
         self.hybrid = hybrid or HybridConfig.load(DEFAULT_HYBRID)
 
     @classmethod
-    def train(cls, sentences: Sequence[LabelledSentence], c: float = 20.0,
-              seed: int = 0) -> SentenceRoleModel:
+    def train(
+        cls, sentences: Sequence[LabelledSentence], c: float = 20.0, seed: int = 0
+    ) -> SentenceRoleModel:
         """Fit on annotated sentences (deterministic for a given input and seed)."""
         from sklearn.linear_model import LogisticRegression
 
@@ -161,25 +194,41 @@ class SentenceRoleModel:
         texts = [s.text for g in groups for s in g]
         y = [s.role for g in groups for s in g]
         word, char = _vectorizer(WORD_PARAMS), _vectorizer(CHAR_PARAMS)
-        x = hstack([word.fit_transform(texts), char.fit_transform(texts),
-                    csr_matrix(np.vstack([token_features([s.text for s in g])
-                                          for g in groups]))]).tocsr()
+        x = hstack(
+            [
+                word.fit_transform(texts),
+                char.fit_transform(texts),
+                csr_matrix(np.vstack([token_features([s.text for s in g]) for g in groups])),
+            ]
+        ).tocsr()
         est = LogisticRegression(C=c, class_weight="balanced", max_iter=5000, random_state=seed)
         est.fit(x, y)
-        return cls({
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "labels": [str(label) for label in est.classes_],
-            "word": {"params": WORD_PARAMS, "vocabulary": _vocabulary(word),
-                     "idf": np.round(word.idf_, DECIMALS).tolist()},
-            "char": {"params": CHAR_PARAMS, "vocabulary": _vocabulary(char),
-                     "idf": np.round(char.idf_, DECIMALS).tolist()},
-            "token_features": list(TOKEN_FEATURES),
-            "coef": np.round(est.coef_, DECIMALS).tolist(),
-            "intercept": np.round(est.intercept_, DECIMALS).tolist(),
-            "settings": {"C": c, "seed": seed, "class_weight": "balanced",
-                         "estimator": "LogisticRegression(lbfgs, multinomial)"},
-        })
+        return cls(
+            {
+                "format": FORMAT,
+                "format_version": FORMAT_VERSION,
+                "labels": [str(label) for label in est.classes_],
+                "word": {
+                    "params": WORD_PARAMS,
+                    "vocabulary": _vocabulary(word),
+                    "idf": np.round(word.idf_, DECIMALS).tolist(),
+                },
+                "char": {
+                    "params": CHAR_PARAMS,
+                    "vocabulary": _vocabulary(char),
+                    "idf": np.round(char.idf_, DECIMALS).tolist(),
+                },
+                "token_features": list(TOKEN_FEATURES),
+                "coef": np.round(est.coef_, DECIMALS).tolist(),
+                "intercept": np.round(est.intercept_, DECIMALS).tolist(),
+                "settings": {
+                    "C": c,
+                    "seed": seed,
+                    "class_weight": "balanced",
+                    "estimator": "LogisticRegression(lbfgs, multinomial)",
+                },
+            }
+        )
 
     def predict_proba(self, sentences: Sequence[str]) -> np.ndarray:
         """Role probabilities (rows: sentences, columns: `labels`) for one report's sentences."""
@@ -192,8 +241,9 @@ class SentenceRoleModel:
             return [np.zeros((0, len(self.labels))) for _ in reports]
         # Position features are relative to each report's own sentences.
         features = np.vstack([token_features(sentences) for sentences in reports])
-        x = hstack([self._word.transform(flat), self._char.transform(flat),
-                    csr_matrix(features)]).tocsr()
+        x = hstack(
+            [self._word.transform(flat), self._char.transform(flat), csr_matrix(features)]
+        ).tocsr()
         z = x @ self.coef.T + self.intercept
         z = np.exp(z - z.max(axis=1, keepdims=True))  # softmax, as multinomial LR predicts
         proba = z / z.sum(axis=1, keepdims=True)
@@ -218,11 +268,18 @@ class SentenceRoleModel:
         return {
             "n": len(gold),
             "accuracy": round(float(accuracy_score(gold, pred)), 4),
-            "macro_f1": round(float(f1_score(gold, pred, labels=labels, average="macro",
-                                             zero_division=0)), 4),
-            "labels": {lab: {"precision": round(float(p[i]), 4), "recall": round(float(r[i]), 4),
-                             "f1": round(float(f[i]), 4), "support": int(n[i])}
-                       for i, lab in enumerate(labels)},
+            "macro_f1": round(
+                float(f1_score(gold, pred, labels=labels, average="macro", zero_division=0)), 4
+            ),
+            "labels": {
+                lab: {
+                    "precision": round(float(p[i]), 4),
+                    "recall": round(float(r[i]), 4),
+                    "f1": round(float(f[i]), 4),
+                    "support": int(n[i]),
+                }
+                for i, lab in enumerate(labels)
+            },
             "confusion": confusion_matrix(gold, pred, labels=labels).tolist(),
             "order": labels,
         }
@@ -237,9 +294,12 @@ class SentenceRoleModel:
         root = Path(directory)
         root.mkdir(parents=True, exist_ok=True)
         write_text_atomic(root / MODEL_FILE, _dumps(self.artefact))
-        write_card(root, "sentence_roles", MODEL_FILE, {"labels": list(self.labels),
-                                                        "settings": self.artefact["settings"],
-                                                        **(card or {})})
+        write_card(
+            root,
+            "sentence_roles",
+            MODEL_FILE,
+            {"labels": list(self.labels), "settings": self.artefact["settings"], **(card or {})},
+        )
         if not (root / HYBRID_FILE).is_file():
             write_text_atomic(root / HYBRID_FILE, DEFAULT_HYBRID.read_text(encoding="utf-8"))
         return root
@@ -251,13 +311,16 @@ class SentenceRoleModel:
         card, artefact = read_verified(root, "sentence_roles")
         model = cls(artefact, HybridConfig.load(root / HYBRID_FILE))
         if list(card.get("labels", [])) != list(model.labels):
-            raise ModelLoadError(f"{root / CARD_FILE}: label set {card.get('labels')} "
-                                 f"does not match the model's {list(model.labels)}")
+            raise ModelLoadError(
+                f"{root / CARD_FILE}: label set {card.get('labels')} "
+                f"does not match the model's {list(model.labels)}"
+            )
         return model
 
 
-def train_from_file(path: str | Path, test: str | Path | None = None, c: float = 20.0,
-                    seed: int = 0) -> tuple[SentenceRoleModel, dict[str, Any]]:
+def train_from_file(
+    path: str | Path, test: str | Path | None = None, c: float = 20.0, seed: int = 0
+) -> tuple[SentenceRoleModel, dict[str, Any]]:
     """Train on an annotation file; the card facts include test metrics when `test` is given."""
     train_set = read_sentences(path)
     model = SentenceRoleModel.train(train_set, c=c, seed=seed)
@@ -270,8 +333,11 @@ def train_from_file(path: str | Path, test: str | Path | None = None, c: float =
 
 
 def _data_facts(path: Path, sentences: Sequence[LabelledSentence]) -> dict[str, Any]:
-    return {**file_facts(path), "sentences": len(sentences),
-            "reports": len({s.report_id for s in sentences})}
+    return {
+        **file_facts(path),
+        "sentences": len(sentences),
+        "reports": len({s.report_id for s in sentences}),
+    }
 
 
 def _dumps(obj: Any) -> str:

@@ -1,0 +1,1 @@
+"""The NLP pipeline: spaCy components that read a report into Annotations (spaCy-free)."""

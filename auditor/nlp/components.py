@@ -42,11 +42,19 @@ def fcr_lines(doc: Doc) -> Doc:
     before_prev = ""
     for tok in doc[1:]:
         text = tok.text
-        if ("\n" in prev_text or "\n" in prev.whitespace_
-                or (prev_text in _END and not tok.is_punct)
-                # 'she said "I will." Then ...' ends after the closing quote
-                or (prev_text in _QUOTES and before_prev in _END and prev.whitespace_
-                    and not tok.is_punct and tok.is_title)):
+        if (
+            "\n" in prev_text
+            or "\n" in prev.whitespace_
+            or (prev_text in _END and not tok.is_punct)
+            # 'she said "I will." Then ...' ends after the closing quote
+            or (
+                prev_text in _QUOTES
+                and before_prev in _END
+                and prev.whitespace_
+                and not tok.is_punct
+                and tok.is_title
+            )
+        ):
             tok.is_sent_start = started = True
         else:
             started = False
@@ -67,8 +75,18 @@ class FastAttributes:
     at a fraction of the cost (the two are about half of the model's time without it).
     """
 
-    _PAIRS = {("gon", "na"), ("got", "ta"), ("let", "'s"), ("let", "’s"), ("c'm", "on"),
-              ("y'", "all"), ("y", "all"), ("ai", "n't"), ("ai", "nt"), ("ai", "n’t")}
+    _PAIRS = {
+        ("gon", "na"),
+        ("got", "ta"),
+        ("let", "'s"),
+        ("let", "’s"),
+        ("c'm", "on"),
+        ("y'", "all"),
+        ("y", "all"),
+        ("ai", "n't"),
+        ("ai", "nt"),
+        ("ai", "n’t"),
+    }
     _ATTRS = [TAG, POS, MORPH, LEMMA]
     #: The table is cleared when it grows past this many keys (unique ids in long exports).
     MAX_KEYS = 200_000
@@ -150,14 +168,20 @@ class FcrTagger:
     def __init__(self, nlp: Language, rules: RuleSet) -> None:
         register_extensions()
         specs: list[tuple[str, RuleSpec]] = [
-            (f"priority:{p.id}", p) for p in rules.taxonomy.priorities]
+            (f"priority:{p.id}", p) for p in rules.taxonomy.priorities
+        ]
         specs += [(f"competency:{c.id}", c) for c in rules.taxonomy.competencies]
-        specs += [(f"competency:{c.id}:context", RuleSpec(phrases=c.context))
-                  for c in rules.taxonomy.competencies if c.context]
+        specs += [
+            (f"competency:{c.id}:context", RuleSpec(phrases=c.context))
+            for c in rules.taxonomy.competencies
+            if c.context
+        ]
         specs += [(f"cue:{name}", spec) for name, spec in rules.sections.cues.items()]
         specs += [(f"lex:{lex.label}", lex) for lex in rules.lexicons.values()]
-        specs += [("smart:time", rules.sections.smart.time),
-                  ("smart:measure", rules.sections.smart.measure)]
+        specs += [
+            ("smart:time", rules.sections.smart.time),
+            ("smart:measure", rules.sections.smart.measure),
+        ]
         self.matcher = RuleMatcher(nlp, specs)
         self.reader = ReportReader(rules)
 

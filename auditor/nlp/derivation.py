@@ -82,12 +82,16 @@ def _lowered(words: tuple[str, ...]) -> frozenset[str]:
     return frozenset(w.lower() for w in words)
 
 
-def read_sentences(text: str, sentences: Sequence[SentenceFacts], matches: Iterable[Match],
-                   rules: RuleSet) -> Reading:
+def read_sentences(
+    text: str, sentences: Sequence[SentenceFacts], matches: Iterable[Match], rules: RuleSet
+) -> Reading:
     """Keep the matches that count and give each sentence its roles and cues."""
     starts = [s.start for s in sentences]
-    exceptions = {lex.label: _exception_pattern(lex.exceptions)
-                  for lex in rules.lexicons.values() if lex.exceptions}
+    exceptions = {
+        lex.label: _exception_pattern(lex.exceptions)
+        for lex in rules.lexicons.values()
+        if lex.exceptions
+    }
     reach = rules.reading.exceptions.sentences
     by_kind: dict[str, list[tuple[Match, int]]] = defaultdict(list)
     cues: list[dict[str, list[Match]]] = [defaultdict(list) for _ in sentences]
@@ -103,7 +107,7 @@ def read_sentences(text: str, sentences: Sequence[SentenceFacts], matches: Itera
         if kind == "lex" and label in exceptions:
             # "Dr X asked about off-label use. She referred it to medical information." is
             # handled correctly, not a risk: the hit's sentence and the ones after it count.
-            low = " ".join(x.text for x in sentences[i:i + reach]).lower()
+            low = " ".join(x.text for x in sentences[i : i + reach]).lower()
             if exceptions[label].search(low):
                 continue
         by_kind[kind].append((m, i))
@@ -111,15 +115,30 @@ def read_sentences(text: str, sentences: Sequence[SentenceFacts], matches: Itera
             cues[i][label].append(m)
     comp_sents = {i for _, i in by_kind["competency"]}
     read = tuple(
-        SentenceReading(s.start, s.end, s.text, s.heading_role, s.content_start, s.content,
-                        s.verbs, _roles(text, s, i, cue, i in comp_sents, rules),
-                        {k: tuple(v) for k, v in cue.items()})
-        for i, (s, cue) in enumerate(zip(sentences, cues, strict=True)))
+        SentenceReading(
+            s.start,
+            s.end,
+            s.text,
+            s.heading_role,
+            s.content_start,
+            s.content,
+            s.verbs,
+            _roles(text, s, i, cue, i in comp_sents, rules),
+            {k: tuple(v) for k, v in cue.items()},
+        )
+        for i, (s, cue) in enumerate(zip(sentences, cues, strict=True))
+    )
     return Reading(read, {k: tuple(v) for k, v in by_kind.items()})
 
 
-def _roles(text: str, s: SentenceFacts, i: int, cues: Mapping[str, list[Match]],
-           has_competency: bool, rules: RuleSet) -> frozenset[str]:
+def _roles(
+    text: str,
+    s: SentenceFacts,
+    i: int,
+    cues: Mapping[str, list[Match]],
+    has_competency: bool,
+    rules: RuleSet,
+) -> frozenset[str]:
     sec = rules.sections
     roles: set[str] = set()
     head = s.heading_role if s.content else None
@@ -140,10 +159,10 @@ def _roles(text: str, s: SentenceFacts, i: int, cues: Mapping[str, list[Match]],
     # Praise counts as reinforcement only when it names something specific and is not negated.
     praise = rules.reading.praise
     negated = _negation_pattern(praise.negation, praise.words_between)
-    if any(not negated.search(text[max(s.start, m.start - praise.window):m.start])
-           for m in cues.get("reinforcement", ())) and (
-            head == "reinforcement" or cues.get("observed") or cues.get("action")
-            or has_competency):
+    if any(
+        not negated.search(text[max(s.start, m.start - praise.window) : m.start])
+        for m in cues.get("reinforcement", ())
+    ) and (head == "reinforcement" or cues.get("observed") or cues.get("action") or has_competency):
         roles.add("reinforcement")
     return frozenset(roles)
 
@@ -158,19 +177,21 @@ def derive_annotations(text: str, reading: Reading, rules: RuleSet) -> Annotatio
     sents = reading.sentences
 
     def hit(m: Match, label: str | None = None) -> Hit:
-        return Hit(m.start, m.end, label or m.label.split(":")[1], text[m.start:m.end], m.source)
+        return Hit(m.start, m.end, label or m.label.split(":")[1], text[m.start : m.end], m.source)
 
     def role_hits(role: str) -> tuple[Hit, ...]:
-        return tuple(Hit(s.start, s.end, role, s.text, _why(s, role))
-                     for s in sents if role in s.roles)
+        return tuple(
+            Hit(s.start, s.end, role, s.text, _why(s, role)) for s in sents if role in s.roles
+        )
 
     priorities = tuple(hit(m) for m, _ in reading.of("priority"))
     competencies = tuple(hit(m) for m, _ in reading.of("competency"))
     focus, focus_evidence = _focus(text, reading, rules, hit)
-    lex = {label: tuple(hit(m) for m, _ in reading.of("lex") if m.label == f"lex:{label}")
-           for label in ("judgmental", "compliance_risk", "metric")}
-    observed = tuple(hit(m, "observed_behavior") for s in sents
-                     for m in s.cues.get("observed", ()))
+    lex = {
+        label: tuple(hit(m) for m, _ in reading.of("lex") if m.label == f"lex:{label}")
+        for label in ("judgmental", "compliance_risk", "metric")
+    }
+    observed = tuple(hit(m, "observed_behavior") for s in sents for m in s.cues.get("observed", ()))
     signals = {
         "situation": role_hits("situation"),
         "action": role_hits("action"),
@@ -187,9 +208,11 @@ def derive_annotations(text: str, reading: Reading, rules: RuleSet) -> Annotatio
     spec = rules.sections.numbers_only
     coaching_roles = frozenset(spec.coaching_roles)
     coaching = sum(1 for s in sents if s.roles & coaching_roles and not s.cues.get("metric"))
-    numbers_only = (len(lex["metric"]) >= spec.min_metric_hits
-                    and coaching <= spec.max_coaching_sentences
-                    and len(observed) <= spec.max_observed)
+    numbers_only = (
+        len(lex["metric"]) >= spec.min_metric_hits
+        and coaching <= spec.max_coaching_sentences
+        and len(observed) <= spec.max_observed
+    )
     signals["numbers_only"] = lex["metric"] if numbers_only else ()
     if numbers_only:
         priorities = ()  # a priority is connected through coaching, and there is none
@@ -206,19 +229,21 @@ def derive_annotations(text: str, reading: Reading, rules: RuleSet) -> Annotatio
     )
 
 
-def _focus(text: str, reading: Reading, rules: RuleSet,
-           hit: Callable[[Match], Hit]) -> tuple[tuple[str, ...], tuple[Hit, ...]]:
+def _focus(
+    text: str, reading: Reading, rules: RuleSet, hit: Callable[[Match], Hit]
+) -> tuple[tuple[str, ...], tuple[Hit, ...]]:
     """Focus competencies and their evidence: mentions in coaching sentences weigh more."""
     sents, spec = reading.sentences, rules.sections.focus
     best: dict[tuple[str, int], float] = {}  # (competency, sentence) -> weight
     evidence: dict[str, list[Hit]] = defaultdict(list)
     for m, i in reading.of("competency"):
         cid, _, ctx = m.label.partition(":")[2].partition(":")
-        weight = max((spec.role_weights.get(r, 0.0) for r in sents[i].roles),
-                     default=0.0) or _passing_weight(sents, i, rules)
+        weight = max(
+            (spec.role_weights.get(r, 0.0) for r in sents[i].roles), default=0.0
+        ) or _passing_weight(sents, i, rules)
         if ctx:
             weight *= spec.context_factor
-        lead = text[sents[i].start:m.start].strip(" \t\n-*•·0123456789.)(")
+        lead = text[sents[i].start : m.start].strip(" \t\n-*•·0123456789.)(")
         if _TOPIC.match(text, m.end) and not lead:
             # "Objections: take your time when..." names the competency as the topic.
             weight = max(weight, spec.topic_weight)
@@ -230,8 +255,11 @@ def _focus(text: str, reading: Reading, rules: RuleSet,
         scores[cid] += weight
     ranked = sorted(scores, key=lambda c: (-scores[c], rules.competency_ids.index(c)))
     # The strongest competency needs less evidence than the second and third.
-    focus = tuple(c for n, c in enumerate(ranked) if scores[c] >= (
-        spec.top_min_score if n == 0 else spec.min_score))
+    focus = tuple(
+        c
+        for n, c in enumerate(ranked)
+        if scores[c] >= (spec.top_min_score if n == 0 else spec.min_score)
+    )
     return focus, tuple(h for c in focus for h in evidence[c])
 
 
@@ -258,14 +286,21 @@ def _objectives(reading: Reading, rules: RuleSet) -> tuple[Objective, ...]:
     for i, s in enumerate(sents):
         if "next_objective" not in s.roles:
             continue
-        group = [j for j in range(max(0, i - window), min(i + 1 + window, len(sents)))
-                 if "next_objective" in sents[j].roles]
-        out.append(Objective(
-            start=s.start, end=s.end, text=s.text,
-            specific=any(j in comp_sents or _specific(sents[j], rules) for j in group),
-            measurable=any(sents[j].cues.get("measure") for j in group),
-            time_bound=any(sents[j].cues.get("time") for j in group),
-        ))
+        group = [
+            j
+            for j in range(max(0, i - window), min(i + 1 + window, len(sents)))
+            if "next_objective" in sents[j].roles
+        ]
+        out.append(
+            Objective(
+                start=s.start,
+                end=s.end,
+                text=s.text,
+                specific=any(j in comp_sents or _specific(sents[j], rules) for j in group),
+                measurable=any(sents[j].cues.get("measure") for j in group),
+                time_bound=any(sents[j].cues.get("time") for j in group),
+            )
+        )
     return tuple(out)
 
 

@@ -43,12 +43,18 @@ class RuleMatcher:
         """All hits in `doc`, in no particular order."""
         strings = doc.vocab.strings
         out: list[Match] = []
-        for matcher, kind in ((self._norm, "phrase"), (self._lower, "exact"),
-                              (self._tokens, "pattern")):
+        for matcher, kind in (
+            (self._norm, "phrase"),
+            (self._lower, "exact"),
+            (self._tokens, "pattern"),
+        ):
             for key, s, e in matcher(doc):
                 span = doc[s:e]
-                out.append(Match(strings[key], span.start_char, span.end_char,
-                                 f"{kind}:{span.text.lower()}"))
+                out.append(
+                    Match(
+                        strings[key], span.start_char, span.end_char, f"{kind}:{span.text.lower()}"
+                    )
+                )
         text = doc.text  # built anew on every access: read it once
         for label, rx in self._regex:
             for m in rx.finditer(text):

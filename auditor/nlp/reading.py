@@ -69,7 +69,7 @@ class ReportReader:
                 seen_content = inline
                 line_role.append((start, pos, role, start + m.start("rest")))
                 continue
-            sibling = m is not None and ":" in line[:m.end("head") + 3]
+            sibling = m is not None and ":" in line[: m.end("head") + 3]
             if inline and (not _BULLET_START.match(line) or sibling):
                 # Prose after a one-line "Heading: text", or a sibling "- Other label: text",
                 # is not under it.
@@ -90,8 +90,7 @@ class ReportReader:
                 if line_content >= 0 and start < line_content:
                     content_start = line_content
                     content = len(text[content_start:end].strip(" :.-\n\t")) >= 3
-            out.append(SentenceFacts(start, end, text[start:end], r, content_start, content,
-                                     verbs))
+            out.append(SentenceFacts(start, end, text[start:end], r, content_start, content, verbs))
         return out
 
     def _heading_role(self, head: str, position: float) -> str | None:
@@ -128,19 +127,34 @@ class ReportReader:
         def strip(label: str) -> str:
             return label.partition(":")[2]
 
-        doc.spans["priority"] = spans((m.start, m.end, strip(m.label))
-                                      for m, _ in reading.of("priority"))
-        doc.spans["competency"] = spans((m.start, m.end, m.label.split(":")[1])
-                                        for m, _ in reading.of("competency"))
-        doc.spans["cue"] = spans((m.start, m.end, strip(m.label))
-                                 for k in ("cue", "smart", "lex") for m, _ in reading.of(k))
-        doc.spans["star"] = spans((s.start, s.end, r) for s in reading.sentences
-                                  for r in sorted(s.roles)
-                                  if r in ("situation", "action", "result"))
+        doc.spans["priority"] = spans(
+            (m.start, m.end, strip(m.label)) for m, _ in reading.of("priority")
+        )
+        doc.spans["competency"] = spans(
+            (m.start, m.end, m.label.split(":")[1]) for m, _ in reading.of("competency")
+        )
+        doc.spans["cue"] = spans(
+            (m.start, m.end, strip(m.label))
+            for k in ("cue", "smart", "lex")
+            for m, _ in reading.of(k)
+        )
+        doc.spans["star"] = spans(
+            (s.start, s.end, r)
+            for s in reading.sentences
+            for r in sorted(s.roles)
+            if r in ("situation", "action", "result")
+        )
         doc.spans["objective"] = spans((o.start, o.end, "next_objective") for o in ann.objectives)
         doc.spans["focus"] = spans((h.start, h.end, h.label) for h in ann.focus_evidence)
-        doc.spans["signal"] = spans((h.start, h.end, name) for name in
-                                    ("observed_behavior", "reinforcement", "dialogue",
-                                     "judgmental", "compliance_risk", "numbers_only")
-                                    for h in ann.signal(name))
-
+        doc.spans["signal"] = spans(
+            (h.start, h.end, name)
+            for name in (
+                "observed_behavior",
+                "reinforcement",
+                "dialogue",
+                "judgmental",
+                "compliance_risk",
+                "numbers_only",
+            )
+            for h in ann.signal(name)
+        )

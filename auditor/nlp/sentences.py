@@ -23,8 +23,15 @@ def sentence_facts(doc: Doc, specific_lemmas: Iterable[str]) -> list[SentenceFac
             continue
         a, b = s.start_char, s.end_char
         inside = {label for start, label in cues if a <= start < b}
-        out.append(SentenceFacts(
-            a, b, s.text, time_bound="time" in inside, measurable="measure" in inside,
-            specific=any(a <= c < b for c in comps)
-            or any(t.tag_ in _VERB_TAGS and t.norm_ in lemmas for t in s)))
+        out.append(
+            SentenceFacts(
+                a,
+                b,
+                s.text,
+                time_bound="time" in inside,
+                measurable="measure" in inside,
+                specific=any(a <= c < b for c in comps)
+                or any(t.tag_ in _VERB_TAGS and t.norm_ in lemmas for t in s),
+            )
+        )
     return out

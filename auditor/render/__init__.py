@@ -15,11 +15,15 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 @cache
 def environment() -> Environment:
     """The one jinja2 environment: autoescaping everywhere, undefined names are errors."""
-    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True,
-                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 def draft_page(max_chars: int) -> str:
     """The draft page `auditor serve` answers GET / with."""
-    return environment().get_template("draft.html").render(max_chars=max_chars,
-                                                           version=__version__)
+    return environment().get_template("draft.html").render(max_chars=max_chars, version=__version__)

@@ -88,12 +88,16 @@ def _row_label(g: GroupStats) -> Label:
 
 
 def _short(text: str, limit: int = 22) -> str:
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def heatmap(groups: Sequence[GroupStats], columns: Sequence[tuple[str, str, bool]],
-            value: Callable[[GroupStats, str], float | None], stops: Sequence[str],
-            top: float) -> Heatmap:
+def heatmap(
+    groups: Sequence[GroupStats],
+    columns: Sequence[tuple[str, str, bool]],
+    value: Callable[[GroupStats, str], float | None],
+    stops: Sequence[str],
+    top: float,
+) -> Heatmap:
     """Lay out a heatmap: `columns` are (key, label, marked); colours scale 0..`top`."""
     heads = [("★ " if marked else "") + _short(label) for _, label, marked in columns]
     # Heads are rotated 45 degrees: their length sets both the head height and the overhang.
@@ -107,22 +111,35 @@ def heatmap(groups: Sequence[GroupStats], columns: Sequence[tuple[str, str, bool
         for j, (key, label, _) in enumerate(columns):
             v = value(g, key)
             fill = colour(stops, v / top) if v is not None and top > 0 else "#eeeeee"
-            cells.append(Cell(LABEL_W + j * CELL_W, y, fill,
-                              f"{v:.0%}" if v is not None else "–",
-                              ink(fill), f"{base.text}, {label}: "
-                              + (f"{v:.0%}" if v is not None else "no data")))
-    cols = [Label(LABEL_W + (j + 0.5) * CELL_W, head_h - 6, head, "marked" if marked else "",
-                  label)
-            for j, (head, (_, label, marked)) in enumerate(zip(heads, columns, strict=True))]
+            cells.append(
+                Cell(
+                    LABEL_W + j * CELL_W,
+                    y,
+                    fill,
+                    f"{v:.0%}" if v is not None else "–",
+                    ink(fill),
+                    f"{base.text}, {label}: " + (f"{v:.0%}" if v is not None else "no data"),
+                )
+            )
+    cols = [
+        Label(LABEL_W + (j + 0.5) * CELL_W, head_h - 6, head, "marked" if marked else "", label)
+        for j, (head, (_, label, marked)) in enumerate(zip(heads, columns, strict=True))
+    ]
     legend_y = head_h + len(groups) * CELL_H + 14
     legend = []
     for k in range(5):
         fill = colour(stops, k / 4)
-        legend.append(Cell(LABEL_W + k * CELL_W, legend_y, fill, f"{top * k / 4:.0%}", ink(fill),
-                           ""))
-    return Heatmap(width=LABEL_W + max(len(columns), 5) * CELL_W + reach,
-                   height=legend_y + CELL_H + 4, rows=rows, cols=cols, cells=cells,
-                   legend=legend)
+        legend.append(
+            Cell(LABEL_W + k * CELL_W, legend_y, fill, f"{top * k / 4:.0%}", ink(fill), "")
+        )
+    return Heatmap(
+        width=LABEL_W + max(len(columns), 5) * CELL_W + reach,
+        height=legend_y + CELL_H + 4,
+        rows=rows,
+        cols=cols,
+        cells=cells,
+        legend=legend,
+    )
 
 
 @dataclass(frozen=True)
@@ -166,19 +183,34 @@ def distribution(groups: Sequence[GroupStats], org_mean: float | None) -> Distri
         base = _row_label(g)
         q = g.score_quartiles
         ci_text = f"[{g.score_ci[0]:.1f}, {g.score_ci[1]:.1f}]" if g.score_ci else "n/a"
-        rows.append(DistRow(
-            y=y, label=Label(x0 - 8, y + 4, base.text, base.cls),
-            box=(sx(q[1]), sx(q[3])) if q else None, whisker=(sx(q[0]), sx(q[4])) if q else None,
-            median=sx(q[2]) if q else None,
-            mean=sx(g.mean_score) if g.mean_score is not None else None,
-            ci=(sx(g.score_ci[0]), sx(g.score_ci[1])) if g.score_ci else None,
-            small=g.small_sample,
-            title=(f"{base.text}: mean {g.mean_score} (95% CI {ci_text}), median "
-                   f"{g.median_score}" if g.n else f"{base.text}: no audited reports")))
+        rows.append(
+            DistRow(
+                y=y,
+                label=Label(x0 - 8, y + 4, base.text, base.cls),
+                box=(sx(q[1]), sx(q[3])) if q else None,
+                whisker=(sx(q[0]), sx(q[4])) if q else None,
+                median=sx(q[2]) if q else None,
+                mean=sx(g.mean_score) if g.mean_score is not None else None,
+                ci=(sx(g.score_ci[0]), sx(g.score_ci[1])) if g.score_ci else None,
+                small=g.small_sample,
+                title=(
+                    f"{base.text}: mean {g.mean_score} (95% CI {ci_text}), median {g.median_score}"
+                    if g.n
+                    else f"{base.text}: no audited reports"
+                ),
+            )
+        )
     bottom = top + len(groups) * row_h
     ticks = [Label(sx(v), bottom + 16, str(v)) for v in (0, 25, 50, 75, 100)]
-    return Distribution(width=x1 + 20, height=bottom + 24, x0=x0, x1=x1, ticks=ticks, rows=rows,
-                        org_mean=sx(org_mean) if org_mean is not None else None)
+    return Distribution(
+        width=x1 + 20,
+        height=bottom + 24,
+        x0=x0,
+        x1=x1,
+        ticks=ticks,
+        rows=rows,
+        org_mean=sx(org_mean) if org_mean is not None else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -207,9 +239,16 @@ class TrendChart:
     baseline: float
 
 
-def trend_chart(title: str, values: Sequence[float | None], periods: Sequence[str],
-                small: Sequence[bool], top: float, fmt: Callable[[float], str],
-                slope: str, marked: bool = False) -> TrendChart:
+def trend_chart(
+    title: str,
+    values: Sequence[float | None],
+    periods: Sequence[str],
+    small: Sequence[bool],
+    top: float,
+    fmt: Callable[[float], str],
+    slope: str,
+    marked: bool = False,
+) -> TrendChart:
     """A small line chart of one series over the periods (y from 0 to `top`)."""
     w, h, left, right, upper, lower = 250.0, 120.0, 38.0, 10.0, 8.0, 22.0
     n = max(len(periods) - 1, 1)
@@ -220,15 +259,28 @@ def trend_chart(title: str, values: Sequence[float | None], periods: Sequence[st
     def sy(v: float) -> float:
         return h - lower - (h - lower - upper) * (v / top if top else 0)
 
-    points = [Point(sx(i), sy(v), small[i], f"{periods[i]}: {fmt(v)}")
-              for i, v in enumerate(values) if v is not None]
+    points = [
+        Point(sx(i), sy(v), small[i], f"{periods[i]}: {fmt(v)}")
+        for i, v in enumerate(values)
+        if v is not None
+    ]
     path = " ".join(f"{'M' if k == 0 else 'L'}{p.x:.1f},{p.y:.1f}" for k, p in enumerate(points))
     y_labels = [Label(left - 4, sy(v) + 3, fmt(v)) for v in (0, top / 2, top)]
     x_labels = [Label(sx(0), h - 6, periods[0])] if periods else []
     if len(periods) > 1:
         x_labels.append(Label(sx(len(periods) - 1), h - 6, periods[-1]))
-    return TrendChart(title=title, marked=marked, slope=slope, width=w, height=h, path=path,
-                      points=points, y_labels=y_labels, x_labels=x_labels, baseline=sy(0))
+    return TrendChart(
+        title=title,
+        marked=marked,
+        slope=slope,
+        width=w,
+        height=h,
+        path=path,
+        points=points,
+        y_labels=y_labels,
+        x_labels=x_labels,
+        baseline=sy(0),
+    )
 
 
 # -- weakest reports --------------------------------------------------------------------------
@@ -258,8 +310,12 @@ def anchor_for(report_id: str, index: int) -> str:
 
 def segments(report: WeakReport) -> list[Segment]:
     """Split the text at evidence offsets; overlapping or out-of-range evidence is skipped."""
-    spans = sorted((start, end, SEVERITY_RANK.get(f.severity, 9), f) for f in report.findings
-                   for start, end in f.evidence if 0 <= start < end <= len(report.text))
+    spans = sorted(
+        (start, end, SEVERITY_RANK.get(f.severity, 9), f)
+        for f in report.findings
+        for start, end in f.evidence
+        if 0 <= start < end <= len(report.text)
+    )
     out, pos = [], 0
     for start, end, _, f in spans:
         if start < pos:
@@ -275,8 +331,10 @@ def segments(report: WeakReport) -> list[Segment]:
 
 def main_findings(report: WeakReport, vocab: Vocabulary) -> list[FindingSummary]:
     """A report's findings, most severe first and, within a severity, heaviest check first."""
-    return sorted(report.findings, key=lambda f: (SEVERITY_RANK.get(f.severity, 9),
-                                                  -vocab.weights.get(f.code, 0)))
+    return sorted(
+        report.findings,
+        key=lambda f: (SEVERITY_RANK.get(f.severity, 9), -vocab.weights.get(f.code, 0)),
+    )
 
 
 # -- the page ---------------------------------------------------------------------------------
@@ -284,24 +342,36 @@ def _pct_slope(s: float | None, period: str) -> str:
     return "" if s is None else f"{s * 100:+.1f} pts/{period}"
 
 
-def render_dashboard(report: RegionsReport, vocab: Vocabulary, weakest: Sequence[WeakReport],
-                     source: str = "") -> str:
+def render_dashboard(
+    report: RegionsReport, vocab: Vocabulary, weakest: Sequence[WeakReport], source: str = ""
+) -> str:
     """The whole dashboard as one HTML string."""
     groups = [g for g in report.groups if g.n]
     checks = [(c, c, False) for c in vocab.checks]
     check_map = heatmap(groups, checks, lambda g, c: g.check_pass_rates.get(c), PASS_STOPS, 1.0)
     comp_cols = [(c, name, c in vocab.serving) for c, name in vocab.competencies.items()]
     comp_cols.append(("", "(no focus)", False))
-    top_share = max([v for g in groups for v in g.competency_share.values()]
-                    + [g.no_focus_share or 0 for g in groups] + [0.05])
-    comp_map = heatmap(groups, comp_cols,
-                       lambda g, c: g.competency_share.get(c) if c else g.no_focus_share,
-                       SHARE_STOPS, top_share)
+    top_share = max(
+        [v for g in groups for v in g.competency_share.values()]
+        + [g.no_focus_share or 0 for g in groups]
+        + [0.05]
+    )
+    comp_map = heatmap(
+        groups,
+        comp_cols,
+        lambda g, c: g.competency_share.get(c) if c else g.no_focus_share,
+        SHARE_STOPS,
+        top_share,
+    )
     prio_cols = [(p, name, True) for p, name in vocab.active_priorities.items()]
     prio_cols.append(("", "any active priority", False))
-    prio_map = heatmap(groups, prio_cols,
-                       lambda g, p: g.priority_share.get(p) if p else g.alignment_rate,
-                       SHARE_STOPS, 1.0)
+    prio_map = heatmap(
+        groups,
+        prio_cols,
+        lambda g, p: g.priority_share.get(p) if p else g.alignment_rate,
+        SHARE_STOPS,
+        1.0,
+    )
     n_ok = sum(g.n for g in groups)
     org_mean = (sum((g.mean_score or 0) * g.n for g in groups) / n_ok) if n_ok else None
     dist = distribution(groups, org_mean)
@@ -312,25 +382,56 @@ def render_dashboard(report: RegionsReport, vocab: Vocabulary, weakest: Sequence
     top = max(shares + [0.05])
     top = min(1.0, (int(top * 10) + 1) / 10)  # round up to the next 10% for readable axes
     trend_charts = [
-        trend_chart("Mean score", tr.mean_score, tr.periods, tr.small_sample, 100.0,
-                    lambda v: f"{v:.0f}",
-                    "" if tr.slopes.mean_score is None
-                    else f"{tr.slopes.mean_score:+.1f} points/{per}"),
-        trend_chart("Aligned to an active priority", tr.alignment_rate, tr.periods,
-                    tr.small_sample, 1.0, lambda v: f"{v:.0%}",
-                    _pct_slope(tr.slopes.alignment_rate, per)),
+        trend_chart(
+            "Mean score",
+            tr.mean_score,
+            tr.periods,
+            tr.small_sample,
+            100.0,
+            lambda v: f"{v:.0f}",
+            "" if tr.slopes.mean_score is None else f"{tr.slopes.mean_score:+.1f} points/{per}",
+        ),
+        trend_chart(
+            "Aligned to an active priority",
+            tr.alignment_rate,
+            tr.periods,
+            tr.small_sample,
+            1.0,
+            lambda v: f"{v:.0%}",
+            _pct_slope(tr.slopes.alignment_rate, per),
+        ),
     ] + [
-        trend_chart(vocab.competencies.get(c, c), series, tr.periods, tr.small_sample, top,
-                    lambda v: f"{v:.0%}", _pct_slope(tr.slopes.competency_share.get(c), per),
-                    marked=c in vocab.serving)
+        trend_chart(
+            vocab.competencies.get(c, c),
+            series,
+            tr.periods,
+            tr.small_sample,
+            top,
+            lambda v: f"{v:.0%}",
+            _pct_slope(tr.slopes.competency_share.get(c), per),
+            marked=c in vocab.serving,
+        )
         for c, series in tr.competency_share.items()
     ]
-    weak = [WeakView(w, anchor_for(w.id, i), main_findings(w, vocab), segments(w))
-            for i, w in enumerate(weakest)]
-    return environment().get_template("dashboard.html").render(
-        report=report, vocab=vocab, source=source, noun=GROUP_NOUN[report.by],
-        check_map=check_map, comp_map=comp_map, prio_map=prio_map, dist=dist,
-        trend_charts=trend_charts, weak=weak,
-        notes=report.notes + report.consistency.notes + report.trends.notes,
-        serving_priorities=", ".join(vocab.active_priorities.values()),
+    weak = [
+        WeakView(w, anchor_for(w.id, i), main_findings(w, vocab), segments(w))
+        for i, w in enumerate(weakest)
+    ]
+    return (
+        environment()
+        .get_template("dashboard.html")
+        .render(
+            report=report,
+            vocab=vocab,
+            source=source,
+            noun=GROUP_NOUN[report.by],
+            check_map=check_map,
+            comp_map=comp_map,
+            prio_map=prio_map,
+            dist=dist,
+            trend_charts=trend_charts,
+            weak=weak,
+            notes=report.notes + report.consistency.notes + report.trends.notes,
+            serving_priorities=", ".join(vocab.active_priorities.values()),
+        )
     )

@@ -147,10 +147,12 @@ def rubric_response(rules: RuleSet, checks: list[str], max_body_bytes: int) -> R
     return RubricResponse(
         source=rules.source,
         checks=[
-            RubricCheck(**c.model_dump(include=set(RubricCheck.model_fields) - {"examples"}),
-                        examples=RubricExamples(flag=list(c.examples.flag),
-                                                pass_=list(c.examples.pass_)))
-            for c in rules.rubric.checks if c.code in active
+            RubricCheck(
+                **c.model_dump(include=set(RubricCheck.model_fields) - {"examples"}),
+                examples=RubricExamples(flag=list(c.examples.flag), pass_=list(c.examples.pass_)),
+            )
+            for c in rules.rubric.checks
+            if c.code in active
         ],
         priorities=items(rules.taxonomy.priorities),
         competencies=items(rules.taxonomy.competencies),

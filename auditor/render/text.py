@@ -126,8 +126,9 @@ def _text_lines(report: RegionsReport, vocab: Vocabulary) -> Iterator[str]:
             yield f"  - {note}"
 
 
-def iter_checklist(audit: ReportAudit, checklist: Checklist,
-                   checks: Iterable[CheckSpec]) -> Iterator[str]:
+def iter_checklist(
+    audit: ReportAudit, checklist: Checklist, checks: Iterable[CheckSpec]
+) -> Iterator[str]:
     """`  [x] label` per checklist item; the focus range is what `checks` allow the audit's rep."""
     for item in checklist.items:
         if item.field == "focus_competencies":

@@ -423,5 +423,6 @@ def analyse_audits(
     """`analyse` over a stream of audits, keeping the `weakest` lowest-scoring reports whole."""
     collector = Collector(weakest).extend(audits)
     vocab = vocabulary(rules)
-    return Analysis(analyse(collector.records, vocab, settings, by, period), vocab,
-                    collector.weakest())
+    return Analysis(
+        analyse(collector.records, vocab, settings, by, period), vocab, collector.weakest()
+    )
