@@ -1,8 +1,8 @@
 """Run the `auditor` command in-process (click's CliRunner) and copy rule packs for tests.
 
 Every CLI invocation builds its own Auditor, as a real run does; only the spaCy pipeline of a
-rule pack directory is built once per test session (it takes seconds and depends on nothing
-but the pack), so many invocations stay affordable.
+rule pack is built once per test session (conftest.py's `shared_pipelines`: it takes seconds
+and depends on nothing but the pack), so many invocations stay affordable.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 from click.testing import CliRunner, Result
 
@@ -22,23 +21,11 @@ from auditor.config import DEFAULT_RULES_DIR
 #: Model flags that keep a CLI run on the rules alone, like the session `engine` fixture.
 RULES_ONLY = ("--sentence-model", "none", "--calibration", "none")
 
-_PIPELINES: dict[str, Any] = {}
-
 Cli = Callable[..., Result]
 
 
-def cli_runner(monkeypatch: pytest.MonkeyPatch) -> Cli:
+def cli_runner() -> Cli:
     """A function `cli(*args, input=None)` that runs `auditor ARGS` and returns the Result."""
-    import auditor.engine
-
-    build = auditor.engine.build_nlp
-
-    def cached_build(rules):  # noqa: ANN001, ANN202 (RuleSet -> spaCy Language)
-        if rules.source not in _PIPELINES:
-            _PIPELINES[rules.source] = build(rules)
-        return _PIPELINES[rules.source]
-
-    monkeypatch.setattr(auditor.engine, "build_nlp", cached_build)
 
     def run(*args: str, input: str | bytes | None = None) -> Result:  # noqa: A002 (click's name)
         return CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)

@@ -11,19 +11,13 @@ from typing import Any
 
 import pytest
 import yaml
-from cli_support import Cli, cli_runner, copy_pack
+from cli_support import Cli, copy_pack
 
 from auditor.checks import registered_types
 from auditor.config import ConfigError, RuleSet, load_ruleset
 
 BAD_RULES = Path(__file__).parent / "fixtures" / "bad_rules"
 CASES = sorted(BAD_RULES.glob("*.yaml"))
-
-
-@pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch) -> Cli:
-    """The `auditor` command in-process (one spaCy pipeline per rule pack)."""
-    return cli_runner(monkeypatch)
 
 
 def _set(data: Any, path: list[Any], value: Any, append: bool) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_support import RULES_ONLY, Cli, cli_runner
+from cli_support import RULES_ONLY, Cli
 
 from auditor.schema import FailedRecord, Report
 
@@ -32,11 +32,6 @@ class WorkerKiller(Report):
         if multiprocessing.parent_process() is not None:  # a worker process spawned by Dask
             os._exit(1)
         super().__setstate__(state)
-
-
-@pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch) -> Cli:
-    return cli_runner(monkeypatch)
 
 
 @pytest.fixture(scope="module")

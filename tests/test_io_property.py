@@ -13,8 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import pytest
-from cli_support import RULES_ONLY, Cli, cli_runner
+from cli_support import RULES_ONLY, Cli
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from test_io import GOOD, _results
@@ -64,13 +63,6 @@ def _expected_id(kind: str, obj: dict[str, Any] | None, where: str) -> str:
         return where
     rid = str(obj["id"]).strip() if obj["id"] not in (None, "") else ""
     return printable(rid) if rid else where
-
-
-@pytest.fixture(scope="module")
-def cli() -> Cli:
-    """One `auditor` command for all examples (monkeypatch is function-scoped)."""
-    with pytest.MonkeyPatch.context() as mp:
-        yield cli_runner(mp)
 
 
 # Each example is a whole CLI run (about half a second): no shrinking, which would take

@@ -96,8 +96,7 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """N short reports and the results of an uninterrupted run over them (in-process)."""
     root = tmp_path_factory.mktemp("batch")
     reports = _write_reports(root / "in.jsonl", N)
-    with pytest.MonkeyPatch.context() as m:
-        result = cli_runner(m)("audit", str(reports), "--out", str(root / "ref"), *FAST)
+    result = cli_runner()("audit", str(reports), "--out", str(root / "ref"), *FAST)
     assert result.exit_code == 0, result.output
     return reports, root / "ref"
 
@@ -133,12 +132,6 @@ def test_kill_9_mid_run_then_resume_equals_an_uninterrupted_run(
 
 
 # -- in-process: failures, refusals, out of disk ------------------------------------------------
-@pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch) -> Cli:
-    """The `auditor` command in-process (one spaCy pipeline per rule pack)."""
-    return cli_runner(monkeypatch)
-
-
 def _one_line(result, code: int, *fragments: str) -> None:  # noqa: ANN001 (click Result)
     assert result.exit_code == code, result.output
     lines = result.stderr.strip().splitlines()
