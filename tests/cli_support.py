@@ -44,3 +44,34 @@ def copy_pack(dest: Path, edit: Callable[[dict[str, Any]], None] | None = None,
         path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True),
                         encoding="utf-8")
     return dest
+
+
+#: Phrase lists a small pack keeps the first few entries of.
+_PHRASE_KEYS = ("phrases", "context")
+
+
+def _trim(data: Any, keep: int) -> Any:
+    if isinstance(data, dict):
+        return {k: v[:keep] if k in _PHRASE_KEYS and isinstance(v, list) else _trim(v, keep)
+                for k, v in data.items()}
+    if isinstance(data, list):
+        return [_trim(x, keep) for x in data]
+    return data
+
+
+def small_pack(dest: Path, edit: Callable[[dict[str, Any]], None] | None = None,
+               keep: int = 4) -> Path:
+    """A valid copy of the bundled pack with only the first `keep` phrases of every list.
+
+    For tests that start real processes (workers, servers, `kill -9`): each process builds
+    its own spaCy pipeline, whose cost grows with the phrases it lemmatises (about 7 s for
+    the ~3,300 of the bundled pack, well under a second for a small pack). Tests of process
+    behaviour compare runs over the same pack, so they need no full vocabulary.
+    """
+    copy_pack(dest, edit)
+    for path in [dest / "taxonomy.yaml", dest / "sections.yaml",
+                 *sorted((dest / "lexicons").glob("*.yaml"))]:
+        data = _trim(yaml.safe_load(path.read_text(encoding="utf-8")), keep)
+        path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True),
+                        encoding="utf-8")
+    return dest
