@@ -52,7 +52,7 @@ def test_every_failure_mode_has_a_fixture() -> None:
         "unknown_severity", "extra_key", "bad_check_code", "unknown_check_type",
         "bad_check_params", "unknown_alignment_competency", "duplicate_check_code",
         "invalid_regex", "invalid_token_pattern", "missing_file", "invalid_yaml",
-        "scoring_unknown_code",
+        "scoring_unknown_code", "empty_examples",
     }
 
 
