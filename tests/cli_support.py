@@ -1,8 +1,8 @@
 """Run the `auditor` command in-process (click's CliRunner) and copy rule packs for tests.
 
 Every CLI invocation builds its own Auditor, as a real run does; only the spaCy pipeline of a
-rule pack directory is built once per test session (it takes seconds and depends on nothing
-but the pack), so many invocations stay affordable.
+rule pack is built once per test session (conftest.py's `shared_pipelines`: it takes seconds
+and depends on nothing but the pack), so many invocations stay affordable.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 from click.testing import CliRunner, Result
 
@@ -22,23 +21,11 @@ from auditor.config import DEFAULT_RULES_DIR
 #: Model flags that keep a CLI run on the rules alone, like the session `engine` fixture.
 RULES_ONLY = ("--sentence-model", "none", "--calibration", "none")
 
-_PIPELINES: dict[str, Any] = {}
-
 Cli = Callable[..., Result]
 
 
-def cli_runner(monkeypatch: pytest.MonkeyPatch) -> Cli:
+def cli_runner() -> Cli:
     """A function `cli(*args, input=None)` that runs `auditor ARGS` and returns the Result."""
-    import auditor.engine
-
-    build = auditor.engine.build_nlp
-
-    def cached_build(rules):  # noqa: ANN001, ANN202 (RuleSet -> spaCy Language)
-        if rules.source not in _PIPELINES:
-            _PIPELINES[rules.source] = build(rules)
-        return _PIPELINES[rules.source]
-
-    monkeypatch.setattr(auditor.engine, "build_nlp", cached_build)
 
     def run(*args: str, input: str | bytes | None = None) -> Result:  # noqa: A002 (click's name)
         return CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
@@ -54,6 +41,37 @@ def copy_pack(dest: Path, edit: Callable[[dict[str, Any]], None] | None = None,
         path = dest / file
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         edit(data)
+        path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True),
+                        encoding="utf-8")
+    return dest
+
+
+#: Phrase lists a small pack keeps the first few entries of.
+_PHRASE_KEYS = ("phrases", "context")
+
+
+def _trim(data: Any, keep: int) -> Any:
+    if isinstance(data, dict):
+        return {k: v[:keep] if k in _PHRASE_KEYS and isinstance(v, list) else _trim(v, keep)
+                for k, v in data.items()}
+    if isinstance(data, list):
+        return [_trim(x, keep) for x in data]
+    return data
+
+
+def small_pack(dest: Path, edit: Callable[[dict[str, Any]], None] | None = None,
+               keep: int = 4) -> Path:
+    """A valid copy of the bundled pack with only the first `keep` phrases of every list.
+
+    For tests that start real processes (workers, servers, `kill -9`): each process builds
+    its own spaCy pipeline, whose cost grows with the phrases it lemmatises (about 7 s for
+    the ~3,300 of the bundled pack, well under a second for a small pack). Tests of process
+    behaviour compare runs over the same pack, so they need no full vocabulary.
+    """
+    copy_pack(dest, edit)
+    for path in [dest / "taxonomy.yaml", dest / "sections.yaml",
+                 *sorted((dest / "lexicons").glob("*.yaml"))]:
+        data = _trim(yaml.safe_load(path.read_text(encoding="utf-8")), keep)
         path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True),
                         encoding="utf-8")
     return dest

@@ -62,24 +62,32 @@ def _wait_status(pg, prefix: str, timeout: float = 20_000) -> None:  # noqa: ANN
                          arg=prefix, timeout=timeout)
 
 
-@pytest.fixture()
-def page(base_url: str):  # noqa: ANN201
-    """A fresh page in headless Debian Chromium; fails the test on any JavaScript error."""
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    """Headless Debian Chromium, started once for the module (each test gets a fresh context)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
+        chromium = pw.chromium.launch(
             executable_path=str(CHROMIUM),
             args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
         )
-        pg = browser.new_page(viewport={"width": 1280, "height": 900})
-        errors: list[str] = []
-        pg.on("pageerror", lambda exc: errors.append(str(exc)))
-        pg.goto(base_url + "/")
-        _wait_status(pg, "Start writing")
-        yield pg
-        browser.close()
-        assert not errors, errors
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture()
+def page(browser, base_url: str):  # noqa: ANN001, ANN201
+    """A fresh page (own browser context) on the draft page; fails the test on any JS error."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    pg.goto(base_url + "/")
+    _wait_status(pg, "Start writing")
+    yield pg
+    context.close()
+    assert not errors, errors
 
 
 def _verdict(pg) -> tuple[str, int]:  # noqa: ANN001

@@ -218,6 +218,7 @@ def test_hybrid_never_changes_rule_only_findings(engine, text: str) -> None:  # 
     hybrid = engine.with_models(EagerModel(DEFAULT_HYBRID)).audit(report)
     unguarded = engine.with_models(
         EagerModel(DEFAULT_HYBRID.model_copy(update={"rule_only": ()}))).audit(report)
+    assert DEFAULT_HYBRID.rule_only  # else the loop below compares nothing
     if "JUD001" not in {f.code for f in rules_only.findings}:
         assert _codes(unguarded) != _codes(hybrid)  # the model would add JUD001 if allowed
     for code in DEFAULT_HYBRID.rule_only:

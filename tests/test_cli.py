@@ -8,8 +8,7 @@ import json
 import re
 from pathlib import Path
 
-import pytest
-from cli_support import RULES_ONLY, Cli, cli_runner
+from cli_support import RULES_ONLY, Cli
 
 from auditor.io import read_inputs
 from auditor.schema import Evidence, ReportAudit
@@ -31,12 +30,6 @@ UNICODE = ("Réunion à l'hôpital Sainte-Thérèse 🏥 avec Dr Müller. 👍 Y
            "of the study!")
 AUDIT_KEYS = {"id", "metadata", "score", "verdict", "priorities", "competencies",
               "focus_competencies", "star", "next_objective", "findings", "error"}
-
-
-@pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch) -> Cli:
-    """The `auditor` command in-process (one spaCy pipeline per rule pack)."""
-    return cli_runner(monkeypatch)
 
 
 def line_col(text: str, offset: int) -> tuple[int, int]:

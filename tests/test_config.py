@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
-from cli_support import Cli, cli_runner, copy_pack
+from cli_support import Cli, copy_pack
 
 from auditor.checks import registered_types
 from auditor.config import ConfigError, Reading, RuleSet, load_ruleset
@@ -22,12 +22,6 @@ from auditor.token_patterns import token_pattern_errors
 
 BAD_RULES = Path(__file__).parent / "fixtures" / "bad_rules"
 CASES = sorted(BAD_RULES.glob("*.yaml"))
-
-
-@pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch) -> Cli:
-    """The `auditor` command in-process (one spaCy pipeline per rule pack)."""
-    return cli_runner(monkeypatch)
 
 
 def _set(data: Any, path: list[Any], value: Any, append: bool) -> None:
@@ -62,7 +56,7 @@ def test_every_failure_mode_has_a_fixture() -> None:
         "unknown_severity", "extra_key", "bad_check_code", "unknown_check_type",
         "bad_check_params", "unknown_alignment_competency", "duplicate_check_code",
         "invalid_regex", "invalid_token_pattern", "missing_file", "invalid_yaml",
-        "scoring_unknown_code",
+        "scoring_unknown_code", "empty_examples",
     }
 
 

@@ -1,4 +1,8 @@
-"""`auditor audit --engine dask`: the same results as a local run; no record lost on failures."""
+"""`auditor audit --engine dask`: the same results as a local run; no record lost on failures.
+
+Dask workers are processes that build their own pipeline: they use a small rule pack
+(cli_support.small_pack) and are compared with local runs over the same pack.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_support import RULES_ONLY, Cli, cli_runner
+from cli_support import RULES_ONLY, Cli, small_pack
 
+from auditor.config import RuleSet, load_ruleset
 from auditor.schema import FailedRecord, Report
 
 pytest.importorskip("distributed", reason="dask[distributed] is not installed (the dask extra)")
@@ -34,9 +39,9 @@ class WorkerKiller(Report):
         super().__setstate__(state)
 
 
-@pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch) -> Cli:
-    return cli_runner(monkeypatch)
+@pytest.fixture(scope="module")
+def pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return small_pack(tmp_path_factory.mktemp("dask") / "pack")
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +56,7 @@ def scheduler() -> Iterator[str]:
             yield cluster.scheduler_address
 
 
-def test_dask_writes_the_same_results_as_a_local_run(cli: Cli, tmp_path: Path) -> None:
+def test_dask_writes_the_same_results_as_a_local_run(cli: Cli, pack: Path, tmp_path: Path) -> None:
     lines = (CORPUS / "dev.jsonl").read_text(encoding="utf-8").splitlines()[:14]
     lines[3:3] = ['{"id": "broken"', json.dumps({"id": "empty", "text": " "})]
     data = tmp_path / "in.jsonl"
@@ -60,18 +65,19 @@ def test_dask_writes_the_same_results_as_a_local_run(cli: Cli, tmp_path: Path) -
     for engine, workers in (("local", "1"), ("dask", "2")):
         out = tmp_path / engine
         result = cli("audit", str(data), "--out", str(out), "--engine", engine, "--workers",
-                     workers, "--batch-size", "3", "--quiet", *RULES_ONLY)
+                     workers, "--batch-size", "3", "--quiet", "--rubric", str(pack), *RULES_ONLY)
         assert result.exit_code == 1, result.output  # the two bad records
         outputs.append((out / "results.jsonl").read_bytes())
     assert outputs[0] == outputs[1]
     assert len(outputs[1].splitlines()) == 16
 
 
-def test_a_dead_worker_or_a_failed_batch_loses_no_record(scheduler: str) -> None:
+def test_a_dead_worker_or_a_failed_batch_loses_no_record(scheduler: str, pack: Path) -> None:
+    rules: RuleSet = load_ruleset(pack)
     records: list[Report | FailedRecord] = [
         Report(id=f"r{i}", text="You asked two questions.") for i in range(6)]
     records[1:1] = [WorkerKiller(id="killer", text="x"), FailedRecord(id="bad", error="bad UTF-8")]
-    audits = list(audit_dask(records, workers=1, batch_size=2, scheduler=scheduler))
+    audits = list(audit_dask(records, workers=1, batch_size=2, scheduler=scheduler, rules=rules))
     assert [a.id for a in audits] == [r.id for r in records]
     errors = {a.id: a.error for a in audits if a.error}
     # The killer's batch fails; so may the other batch then in flight on the dying worker.

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_support import RULES_ONLY, Cli, cli_runner
+from cli_support import RULES_ONLY, Cli
 
 from auditor.evaluate import BINARY_KEYS, SET_KEYS, VERDICTS, evaluate, predicted
 from auditor.schema import NextObjective, Report, ReportAudit, Signals, StarStatus, Tag
@@ -36,12 +36,6 @@ REPORTS = [
     "asked for a follow-up. Next time map the committee members before the meeting.",
     "Good day in the field. Keep going.",
 ]
-
-
-@pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch) -> Cli:
-    """The `auditor` command in-process (one spaCy pipeline per rule pack)."""
-    return cli_runner(monkeypatch)
 
 
 def _get(labels: dict[str, Any], key: str) -> Any:

@@ -14,7 +14,7 @@ import logging
 from pathlib import Path
 
 import pytest
-from cli_support import RULES_ONLY, Cli, cli_runner
+from cli_support import RULES_ONLY, Cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -263,12 +263,6 @@ def test_corrupt_xlsx_and_parquet_in_a_directory_are_error_records(tmp_path: Pat
 
 
 # -- end to end --------------------------------------------------------------------------------
-@pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch) -> Cli:
-    """The `auditor` command in-process."""
-    return cli_runner(monkeypatch)
-
-
 def test_veeva_export_end_to_end_into_regions(cli: Cli, tmp_path: Path) -> None:
     src = tmp_path / "veeva.csv"
     src.write_bytes(("\ufeff" + _csv(_veeva_rows(9), ";")).encode("utf-8"))

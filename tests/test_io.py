@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_support import RULES_ONLY, Cli, cli_runner, copy_pack
+from cli_support import RULES_ONLY, Cli, copy_pack, small_pack
 
 from auditor.config import load_ruleset
 from auditor.io import AtomicResults, TableOptions, read_csv, read_jsonl, read_stdin, read_text_file
@@ -35,12 +35,6 @@ LONG = "The rep asked questions. " * 60
 # A YAML alias bomb: 9**6 strings if expanded (kept small in case the guard ever fails).
 BOMB = "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
     f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n" for i in range(1, 6))
-
-
-@pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch) -> Cli:
-    """The `auditor` command in-process (one spaCy pipeline per rule pack)."""
-    return cli_runner(monkeypatch)
 
 
 @pytest.fixture
@@ -401,7 +395,8 @@ def test_default_size_limit_is_50000_characters() -> None:
 
 def test_workers_write_the_same_results_in_the_same_order(cli: Cli, tmp_path: Path,
                                                          lock: Callable[[Path], None]) -> None:
-    pack = copy_pack(tmp_path / "pack", lambda r: r["limits"].update(max_chars=LIMIT))
+    # A small pack: each worker process builds its own pipeline (cli_support.small_pack).
+    pack = small_pack(tmp_path / "pack", lambda r: r["limits"].update(max_chars=LIMIT))
     inputs, expected = _write_matrix(tmp_path / "in", lock)
     outputs = []
     for workers in ("1", "2"):

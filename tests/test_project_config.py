@@ -6,18 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_support import RULES_ONLY, Cli, cli_runner
+from cli_support import RULES_ONLY, Cli
 
 from auditor.project import find_config, load_project
 
 TEXT = ("Rode with Sam to Dr Patel's clinic. You asked two open questions about her newly "
         "diagnosed patients; she agreed to try it. By 15 May, ask for a follow-up date.")
-
-
-@pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch) -> Cli:
-    """The `auditor` command in-process."""
-    return cli_runner(monkeypatch)
 
 
 def _settings(cli: Cli, *args: str) -> dict[str, tuple[object, str]]:

@@ -2,7 +2,9 @@
 
 Real processes: a `kill -9` of a running `auditor audit --workers 2` (its workers must go too),
 then `--resume`; test_parallel.py kills a worker. Subprocesses get PYTHONPATH set to this
-checkout, so they run this code, not another installed copy.
+checkout, so they run this code, not another installed copy. They use a small rule pack
+(cli_support.small_pack): every process builds its own pipeline, and the run is compared with
+an uninterrupted run over the same pack.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cli_support import RULES_ONLY, Cli, cli_runner, copy_pack
+from cli_support import RULES_ONLY, Cli, cli_runner, copy_pack, small_pack
 
 import auditor.engine
 import auditor.io.results
@@ -92,21 +94,21 @@ def _no_stray_files(out: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """N short reports and the results of an uninterrupted run over them (in-process)."""
+def batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, tuple[str, ...]]:
+    """N short reports, the options of a run over a small pack, and its results (in-process)."""
     root = tmp_path_factory.mktemp("batch")
     reports = _write_reports(root / "in.jsonl", N)
-    with pytest.MonkeyPatch.context() as m:
-        result = cli_runner(m)("audit", str(reports), "--out", str(root / "ref"), *FAST)
+    options = (*FAST, "--rubric", str(small_pack(root / "pack")))
+    result = cli_runner()("audit", str(reports), "--out", str(root / "ref"), *options)
     assert result.exit_code == 0, result.output
-    return reports, root / "ref"
+    return reports, root / "ref", options
 
 
 def test_kill_9_mid_run_then_resume_equals_an_uninterrupted_run(
-        batch: tuple[Path, Path], tmp_path: Path) -> None:
-    reports, ref = batch
+        batch: tuple[Path, Path, tuple[str, ...]], tmp_path: Path) -> None:
+    reports, ref, options = batch
     out = tmp_path / "out"
-    run = _start(str(reports), "--out", str(out), "--workers", "2", *FAST)
+    run = _start(str(reports), "--out", str(out), "--workers", "2", *options)
     _wait_for(lambda: _lines(out / PARTIAL) >= 1, 120, "the first result")
     workers = _workers(run.pid)  # all started before the first batch
     assert len(workers) == 2
@@ -120,7 +122,7 @@ def test_kill_9_mid_run_then_resume_equals_an_uninterrupted_run(
     with (out / PARTIAL).open("ab") as fh:  # as if killed in the middle of a line
         fh.write(b'{"id": "r9999", "metadata": {}, "sco')
 
-    resumed = _start(str(reports), "--out", str(out), "--resume", *FAST)
+    resumed = _start(str(reports), "--out", str(out), "--resume", *options)
     stdout, stderr = resumed.communicate(timeout=120)
     assert resumed.returncode == 0, stderr.decode()
     assert f"resuming after the {written} results" in stderr.decode()
@@ -133,12 +135,6 @@ def test_kill_9_mid_run_then_resume_equals_an_uninterrupted_run(
 
 
 # -- in-process: failures, refusals, out of disk ------------------------------------------------
-@pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch) -> Cli:
-    """The `auditor` command in-process (one spaCy pipeline per rule pack)."""
-    return cli_runner(monkeypatch)
-
-
 def _one_line(result, code: int, *fragments: str) -> None:  # noqa: ANN001 (click Result)
     assert result.exit_code == code, result.output
     lines = result.stderr.strip().splitlines()

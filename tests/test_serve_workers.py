@@ -1,4 +1,8 @@
-"""`auditor serve --workers 2`: a real multi-process server answers as the in-process app does."""
+"""`auditor serve --workers 2`: a real multi-process server answers as the in-process app does.
+
+The server and the in-process engine use the same small rule pack (cli_support.small_pack):
+each server worker builds its own pipeline.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
+from cli_support import small_pack
 
+from auditor.config import load_ruleset
+from auditor.engine import Auditor
 from auditor.render.responses import to_response
 from auditor.schema import Report
 
@@ -21,13 +29,19 @@ DRAFT = ("Call with Dr Lee to agree a trial of Cardiova. You asked two open ques
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    """`auditor serve --workers 2` (rules only, like the session engine) on a free port."""
+def pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return small_pack(tmp_path_factory.mktemp("serve") / "pack")
+
+
+@pytest.fixture(scope="module")
+def server(pack: Path) -> Iterator[str]:
+    """`auditor serve --workers 2` (rules only) over the small pack, on a free port."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen([sys.executable, "-m", "auditor", "serve", "--port", str(port),
-                             "--workers", "2", "--sentence-model", "none", "--calibration", "none"],
+                             "--workers", "2", "--sentence-model", "none", "--calibration", "none",
+                             "--rubric", str(pack)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     url = f"http://127.0.0.1:{port}"
@@ -46,7 +60,8 @@ def server() -> Iterator[str]:
         proc.wait(timeout=30)
 
 
-def test_workers_answer_like_the_in_process_engine(server: str, engine) -> None:  # noqa: ANN001
+def test_workers_answer_like_the_in_process_engine(server: str, pack: Path) -> None:
+    engine = Auditor(load_ruleset(pack))
     expected = to_response(engine.audit(Report(id="draft", text=DRAFT)))
     for _ in range(4):  # requests spread over both workers
         response = httpx.post(f"{server}/api/check", json={"text": DRAFT}, timeout=60)

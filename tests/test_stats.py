@@ -392,7 +392,15 @@ def test_vocabulary_from_the_rule_pack(rules) -> None:  # noqa: ANN001
     vocab = vocabulary(rules)
     assert list(vocab.checks) == [c.code for c in rules.rubric.checks]
     assert set(vocab.active_priorities) == set(rules.strategy.active_priorities)
-    assert vocab.serving <= set(rules.competency_ids)
+    # Competencies that serve an active priority (the alignment map of strategy.yaml): with
+    # every bundled priority active, all of them; with compliance alone, only its one.
+    assert vocab.serving == {c for p in rules.strategy.active_priorities
+                             for c in rules.strategy.alignment[p]} == set(rules.competency_ids)
+    only = rules.model_copy(update={"strategy": rules.strategy.model_copy(
+        update={"active_priorities": ("compliance",)})})
+    assert vocabulary(only).serving == {"compliance_conduct"}
+    assert list(vocabulary(only).active_priorities) == ["compliance"]
+    assert vocab.weights == {c.code: c.weight for c in rules.rubric.checks}
 
 
 def test_text_report_escapes_control_characters_from_metadata(settings: StatsSettings) -> None:
