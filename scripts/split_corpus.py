@@ -42,10 +42,12 @@ def main() -> None:
     for split in ("dev", "test"):
         rows = sorted(reports[split], key=lambda r: r["id"])
         (args.out / f"{split}.jsonl").write_text(
-            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8"
+        )
         (args.out / f"sentences_{split}.jsonl").write_text(
             "".join(json.dumps(s, ensure_ascii=False) + "\n" for s in sentences[split]),
-            encoding="utf-8")
+            encoding="utf-8",
+        )
         print(f"{split}: {len(rows)} reports, {len(sentences[split])} sentences")
 
 

@@ -27,22 +27,22 @@ Cli = Callable[..., Result]
 def cli_runner() -> Cli:
     """A function `cli(*args, input=None)` that runs `auditor ARGS` and returns the Result."""
 
-    def run(*args: str, input: str | bytes | None = None) -> Result:  # noqa: A002 (click's name)
+    def run(*args: str, input: str | bytes | None = None) -> Result:
         return CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
 
     return run
 
 
-def copy_pack(dest: Path, edit: Callable[[dict[str, Any]], None] | None = None,
-              file: str = "rubric.yaml") -> Path:
+def copy_pack(
+    dest: Path, edit: Callable[[dict[str, Any]], None] | None = None, file: str = "rubric.yaml"
+) -> Path:
     """Copy the bundled rules/ to `dest` and apply `edit` to the parsed `file` (if given)."""
     shutil.copytree(DEFAULT_RULES_DIR, dest)
     if edit is not None:
         path = dest / file
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         edit(data)
-        path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True),
-                        encoding="utf-8")
+        path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return dest
 
 
@@ -52,15 +52,18 @@ _PHRASE_KEYS = ("phrases", "context")
 
 def _trim(data: Any, keep: int) -> Any:
     if isinstance(data, dict):
-        return {k: v[:keep] if k in _PHRASE_KEYS and isinstance(v, list) else _trim(v, keep)
-                for k, v in data.items()}
+        return {
+            k: v[:keep] if k in _PHRASE_KEYS and isinstance(v, list) else _trim(v, keep)
+            for k, v in data.items()
+        }
     if isinstance(data, list):
         return [_trim(x, keep) for x in data]
     return data
 
 
-def small_pack(dest: Path, edit: Callable[[dict[str, Any]], None] | None = None,
-               keep: int = 4) -> Path:
+def small_pack(
+    dest: Path, edit: Callable[[dict[str, Any]], None] | None = None, keep: int = 4
+) -> Path:
     """A valid copy of the bundled pack with only the first `keep` phrases of every list.
 
     For tests that start real processes (workers, servers, `kill -9`): each process builds
@@ -69,9 +72,11 @@ def small_pack(dest: Path, edit: Callable[[dict[str, Any]], None] | None = None,
     behaviour compare runs over the same pack, so they need no full vocabulary.
     """
     copy_pack(dest, edit)
-    for path in [dest / "taxonomy.yaml", dest / "sections.yaml",
-                 *sorted((dest / "lexicons").glob("*.yaml"))]:
+    for path in [
+        dest / "taxonomy.yaml",
+        dest / "sections.yaml",
+        *sorted((dest / "lexicons").glob("*.yaml")),
+    ]:
         data = _trim(yaml.safe_load(path.read_text(encoding="utf-8")), keep)
-        path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True),
-                        encoding="utf-8")
+        path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return dest

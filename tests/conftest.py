@@ -47,8 +47,12 @@ _BLAS_LIMIT = threadpool_limits(limits=1, user_api="blas")
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     """`--update-golden` rewrites tests/golden/*.json instead of comparing with them."""
-    parser.addoption("--update-golden", action="store_true", default=False,
-                     help="Rewrite the expected golden files from the current audits.")
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="Rewrite the expected golden files from the current audits.",
+    )
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -57,7 +61,7 @@ def shared_pipelines() -> Iterator[dict[str, Any]]:
     build = auditor.engine.build_nlp
     pipelines: dict[str, Any] = {}
 
-    def cached_build(rules: RuleSet):  # noqa: ANN202 (-> spaCy Language)
+    def cached_build(rules: RuleSet):
         parts = rules.model_dump_json(include={"taxonomy", "sections", "lexicons"})
         key = hashlib.sha256(parts.encode()).hexdigest()
         if key not in pipelines:
@@ -96,7 +100,7 @@ def rules() -> RuleSet:
 
 
 @pytest.fixture(scope="session")
-def engine(rules: RuleSet):  # noqa: ANN201
+def engine(rules: RuleSet):
     """One Auditor for the whole session (rules only: no sentence model, no calibration)."""
     return auditor.engine.Auditor(rules)
 

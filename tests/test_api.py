@@ -14,13 +14,13 @@ WEAK = "He was lazy and unprepared in the call. Work harder."
 
 
 @pytest.fixture(scope="session")
-def app(engine):  # noqa: ANN001, ANN201 (session Auditor from conftest)
+def app(engine):
     """One app over the session's Auditor (spaCy loads once per test session)."""
     return create_app(engine=engine)
 
 
 @pytest.fixture(scope="session")
-def client(app) -> TestClient:  # noqa: ANN001
+def client(app) -> TestClient:
     """A client that, like a real one, sees 500 responses instead of server exceptions."""
     return TestClient(app, raise_server_exceptions=False)
 
@@ -31,10 +31,10 @@ def _evidence(body: dict, code: str) -> list[dict]:
 
 def _utf16_slice(text: str, start: int, end: int) -> str:
     """What JavaScript's text.slice(start, end) returns."""
-    return text.encode("utf-16-le")[2 * start:2 * end].decode("utf-16-le")
+    return text.encode("utf-16-le")[2 * start : 2 * end].decode("utf-16-le")
 
 
-def _assert_error(response, status: int, code: str) -> dict:  # noqa: ANN001
+def _assert_error(response, status: int, code: str) -> dict:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/json")
     body = response.json()
@@ -46,8 +46,9 @@ def _assert_error(response, status: int, code: str) -> dict:  # noqa: ANN001
 
 # -- happy path -------------------------------------------------------------------------------
 def test_check_returns_the_report_audit(client: TestClient) -> None:
-    response = client.post("/api/check", json={"text": WEAK, "metadata": {"rep_level": "new"},
-                                               "id": "d-1"})
+    response = client.post(
+        "/api/check", json={"text": WEAK, "metadata": {"rep_level": "new"}, "id": "d-1"}
+    )
     assert response.status_code == 200
     body = response.json()
     CheckResponse.model_validate(body)  # the documented shape is the served shape
@@ -61,15 +62,17 @@ def test_check_returns_the_report_audit(client: TestClient) -> None:
     judged = _evidence(body, "JUD001")
     assert any(e["text"] == "lazy" for e in judged)
     for e in judged:
-        assert WEAK[e["start"]:e["end"]] == e["text"]
+        assert WEAK[e["start"] : e["end"]] == e["text"]
 
 
 def test_good_draft_scores_higher_than_weak(client: TestClient) -> None:
-    good = ("The call with Dr Ruiz was about Cardiova in newly diagnosed patients. You asked "
-            "\"What do you see in your newly diagnosed patients?\" before showing data. As a "
-            "result Dr Ruiz agreed to try it in two patients. Ana felt she rushed the close; we "
-            "agreed that by our next ride-along on 12 May she will ask at least three open "
-            "questions in every call before presenting data.")
+    good = (
+        "The call with Dr Ruiz was about Cardiova in newly diagnosed patients. You asked "
+        '"What do you see in your newly diagnosed patients?" before showing data. As a '
+        "result Dr Ruiz agreed to try it in two patients. Ana felt she rushed the close; we "
+        "agreed that by our next ride-along on 12 May she will ask at least three open "
+        "questions in every call before presenting data."
+    )
     weak = client.post("/api/check", json={"text": WEAK}).json()
     better = client.post("/api/check", json={"text": good}).json()
     assert better["score"] > weak["score"]
@@ -77,12 +80,15 @@ def test_good_draft_scores_higher_than_weak(client: TestClient) -> None:
 
 
 # -- offsets ----------------------------------------------------------------------------------
-@pytest.mark.parametrize("prefix", [
-    "",
-    "Café médecin, naïve façade. ",        # accented: 1 code point = 1 UTF-16 unit
-    "😀 Great 👍🏽 day! ",                  # astral emoji + skin-tone modifier: 2 units each
-    "🇫🇷 Dr Müller 𝒳 e\u0301t\u00e9 🙂🙂 ",   # flag (2 astral), math letter, combining accent
-])
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        "",
+        "Café médecin, naïve façade. ",  # accented: 1 code point = 1 UTF-16 unit
+        "😀 Great 👍🏽 day! ",  # astral emoji + skin-tone modifier: 2 units each
+        "🇫🇷 Dr Müller 𝒳 e\u0301t\u00e9 🙂🙂 ",  # flag (2 astral), math letter, combining accent
+    ],
+)
 def test_offsets_are_right_in_code_points_and_utf16(client: TestClient, prefix: str) -> None:
     text = prefix + WEAK + " 🎯 Sales notes 😀."
     body = client.post("/api/check", json={"text": text}).json()
@@ -91,7 +97,7 @@ def test_offsets_are_right_in_code_points_and_utf16(client: TestClient, prefix: 
     assert any(e["text"] == "lazy" for e in evidence)
     astral_before = sum(ord(c) > 0xFFFF for c in prefix)
     for e in evidence:
-        assert text[e["start"]:e["end"]] == e["text"]
+        assert text[e["start"] : e["end"]] == e["text"]
         assert _utf16_slice(text, e["start_utf16"], e["end_utf16"]) == e["text"]
     lazy = next(e for e in evidence if e["text"] == "lazy")
     assert lazy["start_utf16"] - lazy["start"] == astral_before
@@ -108,47 +114,50 @@ def test_utf16_offsets_count_surrogate_pairs() -> None:
 
 
 # -- limits and errors ------------------------------------------------------------------------
-def test_body_over_the_limit_is_413_json(engine) -> None:  # noqa: ANN001
+def test_body_over_the_limit_is_413_json(engine) -> None:
     small = TestClient(create_app(engine=engine, max_body_bytes=1_000))
-    body = _assert_error(small.post("/api/check", json={"text": "x" * 2_000}), 413,
-                         "body_too_large")
+    body = _assert_error(
+        small.post("/api/check", json={"text": "x" * 2_000}), 413, "body_too_large"
+    )
     assert "1000 bytes" in body["message"]
 
 
-def test_chunked_body_over_the_limit_is_413(engine) -> None:  # noqa: ANN001
+def test_chunked_body_over_the_limit_is_413(engine) -> None:
     small = TestClient(create_app(engine=engine, max_body_bytes=1_000))
 
-    def chunks():  # noqa: ANN202 (no Content-Length: the middleware must count)
+    def chunks():
         yield b'{"text": "'
         for _ in range(20):
             yield b"x" * 100
         yield b'"}'
 
-    _assert_error(small.post("/api/check", content=chunks(),
-                             headers={"content-type": "application/json"}),
-                  413, "body_too_large")
+    _assert_error(
+        small.post("/api/check", content=chunks(), headers={"content-type": "application/json"}),
+        413,
+        "body_too_large",
+    )
 
 
-def test_chunked_body_under_the_limit_is_checked(engine) -> None:  # noqa: ANN001
+def test_chunked_body_under_the_limit_is_checked(engine) -> None:
     small = TestClient(create_app(engine=engine, max_body_bytes=1_000))
 
-    def chunks():  # noqa: ANN202
+    def chunks():
         yield b'{"text": "He was '
         yield b'lazy."}'
 
-    response = small.post("/api/check", content=chunks(),
-                          headers={"content-type": "application/json"})
+    response = small.post(
+        "/api/check", content=chunks(), headers={"content-type": "application/json"}
+    )
     assert response.status_code == 200
     assert _evidence(response.json(), "JUD001")
 
 
-def test_text_over_max_chars_is_422_on_text_not_413(client: TestClient, rules) -> None:  # noqa: ANN001
+def test_text_over_max_chars_is_422_on_text_not_413(client: TestClient, rules) -> None:
     limit = rules.rubric.limits.max_chars
     # Escaped astral characters are the worst case of bytes per character: the body limit must
     # still let the text limit speak.
     body = json.dumps({"text": "😀" * (limit + 1)})  # ensure_ascii: 12 bytes per emoji
-    response = client.post("/api/check", content=body,
-                           headers={"content-type": "application/json"})
+    response = client.post("/api/check", content=body, headers={"content-type": "application/json"})
     err = _assert_error(response, 422, "invalid_request")
     assert err["fields"][0]["loc"] == ["body", "text"]
     assert f"limit {limit}" in err["message"]
@@ -160,36 +169,49 @@ def test_empty_text_is_422(client: TestClient) -> None:
     assert err["fields"][0]["loc"] == ["body", "text"]
 
 
-@pytest.mark.parametrize(("body", "fragment"), [
-    (b'{"text": "You asked \\ud800 two questions."}', "invalid Unicode in the text"),
-    (b'{"text": "You asked two questions.", "metadata": {"region": "\\udfff"}}',
-     "invalid Unicode in metadata field 'region'"),
-    (b'{"text": "You asked two questions.", "metadata": ' + b'{"a": ' * 300 + b"1"
-     + b"}" * 301, "metadata nested more than 20 levels deep"),
-])
-def test_records_a_batch_would_reject_are_422_not_500(client: TestClient, body: bytes,
-                                                     fragment: str) -> None:
-    response = client.post("/api/check", content=body,
-                           headers={"content-type": "application/json"})
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        (b'{"text": "You asked \\ud800 two questions."}', "invalid Unicode in the text"),
+        (
+            b'{"text": "You asked two questions.", "metadata": {"region": "\\udfff"}}',
+            "invalid Unicode in metadata field 'region'",
+        ),
+        (
+            b'{"text": "You asked two questions.", "metadata": '
+            + b'{"a": ' * 300
+            + b"1"
+            + b"}" * 301,
+            "metadata nested more than 20 levels deep",
+        ),
+    ],
+)
+def test_records_a_batch_would_reject_are_422_not_500(
+    client: TestClient, body: bytes, fragment: str
+) -> None:
+    response = client.post("/api/check", content=body, headers={"content-type": "application/json"})
     assert fragment in _assert_error(response, 422, "invalid_request")["message"]
 
 
 def test_malformed_json_is_422_with_position(client: TestClient) -> None:
-    response = client.post("/api/check", content=b'{"text": "lazy',
-                           headers={"content-type": "application/json"})
+    response = client.post(
+        "/api/check", content=b'{"text": "lazy', headers={"content-type": "application/json"}
+    )
     err = _assert_error(response, 422, "invalid_request")
     assert err["fields"][0]["type"] == "json_invalid"
     assert "malformed JSON" in err["message"]
 
 
-@pytest.mark.parametrize(("payload", "field", "kind"), [
-    ({}, "text", "missing"),
-    ({"text": 42}, "text", "string_type"),
-    ({"text": "ok", "metadata": "north"}, "metadata", "dict_type"),
-    ({"txt": "typo"}, "txt", "extra_forbidden"),
-])
-def test_invalid_fields_are_named(client: TestClient, payload: dict, field: str,
-                                  kind: str) -> None:
+@pytest.mark.parametrize(
+    ("payload", "field", "kind"),
+    [
+        ({}, "text", "missing"),
+        ({"text": 42}, "text", "string_type"),
+        ({"text": "ok", "metadata": "north"}, "metadata", "dict_type"),
+        ({"txt": "typo"}, "txt", "extra_forbidden"),
+    ],
+)
+def test_invalid_fields_are_named(client: TestClient, payload: dict, field: str, kind: str) -> None:
     err = _assert_error(client.post("/api/check", json=payload), 422, "invalid_request")
     named = {(tuple(f["loc"]), f["type"]) for f in err["fields"]}
     assert (("body", field), kind) in named
@@ -197,8 +219,10 @@ def test_invalid_fields_are_named(client: TestClient, payload: dict, field: str,
     assert all(set(f) == {"loc", "msg", "type"} for f in err["fields"])  # no echo of the input
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded",
-                                          "multipart/form-data; boundary=x", None])
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", None],
+)
 def test_wrong_content_type_is_415(client: TestClient, content_type: str | None) -> None:
     headers = {"content-type": content_type} if content_type else {}
     response = client.post("/api/check", content=b'{"text": "He was lazy."}', headers=headers)
@@ -206,13 +230,16 @@ def test_wrong_content_type_is_415(client: TestClient, content_type: str | None)
 
 
 def test_json_with_charset_is_accepted(client: TestClient) -> None:
-    response = client.post("/api/check", content=json.dumps({"text": WEAK}).encode(),
-                           headers={"content-type": "application/json; charset=utf-8"})
+    response = client.post(
+        "/api/check",
+        content=json.dumps({"text": WEAK}).encode(),
+        headers={"content-type": "application/json; charset=utf-8"},
+    )
     assert response.status_code == 200
 
 
-def test_internal_errors_carry_no_stack_trace(engine) -> None:  # noqa: ANN001
-    def boom(_report):  # noqa: ANN001, ANN202
+def test_internal_errors_carry_no_stack_trace(engine) -> None:
+    def boom(_report):
         raise RuntimeError("secret internal detail in /work/main/auditor/engine.py")
 
     # A copy of the session engine: patching the shared one would leak into other tests.
@@ -231,7 +258,7 @@ def test_unknown_path_and_method_are_json(client: TestClient) -> None:
 
 
 # -- rubric, health, openapi, page ------------------------------------------------------------
-def test_rubric_lists_active_checks_and_taxonomy(client: TestClient, rules) -> None:  # noqa: ANN001
+def test_rubric_lists_active_checks_and_taxonomy(client: TestClient, rules) -> None:
     body = client.get("/api/rubric").json()
     codes = [c["code"] for c in body["checks"]]
     assert codes == [c.code for c in rules.rubric.checks]

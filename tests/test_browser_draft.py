@@ -14,18 +14,22 @@ CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(),
     reason="Debian chromium is not installed (/usr/bin/chromium); "
-           "run: apt-get install -y chromium chromium-driver",
+    "run: apt-get install -y chromium chromium-driver",
 )
 
-WEAK = ("Rode with Sam 😀 today. He was lazy and unprepared with Dr Müller. Be more confident. "
-        "<img src=x onerror=\"window.__xss=1\">")
-GOOD = ("Rode with Ana today; the call with Dr Ruiz was about Cardiova in newly diagnosed "
-        "patients. You opened by asking \"What do you see in your newly diagnosed patients?\" and "
-        "listened for two minutes before showing any data. That discovery question was excellent "
-        "and uncovered her real concern. As a result Dr Ruiz agreed to try Cardiova in two "
-        "patients. Ana felt she rushed the close, and we agreed together that by our next "
-        "ride-along on 12 May she will ask at least three open questions in every call before "
-        "presenting data.")
+WEAK = (
+    "Rode with Sam 😀 today. He was lazy and unprepared with Dr Müller. Be more confident. "
+    '<img src=x onerror="window.__xss=1">'
+)
+GOOD = (
+    "Rode with Ana today; the call with Dr Ruiz was about Cardiova in newly diagnosed "
+    'patients. You opened by asking "What do you see in your newly diagnosed patients?" and '
+    "listened for two minutes before showing any data. That discovery question was excellent "
+    "and uncovered her real concern. As a result Dr Ruiz agreed to try Cardiova in two "
+    "patients. Ana felt she rushed the close, and we agreed together that by our next "
+    "ride-along on 12 May she will ask at least three open questions in every call before "
+    "presenting data."
+)
 VERDICT_RANK = {"weak": 0, "adequate": 1, "strong": 2}
 
 
@@ -36,15 +40,16 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def base_url(engine) -> Iterator[str]:  # noqa: ANN001 (session Auditor from conftest)
+def base_url(engine) -> Iterator[str]:
     """A real uvicorn server on a free loopback port, in a thread, over the session Auditor."""
     import uvicorn
 
     from auditor.api import create_app
 
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(engine=engine), host="127.0.0.1",
-                                           port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(engine=engine), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -56,10 +61,13 @@ def base_url(engine) -> Iterator[str]:  # noqa: ANN001 (session Auditor from con
     thread.join(timeout=10)
 
 
-def _wait_status(pg, prefix: str, timeout: float = 20_000) -> None:  # noqa: ANN001
+def _wait_status(pg, prefix: str, timeout: float = 20_000) -> None:
     # A function, not an expression: the page's CSP forbids eval, which Playwright would use.
-    pg.wait_for_function("p => document.getElementById('status').textContent.startsWith(p)",
-                         arg=prefix, timeout=timeout)
+    pg.wait_for_function(
+        "p => document.getElementById('status').textContent.startsWith(p)",
+        arg=prefix,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +85,7 @@ def browser() -> Iterator:
 
 
 @pytest.fixture()
-def page(browser, base_url: str):  # noqa: ANN001, ANN201
+def page(browser, base_url: str):
     """A fresh page (own browser context) on the draft page; fails the test on any JS error."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     pg = context.new_page()
@@ -90,20 +98,21 @@ def page(browser, base_url: str):  # noqa: ANN001, ANN201
     assert not errors, errors
 
 
-def _verdict(pg) -> tuple[str, int]:  # noqa: ANN001
+def _verdict(pg) -> tuple[str, int]:
     score = pg.locator("#score").inner_text().split("/")[0]
     return pg.locator("#verdict").inner_text().strip().lower(), int(score)
 
 
-def _checklist(pg) -> dict[str, bool]:  # noqa: ANN001
+def _checklist(pg) -> dict[str, bool]:
     items = pg.locator("#checklist li")
-    return {items.nth(i).locator("span").nth(1).inner_text().split("\n")[0].split(" (")[0]:
-            "ok" in (items.nth(i).get_attribute("class") or "")
-            for i in range(items.count())}
+    return {
+        items.nth(i).locator("span").nth(1).inner_text().split("\n")[0].split(" (")[0]: "ok"
+        in (items.nth(i).get_attribute("class") or "")
+        for i in range(items.count())
+    }
 
 
-def test_weak_draft_gets_inline_feedback_then_improves(page, base_url: str,  # noqa: ANN001
-                                                      tmp_path: Path) -> None:
+def test_weak_draft_gets_inline_feedback_then_improves(page, base_url: str, tmp_path: Path) -> None:
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.url))
     draft = page.locator("#draft")
@@ -147,8 +156,10 @@ def test_weak_draft_gets_inline_feedback_then_improves(page, base_url: str,  # n
     # Fix the draft: the verdict improves and the checklist follows.
     draft.fill(GOOD)
     page.wait_for_function(
-        "s => parseInt(document.getElementById('score').textContent) > s", arg=weak_score,
-        timeout=20_000)
+        "s => parseInt(document.getElementById('score').textContent) > s",
+        arg=weak_score,
+        timeout=20_000,
+    )
     verdict, score = _verdict(page)
     assert VERDICT_RANK[verdict] > VERDICT_RANK[weak_verdict]
     assert score > weak_score
@@ -160,12 +171,12 @@ def test_weak_draft_gets_inline_feedback_then_improves(page, base_url: str,  # n
     assert (tmp_path / "weak_draft.png").stat().st_size > 10_000
 
 
-def test_stale_responses_are_dropped(page) -> None:  # noqa: ANN001
+def test_stale_responses_are_dropped(page) -> None:
     from playwright.sync_api import Error as PlaywrightError
 
     held = []
 
-    def hold_first(route) -> None:  # noqa: ANN001
+    def hold_first(route) -> None:
         if not held:
             held.append(route)  # the first check never answers until the second is shown
         else:
@@ -185,7 +196,7 @@ def test_stale_responses_are_dropped(page) -> None:  # noqa: ANN001
     assert page.locator("mark.hl[data-codes~='JUD001']").count() >= 1
 
 
-def test_narrow_window_stacks_the_panel_under_the_editor(page) -> None:  # noqa: ANN001
+def test_narrow_window_stacks_the_panel_under_the_editor(page) -> None:
     page.set_viewport_size({"width": 380, "height": 800})
     page.locator("#draft").fill(WEAK)
     page.wait_for_selector("#verdict.weak", timeout=20_000)

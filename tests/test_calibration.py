@@ -17,14 +17,25 @@ from auditor.scoring import score_report
 
 
 def _audit(i: int, failed: set[str], rules: RuleSet, smart: int = 0) -> ReportAudit:
-    findings = [Finding(code=c, name="x", severity="warning", message="m", suggestion="s")
-                for c in sorted(failed)]
+    findings = [
+        Finding(code=c, name="x", severity="warning", message="m", suggestion="s")
+        for c in sorted(failed)
+    ]
     score, verdict = score_report(findings, rules.rubric.checks, rules.rubric.scoring)
     facets = [k < smart for k in range(3)]
-    return ReportAudit(id=f"s{i}", score=score, verdict=verdict, findings=findings,
-                       next_objective=NextObjective(present=True, specific=facets[0],
-                                                    measurable=facets[1], time_bound=facets[2],
-                                                    smart=all(facets)))
+    return ReportAudit(
+        id=f"s{i}",
+        score=score,
+        verdict=verdict,
+        findings=findings,
+        next_objective=NextObjective(
+            present=True,
+            specific=facets[0],
+            measurable=facets[1],
+            time_bound=facets[2],
+            smart=all(facets),
+        ),
+    )
 
 
 def synthetic(rules: RuleSet, n: int = 240, seed: int = 7) -> tuple[list[ReportAudit], list[str]]:
@@ -51,7 +62,7 @@ def _codes(rules: RuleSet) -> list[str]:
     return [c.code for c in rules.rubric.checks]
 
 
-def test_calibration_improves_kappa_where_graders_weigh_one_check(data, rules) -> None:  # noqa: ANN001
+def test_calibration_improves_kappa_where_graders_weigh_one_check(data, rules) -> None:
     audits, verdicts = data
     cv = cross_validate(audits, verdicts, _codes(rules), l2=0.1)
     assert cv["after"]["kappa"] > cv["before"]["kappa"] + 0.3
@@ -61,14 +72,14 @@ def test_calibration_improves_kappa_where_graders_weigh_one_check(data, rules) -
     assert cal.table()[0][1] < 0
 
 
-def test_fitting_twice_gives_the_same_calibration(data, rules) -> None:  # noqa: ANN001
+def test_fitting_twice_gives_the_same_calibration(data, rules) -> None:
     audits, verdicts = data
     a = Calibration.fit(audits, verdicts, _codes(rules))
     b = Calibration.fit(audits, verdicts, _codes(rules))
     assert a.artefact == b.artefact
 
 
-def test_save_load_round_trip(data, rules, tmp_path: Path) -> None:  # noqa: ANN001
+def test_save_load_round_trip(data, rules, tmp_path: Path) -> None:
     audits, verdicts = data
     cal = Calibration.fit(audits, verdicts, _codes(rules), gates=("CMP001",))
     cal.save(tmp_path, {"training_data": {"sha256": "abc"}})
@@ -80,7 +91,7 @@ def test_save_load_round_trip(data, rules, tmp_path: Path) -> None:  # noqa: ANN
     assert set(card["weights"]) == set(cal.features) and card["libraries"]["scikit-learn"]
 
 
-def test_tampered_foreign_and_corrupt_files_are_refused(data, rules, tmp_path: Path) -> None:  # noqa: ANN001
+def test_tampered_foreign_and_corrupt_files_are_refused(data, rules, tmp_path: Path) -> None:
     audits, verdicts = data
     Calibration.fit(audits, verdicts, _codes(rules)).save(tmp_path)
     art = json.loads((tmp_path / ARTEFACT).read_text())
@@ -100,21 +111,27 @@ def test_tampered_foreign_and_corrupt_files_are_refused(data, rules, tmp_path: P
 
 
 def test_a_sentence_model_directory_is_not_a_calibration(tmp_path: Path) -> None:
-    (tmp_path / CARD_FILE).write_text(json.dumps({
-        "kind": "sentence_roles", "artefact": {"file": "model.json", "sha256": "0"},
-        "libraries": {"scikit-learn": "1.0"}}))
+    (tmp_path / CARD_FILE).write_text(
+        json.dumps(
+            {
+                "kind": "sentence_roles",
+                "artefact": {"file": "model.json", "sha256": "0"},
+                "libraries": {"scikit-learn": "1.0"},
+            }
+        )
+    )
     with pytest.raises(ModelLoadError, match="expected 'calibration'"):
         Calibration.load(tmp_path)
 
 
-def test_invalid_thresholds_are_refused(data, rules) -> None:  # noqa: ANN001
+def test_invalid_thresholds_are_refused(data, rules) -> None:
     audits, verdicts = data
     art = dict(Calibration.fit(audits, verdicts, _codes(rules)).artefact, thresholds=[1.0, -1.0])
     with pytest.raises(ModelLoadError, match="not increasing"):
         Calibration(art)
 
 
-def test_gates_make_a_report_weak_whatever_its_value(data, rules) -> None:  # noqa: ANN001
+def test_gates_make_a_report_weak_whatever_its_value(data, rules) -> None:
     audits, verdicts = data
     cal = Calibration.fit(audits, verdicts, _codes(rules), gates=("CMP001",))
     clean = _audit(0, set(), rules, smart=3)
@@ -123,7 +140,7 @@ def test_gates_make_a_report_weak_whatever_its_value(data, rules) -> None:  # no
     assert cal.apply(clean).score == clean.score  # only the verdict is calibrated
 
 
-def test_check_fits_names_the_mismatch(data, rules) -> None:  # noqa: ANN001
+def test_check_fits_names_the_mismatch(data, rules) -> None:
     audits, verdicts = data
     cal = Calibration.fit(audits, verdicts, _codes(rules))
     cal.check_fits(_codes(rules), None)
@@ -153,15 +170,17 @@ def small_labelled(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def test_calibrate_command_writes_a_card_with_agreement(small_labelled: Path,
-                                                        tmp_path: Path) -> None:
+def test_calibrate_command_writes_a_card_with_agreement(
+    small_labelled: Path, tmp_path: Path
+) -> None:
     from click.testing import CliRunner
 
     from auditor.cli import main
 
     out = tmp_path / "cal"
-    result = CliRunner().invoke(main, ["calibrate", str(small_labelled), "--out", str(out),
-                                       "--sentence-model", "none"])
+    result = CliRunner().invoke(
+        main, ["calibrate", str(small_labelled), "--out", str(out), "--sentence-model", "none"]
+    )
     assert result.exit_code == 0, result.output
     card = json.loads((out / CARD_FILE).read_text())
     cv = card["cross_validation"]

@@ -7,20 +7,16 @@ from pathlib import Path
 
 import pytest
 import yaml
-from cli_support import RULES_ONLY, Cli, cli_runner, copy_pack
+from cli_support import RULES_ONLY, Cli, copy_pack
 
 from auditor.config import ConfigError, load_checklist
 
 # The rubric's FOC001 example: three focus competencies (planning, questioning, objections).
-BROAD = ("Lots to work on after today. Planning: you had no written objective for two of the "
-         "calls. Questions: you asked Dr Ross only closed questions. Objections: when she "
-         "raised cost you went straight to the copay card.\n")
-
-
-@pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch) -> Cli:
-    """The `auditor` command in-process (one spaCy pipeline per rule pack)."""
-    return cli_runner(monkeypatch)
+BROAD = (
+    "Lots to work on after today. Planning: you had no written objective for two of the "
+    "calls. Questions: you asked Dr Ross only closed questions. Objections: when she "
+    "raised cost you went straight to the copay card.\n"
+)
 
 
 def focus_line(cli: Cli, tmp_path: Path, rep_level: str | None, *args: str) -> str:
@@ -33,14 +29,17 @@ def focus_line(cli: Cli, tmp_path: Path, rep_level: str | None, *args: str) -> s
     return next(x for x in result.stdout.splitlines() if x[6:].startswith("focus "))
 
 
-@pytest.mark.parametrize(("rep_level", "expected"), [
-    (None, "  [ ] focus 1-2 (call_planning, customer_discovery, objection_handling)"),
-    ("experienced", "  [ ] focus 1-2 (call_planning, customer_discovery, objection_handling)"),
-    ("New", "  [x] focus 1-3 (call_planning, customer_discovery, objection_handling)"),
-])
-def test_focus_range_follows_the_rubric_for_the_rep_level(cli: Cli, tmp_path: Path,
-                                                          rep_level: str | None,
-                                                          expected: str) -> None:
+@pytest.mark.parametrize(
+    ("rep_level", "expected"),
+    [
+        (None, "  [ ] focus 1-2 (call_planning, customer_discovery, objection_handling)"),
+        ("experienced", "  [ ] focus 1-2 (call_planning, customer_discovery, objection_handling)"),
+        ("New", "  [x] focus 1-3 (call_planning, customer_discovery, objection_handling)"),
+    ],
+)
+def test_focus_range_follows_the_rubric_for_the_rep_level(
+    cli: Cli, tmp_path: Path, rep_level: str | None, expected: str
+) -> None:
     assert focus_line(cli, tmp_path, rep_level) == expected
 
 
@@ -51,10 +50,17 @@ def test_checklist_items_and_range_come_from_the_rule_pack(cli: Cli, tmp_path: P
                 check["params"] = {"signal": "focus_competencies", "max": 4}
 
     pack = copy_pack(tmp_path / "pack", edit)
-    (pack / "checklist.yaml").write_text(yaml.safe_dump({"items": [
-        {"label": "breadth", "field": "focus_competencies"},
-        {"label": "objective", "field": "next_objective.present"},
-    ]}), encoding="utf-8")
+    (pack / "checklist.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "items": [
+                    {"label": "breadth", "field": "focus_competencies"},
+                    {"label": "objective", "field": "next_objective.present"},
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
     draft = tmp_path / "draft.txt"
     draft.write_text(BROAD, encoding="utf-8")
     result = cli("check", str(draft), *RULES_ONLY, "--rubric", str(pack))
@@ -66,7 +72,8 @@ def test_checklist_items_and_range_come_from_the_rule_pack(cli: Cli, tmp_path: P
 
 def test_checklist_fields_are_validated(tmp_path: Path) -> None:
     (tmp_path / "checklist.yaml").write_text(
-        "items:\n  - {label: tone, field: signals.tone}\n", encoding="utf-8")
+        "items:\n  - {label: tone, field: signals.tone}\n", encoding="utf-8"
+    )
     with pytest.raises(ConfigError) as err:
         load_checklist(tmp_path)
     assert "checklist.yaml" in str(err.value) and "items[0].field" in str(err.value)

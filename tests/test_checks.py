@@ -37,12 +37,24 @@ def hit(text: str, part: str, label: str = "x", source: str = "", nth: int = 0) 
     return Hit(start=start, end=start + len(part), label=label, text=part, source=source)
 
 
-def ann(text: str = "Report.", rep_level: str | None = None, focus: tuple[str, ...] = (),
-        focus_evidence: tuple[Hit, ...] = (), objectives: tuple[Objective, ...] = (),
-        **signals: tuple[Hit, ...]) -> Annotations:
-    return Annotations(text=text, rep_level=rep_level, priorities=(), competencies=(),
-                       focus=focus, focus_evidence=focus_evidence, objectives=objectives,
-                       signals=signals)
+def ann(
+    text: str = "Report.",
+    rep_level: str | None = None,
+    focus: tuple[str, ...] = (),
+    focus_evidence: tuple[Hit, ...] = (),
+    objectives: tuple[Objective, ...] = (),
+    **signals: tuple[Hit, ...],
+) -> Annotations:
+    return Annotations(
+        text=text,
+        rep_level=rep_level,
+        priorities=(),
+        competencies=(),
+        focus=focus,
+        focus_evidence=focus_evidence,
+        objectives=objectives,
+        signals=signals,
+    )
 
 
 def run(check: Check, annotations: Annotations, rules: RuleSet) -> list[Finding]:
@@ -54,11 +66,16 @@ def evidence(finding: Finding) -> list[tuple[int, int, str]]:
     return [(e.start, e.end, e.text) for e in finding.evidence]
 
 
-def assert_finding(finding: Finding, check: Check, message: str,
-                   spans: list[tuple[int, int, str]], text: str) -> None:
+def assert_finding(
+    finding: Finding, check: Check, message: str, spans: list[tuple[int, int, str]], text: str
+) -> None:
     """The finding is the check's, with this message and evidence that indexes `text`."""
     assert (finding.code, finding.name, finding.severity, finding.suggestion) == (
-        check.spec.code, check.spec.name, check.spec.severity, check.spec.suggestion)
+        check.spec.code,
+        check.spec.name,
+        check.spec.severity,
+        check.spec.suggestion,
+    )
     assert finding.message == message
     assert evidence(finding) == spans
     for start, end, surface in spans:
@@ -66,54 +83,70 @@ def assert_finding(finding: Finding, check: Check, message: str,
 
 
 # -- presence -----------------------------------------------------------------------------------
-def test_presence_flags_an_absent_signal_without_evidence(checks, rules) -> None:  # noqa: ANN001
+def test_presence_flags_an_absent_signal_without_evidence(checks, rules) -> None:
     [f] = run(checks["STAR001"], ann(), rules)
-    assert_finding(f, checks["STAR001"], "The report does not say what the call or plan was.",
-                   [], "Report.")
+    assert_finding(
+        f, checks["STAR001"], "The report does not say what the call or plan was.", [], "Report."
+    )
     assert f.explanation == "no situation found"
 
 
-def test_presence_passes_when_the_signal_has_a_hit(checks, rules) -> None:  # noqa: ANN001
+def test_presence_passes_when_the_signal_has_a_hit(checks, rules) -> None:
     text = "Call objective was a trial."
-    assert run(checks["STAR001"], ann(text, situation=(hit(text, "Call objective"),)),
-               rules) == []
+    assert run(checks["STAR001"], ann(text, situation=(hit(text, "Call objective"),)), rules) == []
     # Another signal does not count for it.
     assert len(run(checks["STAR001"], ann(text, action=(hit(text, "trial"),)), rules)) == 1
 
 
 # -- existence ----------------------------------------------------------------------------------
-def test_existence_per_hit_flags_each_hit_with_its_offsets(checks, rules) -> None:  # noqa: ANN001
+def test_existence_per_hit_flags_each_hit_with_its_offsets(checks, rules) -> None:
     text = "He was lazy. Then lazy again and  sloppy ."
-    hits = (hit(text, "lazy", source="phrase:lazy"), hit(text, "lazy", nth=1),
-            hit(text, " sloppy ", source="phrase:sloppy"))
+    hits = (
+        hit(text, "lazy", source="phrase:lazy"),
+        hit(text, "lazy", nth=1),
+        hit(text, " sloppy ", source="phrase:sloppy"),
+    )
     found = run(checks["JUD001"], ann(text, judgmental=hits), rules)
     assert len(found) == 3
-    assert_finding(found[0], checks["JUD001"], 'Judgemental language: "lazy".',
-                   [(7, 11, "lazy")], text)
-    assert_finding(found[1], checks["JUD001"], 'Judgemental language: "lazy".',
-                   [(18, 22, "lazy")], text)
+    assert_finding(
+        found[0], checks["JUD001"], 'Judgemental language: "lazy".', [(7, 11, "lazy")], text
+    )
+    assert_finding(
+        found[1], checks["JUD001"], 'Judgemental language: "lazy".', [(18, 22, "lazy")], text
+    )
     # The message quotes the stripped text; the evidence keeps the exact span.
-    assert_finding(found[2], checks["JUD001"], 'Judgemental language: "sloppy".',
-                   [(33, 41, " sloppy ")], text)
-    assert [f.explanation for f in found] == ["fired: phrase:lazy", "fired: ",
-                                              "fired: phrase:sloppy"]
+    assert_finding(
+        found[2], checks["JUD001"], 'Judgemental language: "sloppy".', [(33, 41, " sloppy ")], text
+    )
+    assert [f.explanation for f in found] == [
+        "fired: phrase:lazy",
+        "fired: ",
+        "fired: phrase:sloppy",
+    ]
     assert all(f.severity == "error" for f in found)
 
 
-def test_existence_passes_without_hits(checks, rules) -> None:  # noqa: ANN001
+def test_existence_passes_without_hits(checks, rules) -> None:
     text = "You arrived after the lunch window."
     assert run(checks["JUD001"], ann(text), rules) == []
     assert run(checks["CMP001"], ann(text, judgmental=(hit(text, "arrived"),)), rules) == []
 
 
-def test_existence_per_report_flags_once_with_every_hit(checks, rules) -> None:  # noqa: ANN001
+def test_existence_per_report_flags_once_with_every_hit(checks, rules) -> None:
     text = "Sales 82% of target. TRx down 4%. Reach 110% by Q4."
-    hits = (hit(text, "82%", source="regex:pct"), hit(text, "TRx", source="phrase:trx"),
-            hit(text, "110%", source="regex:pct"))
+    hits = (
+        hit(text, "82%", source="regex:pct"),
+        hit(text, "TRx", source="phrase:trx"),
+        hit(text, "110%", source="regex:pct"),
+    )
     [f] = run(checks["NUM001"], ann(text, numbers_only=hits), rules)
-    assert_finding(f, checks["NUM001"], "The report talks about sales figures and targets but "
-                   "gives no behavioural coaching.",
-                   [(6, 9, "82%"), (21, 24, "TRx"), (40, 44, "110%")], text)
+    assert_finding(
+        f,
+        checks["NUM001"],
+        "The report talks about sales figures and targets but gives no behavioural coaching.",
+        [(6, 9, "82%"), (21, 24, "TRx"), (40, 44, "110%")],
+        text,
+    )
     assert f.explanation == "fired: phrase:trx, regex:pct"  # distinct sources, sorted
     assert run(checks["NUM001"], ann(text), rules) == []
 
@@ -127,34 +160,36 @@ def _focus(*parts: str) -> dict[str, Any]:
     return {"focus": tuple(h.label for h in hits), "focus_competencies": hits}
 
 
-def test_occurrence_max_flags_too_many_items(checks, rules) -> None:  # noqa: ANN001
+def test_occurrence_max_flags_too_many_items(checks, rules) -> None:
     a = ann(FOCUS_TEXT, **_focus("Discovery", "objections", "messaging"))
     [f] = run(checks["FOC001"], a, rules)
-    assert_finding(f, checks["FOC001"], "The report coaches 3 competencies at once (discovery, "
-                   "objections, messaging); keep a session to 2.",
-                   [(0, 9, "Discovery"), (11, 21, "objections"), (23, 32, "messaging")],
-                   FOCUS_TEXT)
+    assert_finding(
+        f,
+        checks["FOC001"],
+        "The report coaches 3 competencies at once (discovery, "
+        "objections, messaging); keep a session to 2.",
+        [(0, 9, "Discovery"), (11, 21, "objections"), (23, 32, "messaging")],
+        FOCUS_TEXT,
+    )
 
 
-def test_occurrence_max_passes_at_the_limit(checks, rules) -> None:  # noqa: ANN001
+def test_occurrence_max_passes_at_the_limit(checks, rules) -> None:
     assert run(checks["FOC001"], ann(FOCUS_TEXT, **_focus("Discovery", "messaging")), rules) == []
 
 
-def test_occurrence_max_depends_on_the_rep_level(checks, rules) -> None:  # noqa: ANN001
+def test_occurrence_max_depends_on_the_rep_level(checks, rules) -> None:
     three = _focus("Discovery", "objections", "messaging")
     assert run(checks["FOC001"], ann(FOCUS_TEXT, rep_level="new", **three), rules) == []
-    assert len(run(checks["FOC001"], ann(FOCUS_TEXT, rep_level="experienced", **three),
-                   rules)) == 1
+    assert len(run(checks["FOC001"], ann(FOCUS_TEXT, rep_level="experienced", **three), rules)) == 1
     four = _focus("Discovery", "objections", "messaging", "payer")
     [f] = run(checks["FOC001"], ann(FOCUS_TEXT, rep_level="new", **four), rules)
     assert f.message.startswith("The report coaches 4 competencies at once (")
     assert f.message.endswith("; keep a session to 3.")
 
 
-def test_occurrence_min_flags_none_and_passes_one(checks, rules) -> None:  # noqa: ANN001
+def test_occurrence_min_flags_none_and_passes_one(checks, rules) -> None:
     [f] = run(checks["FOC002"], ann(FOCUS_TEXT), rules)
-    assert_finding(f, checks["FOC002"], "The report does not coach any competency.", [],
-                   FOCUS_TEXT)
+    assert_finding(f, checks["FOC002"], "The report does not coach any competency.", [], FOCUS_TEXT)
     assert f.explanation is None
     assert run(checks["FOC002"], ann(FOCUS_TEXT, **_focus("payer")), rules) == []
 
@@ -165,28 +200,41 @@ OBJ_TEXT = "Next time ask more questions. By 15 May ask three open questions in 
 
 def _objective(part: str, specific: bool, measurable: bool, time_bound: bool) -> Objective:
     h = hit(OBJ_TEXT, part)
-    return Objective(start=h.start, end=h.end, text=part, specific=specific,
-                     measurable=measurable, time_bound=time_bound)
+    return Objective(
+        start=h.start,
+        end=h.end,
+        text=part,
+        specific=specific,
+        measurable=measurable,
+        time_bound=time_bound,
+    )
 
 
-def test_smart_objective_flags_the_best_unit_and_names_what_it_lacks(checks, rules) -> None:  # noqa: ANN001
+def test_smart_objective_flags_the_best_unit_and_names_what_it_lacks(checks, rules) -> None:
     weak = _objective("Next time ask more questions.", True, False, False)
     better = _objective("By 15 May ask three open questions in every call.", True, False, True)
     signal = (hit(OBJ_TEXT, weak.text), hit(OBJ_TEXT, better.text))
-    [f] = run(checks["OBJ002"], ann(OBJ_TEXT, objectives=(weak, better), next_objective=signal),
-              rules)
-    assert_finding(f, checks["OBJ002"],
-                   "The next objective is not SMART: it lacks a measure or observable criterion.",
-                   [(30, 79, better.text)], OBJ_TEXT)  # the best unit's evidence only
+    [f] = run(
+        checks["OBJ002"], ann(OBJ_TEXT, objectives=(weak, better), next_objective=signal), rules
+    )
+    assert_finding(
+        f,
+        checks["OBJ002"],
+        "The next objective is not SMART: it lacks a measure or observable criterion.",
+        [(30, 79, better.text)],
+        OBJ_TEXT,
+    )  # the best unit's evidence only
     assert f.explanation == "best objective has 2/3 facets"
 
     [f] = run(checks["OBJ002"], ann(OBJ_TEXT, objectives=(weak,), next_objective=signal), rules)
-    assert f.message == ("The next objective is not SMART: it lacks a measure or observable "
-                         "criterion and a time bound.")
+    assert f.message == (
+        "The next objective is not SMART: it lacks a measure or observable "
+        "criterion and a time bound."
+    )
     assert evidence(f) == [(0, 29, weak.text)]
 
 
-def test_smart_objective_passes_a_smart_unit_and_is_silent_without_one(checks, rules) -> None:  # noqa: ANN001
+def test_smart_objective_passes_a_smart_unit_and_is_silent_without_one(checks, rules) -> None:
     smart = _objective("By 15 May ask three open questions in every call.", True, True, True)
     weak = _objective("Next time ask more questions.", False, False, False)
     assert run(checks["OBJ002"], ann(OBJ_TEXT, objectives=(weak, smart)), rules) == []
@@ -194,31 +242,44 @@ def test_smart_objective_passes_a_smart_unit_and_is_silent_without_one(checks, r
 
 
 # -- alignment ----------------------------------------------------------------------------------
-def test_alignment_flags_focus_that_serves_no_active_priority(checks, rules) -> None:  # noqa: ANN001
+def test_alignment_flags_focus_that_serves_no_active_priority(checks, rules) -> None:
     [f] = run(checks["ALN001"], ann(FOCUS_TEXT), rules)
-    assert_finding(f, checks["ALN001"],
-                   "No focus competency serves an active strategic priority (focus: none).", [],
-                   FOCUS_TEXT)
+    assert_finding(
+        f,
+        checks["ALN001"],
+        "No focus competency serves an active strategic priority (focus: none).",
+        [],
+        FOCUS_TEXT,
+    )
     # Only active priorities count: with market access inactive, payer access serves none.
-    only_compliance = rules.model_copy(update={"strategy": rules.strategy.model_copy(
-        update={"active_priorities": ("compliance",)})})
+    only_compliance = rules.model_copy(
+        update={
+            "strategy": rules.strategy.model_copy(update={"active_priorities": ("compliance",)})
+        }
+    )
     payer = hit(FOCUS_TEXT, "payer talk", label="payer_access")
     a = ann(FOCUS_TEXT, focus=("payer_access",), focus_evidence=(payer,))
     [f] = run(checks["ALN001"], a, only_compliance)
-    assert_finding(f, checks["ALN001"], "No focus competency serves an active strategic "
-                   "priority (focus: payer_access).", [(37, 47, "payer talk")], FOCUS_TEXT)
+    assert_finding(
+        f,
+        checks["ALN001"],
+        "No focus competency serves an active strategic priority (focus: payer_access).",
+        [(37, 47, "payer talk")],
+        FOCUS_TEXT,
+    )
 
 
-def test_alignment_passes_when_one_focus_competency_serves_a_priority(checks, rules) -> None:  # noqa: ANN001
+def test_alignment_passes_when_one_focus_competency_serves_a_priority(checks, rules) -> None:
     a = ann(FOCUS_TEXT, focus=("payer_access", "compliance_conduct"))
     assert run(checks["ALN001"], a, rules) == []
 
 
 # -- several checks, rubric order ---------------------------------------------------------------
-def test_run_checks_keeps_rubric_order(checks, rules) -> None:  # noqa: ANN001
+def test_run_checks_keeps_rubric_order(checks, rules) -> None:
     text = "He was lazy."
-    found = run_checks(list(checks.values()),
-                       CheckContext(ann(text, judgmental=(hit(text, "lazy"),)), rules))
+    found = run_checks(
+        list(checks.values()), CheckContext(ann(text, judgmental=(hit(text, "lazy"),)), rules)
+    )
     order = [c.code for c in rules.rubric.checks]
     codes = [f.code for f in found]
     assert codes == sorted(codes, key=order.index)
@@ -226,7 +287,7 @@ def test_run_checks_keeps_rubric_order(checks, rules) -> None:  # noqa: ANN001
     assert "CMP001" not in codes and "OBJ002" not in codes
 
 
-def test_every_check_type_has_unit_tests(checks) -> None:  # noqa: ANN001
+def test_every_check_type_has_unit_tests(checks) -> None:
     """A new check type needs a configured check here, with a flag and a pass test above."""
     assert {checks[code].spec.type for code in TESTED_CODES} == set(registered_types())
 
@@ -234,29 +295,39 @@ def test_every_check_type_has_unit_tests(checks) -> None:  # noqa: ANN001
 # -- scoring ------------------------------------------------------------------------------------
 def _failed(rules: RuleSet, *codes: str) -> list[Finding]:
     specs = rules.checks_by_code
-    return [Finding(code=c, name=specs[c].name, severity=specs[c].severity, message="m",
-                    suggestion="s") for c in codes]
+    return [
+        Finding(code=c, name=specs[c].name, severity=specs[c].severity, message="m", suggestion="s")
+        for c in codes
+    ]
 
 
-@pytest.mark.parametrize(("failed", "score", "verdict"), [
-    ((), 100, "strong"),
-    (("DIA001",), 96, "strong"),                     # light check, not required for strong
-    (("DIA001", "DIA001"), 96, "strong"),            # a check fails once, however many findings
-    (("STAR001",), 94, "adequate"),                  # strong requires STAR001
-    (("CMP001",), 87, "weak"),                       # weak_if_any gate
-    (("STAR001", "STAR002", "STAR003"), 79, "weak"),  # 3 of the direction checks
-    (("STAR001", "OBS001"), 86, "adequate"),         # 2 of them without judgement
-    (("STAR001", "OBS001", "JUD001"), 78, "weak"),   # 2 of them with JUD001
-    (("STAR003", "REI001", "DIA001", "ALN001", "FOC001", "FOC002", "OBJ002"), 65, "adequate"),
-    (("OBJ001", "OBJ002", "FOC001", "FOC002", "REI001", "DIA001", "ALN001", "STAR003"), 56,
-     "adequate"),                                    # the lowest score the gates let through
-])
-def test_score_report_weights_gates_and_thresholds(rules, failed, score, verdict) -> None:  # noqa: ANN001
-    assert score_report(_failed(rules, *failed), rules.rubric.checks,
-                        rules.rubric.scoring) == (score, verdict)
+@pytest.mark.parametrize(
+    ("failed", "score", "verdict"),
+    [
+        ((), 100, "strong"),
+        (("DIA001",), 96, "strong"),  # light check, not required for strong
+        (("DIA001", "DIA001"), 96, "strong"),  # a check fails once, however many findings
+        (("STAR001",), 94, "adequate"),  # strong requires STAR001
+        (("CMP001",), 87, "weak"),  # weak_if_any gate
+        (("STAR001", "STAR002", "STAR003"), 79, "weak"),  # 3 of the direction checks
+        (("STAR001", "OBS001"), 86, "adequate"),  # 2 of them without judgement
+        (("STAR001", "OBS001", "JUD001"), 78, "weak"),  # 2 of them with JUD001
+        (("STAR003", "REI001", "DIA001", "ALN001", "FOC001", "FOC002", "OBJ002"), 65, "adequate"),
+        (
+            ("OBJ001", "OBJ002", "FOC001", "FOC002", "REI001", "DIA001", "ALN001", "STAR003"),
+            56,
+            "adequate",
+        ),  # the lowest score the gates let through
+    ],
+)
+def test_score_report_weights_gates_and_thresholds(rules, failed, score, verdict) -> None:
+    assert score_report(_failed(rules, *failed), rules.rubric.checks, rules.rubric.scoring) == (
+        score,
+        verdict,
+    )
 
 
-def test_score_is_the_passed_share_of_the_weight(rules) -> None:  # noqa: ANN001
+def test_score_is_the_passed_share_of_the_weight(rules) -> None:
     checks = rules.rubric.checks
     total = sum(c.weight for c in checks)
     for c in checks:
@@ -266,9 +337,13 @@ def test_score_is_the_passed_share_of_the_weight(rules) -> None:  # noqa: ANN001
     assert score_report(_failed(rules, "DIA001"), weightless, rules.rubric.scoring)[0] == 100
 
 
-def test_verdict_thresholds_are_inclusive(rules) -> None:  # noqa: ANN001
+def test_verdict_thresholds_are_inclusive(rules) -> None:
     scoring = rules.rubric.scoring
     assert [verdict_for(s, set(), scoring) for s in (44.9, 45, 74.9, 75)] == [
-        "weak", "adequate", "adequate", "strong"]
+        "weak",
+        "adequate",
+        "adequate",
+        "strong",
+    ]
     assert verdict_for(100, {"NUM001"}, scoring) == "weak"
     assert verdict_for(100, {"OBS001", "STAR002"}, scoring) == "adequate"

@@ -34,8 +34,11 @@ NAMES = ("Ruiz", "Chen", "Patel", "Lee", "Ng", "Fox")
 
 def fixture_sentences() -> list[LabelledSentence]:
     """Six small reports, one sentence per role each."""
-    return [LabelledSentence(f"r{i}", text.format(n=name), role)
-            for i, name in enumerate(NAMES) for role, text in _REPORT]
+    return [
+        LabelledSentence(f"r{i}", text.format(n=name), role)
+        for i, name in enumerate(NAMES)
+        for role, text in _REPORT
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -141,17 +144,26 @@ def test_read_sentences_rejects_unknown_roles(tmp_path: Path) -> None:
 
 # -- combination (pure, no spaCy) ----------------------------------------------------------------
 LABELS = ("situation", "action", "judgement", "other")
-CONFIG = HybridConfig(threshold=0.6, signals={"situation": "situation", "action": "action",
-                                              "judgement": "judgmental"},
-                      rule_only=("JUD001",))
+CONFIG = HybridConfig(
+    threshold=0.6,
+    signals={"situation": "situation", "action": "action", "judgement": "judgmental"},
+    rule_only=("JUD001",),
+)
 SENTS = [SentenceFacts(0, 10, "first one."), SentenceFacts(11, 22, "second one.")]
 PROBA = np.array([[0.9, 0.05, 0.8, 0.0], [0.1, 0.5, 0.9, 0.0]])
 
 
 def _ann(**signals: tuple[Hit, ...]) -> Annotations:
-    return Annotations(text="first one. second one.", rep_level=None, priorities=(),
-                       competencies=(), focus=(), focus_evidence=(), objectives=(),
-                       signals=signals)
+    return Annotations(
+        text="first one. second one.",
+        rep_level=None,
+        priorities=(),
+        competencies=(),
+        focus=(),
+        focus_evidence=(),
+        objectives=(),
+        signals=signals,
+    )
 
 
 def test_hybrid_adds_model_evidence_only_where_rules_found_none() -> None:
@@ -181,8 +193,16 @@ def test_model_mode_replaces_role_signals_with_the_argmax() -> None:
 class EagerModel:
     """A stand-in model that gives every role probability 1 to every sentence."""
 
-    labels = ("situation", "action", "result", "next_objective", "reinforcement", "judgement",
-              "rep_voice", "other")
+    labels = (
+        "situation",
+        "action",
+        "result",
+        "next_objective",
+        "reinforcement",
+        "judgement",
+        "rep_voice",
+        "other",
+    )
     sha256 = "0" * 64
 
     def __init__(self, hybrid: HybridConfig) -> None:
@@ -202,31 +222,33 @@ RULE_ONLY_TEXTS = [
 ]
 
 
-def _codes(audit) -> list[tuple[str, str]]:  # noqa: ANN001
+def _codes(audit) -> list[tuple[str, str]]:
     return sorted((f.code, f.message) for f in audit.findings)
 
 
-def test_rule_only_fixture_has_rule_findings(engine) -> None:  # noqa: ANN001
+def test_rule_only_fixture_has_rule_findings(engine) -> None:
     codes = {f.code for f in engine.audit(Report(id="r", text=RULE_ONLY_TEXTS[0])).findings}
     assert {"JUD001", "CMP001"} <= codes
 
 
 @pytest.mark.parametrize("text", RULE_ONLY_TEXTS)
-def test_hybrid_never_changes_rule_only_findings(engine, text: str) -> None:  # noqa: ANN001
+def test_hybrid_never_changes_rule_only_findings(engine, text: str) -> None:
     report = Report(id="r", text=text)
     rules_only = engine.audit(report)
     hybrid = engine.with_models(EagerModel(DEFAULT_HYBRID)).audit(report)
     unguarded = engine.with_models(
-        EagerModel(DEFAULT_HYBRID.model_copy(update={"rule_only": ()}))).audit(report)
+        EagerModel(DEFAULT_HYBRID.model_copy(update={"rule_only": ()}))
+    ).audit(report)
     assert DEFAULT_HYBRID.rule_only  # else the loop below compares nothing
     if "JUD001" not in {f.code for f in rules_only.findings}:
         assert _codes(unguarded) != _codes(hybrid)  # the model would add JUD001 if allowed
     for code in DEFAULT_HYBRID.rule_only:
-        assert [f for f in _codes(hybrid) if f[0] == code] == \
-            [f for f in _codes(rules_only) if f[0] == code]
+        assert [f for f in _codes(hybrid) if f[0] == code] == [
+            f for f in _codes(rules_only) if f[0] == code
+        ]
 
 
-def test_rule_only_presence_check_keeps_its_finding(engine) -> None:  # noqa: ANN001
+def test_rule_only_presence_check_keeps_its_finding(engine) -> None:
     report = Report(id="r", text="Good day. The rep seems motivated.")
     assert "STAR001" in {f.code for f in engine.audit(report).findings}
     free = engine.with_models(EagerModel(DEFAULT_HYBRID)).audit(report)
@@ -236,7 +258,7 @@ def test_rule_only_presence_check_keeps_its_finding(engine) -> None:  # noqa: AN
     assert "STAR001" in {f.code for f in kept.findings}  # ...unless it is rule-only
 
 
-def test_findings_say_whether_rules_or_model_fired(engine) -> None:  # noqa: ANN001
+def test_findings_say_whether_rules_or_model_fired(engine) -> None:
     open_config = DEFAULT_HYBRID.model_copy(update={"rule_only": ()})
     eager = engine.with_models(EagerModel(open_config))
 
@@ -258,8 +280,12 @@ def test_train_command_writes_a_loadable_model(tmp_path: Path) -> None:
     from auditor.cli import main
 
     data = tmp_path / "sentences.jsonl"
-    data.write_text("".join(json.dumps({"report_id": s.report_id, "text": s.text, "role": s.role})
-                            + "\n" for s in fixture_sentences()))
+    data.write_text(
+        "".join(
+            json.dumps({"report_id": s.report_id, "text": s.text, "role": s.role}) + "\n"
+            for s in fixture_sentences()
+        )
+    )
     out = tmp_path / "model"
     result = CliRunner().invoke(main, ["train", str(data), "--out", str(out), "--test", str(data)])
     assert result.exit_code == 0, result.output

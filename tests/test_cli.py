@@ -16,20 +16,37 @@ from auditor.schema import Evidence, ReportAudit
 CORPUS = Path(__file__).resolve().parent.parent / "corpus" / "sample_reports" / "dev.jsonl"
 
 # A compliance red flag (the rubric's own CMP001 example) in the middle of line 3.
-RISKY = ("Call objective: agree a trial of Cardiova with Dr Silva.\n"
-         "Observed: you opened with the efficacy slides and asked one open question.\n"
-         "Afterwards you told me: Offer Dr Silva tickets to the match if he prescribes more.\n"
-         "Next ride-along by 15 May: ask two open questions before showing data.\n")
-CLEAN = ("Call objective with Dr Ruiz was to agree a trial of Cardiova in newly diagnosed "
-         "patients. You opened with her own patient numbers and asked two open questions "
-         "before showing any data. As a result she agreed to try it in two patients. By the "
-         "next ride-along on 15 May, ask for a follow-up date before leaving the room.")
-UNICODE = ("Réunion à l'hôpital Sainte-Thérèse 🏥 avec Dr Müller. 👍 You asked “what worries "
-           "you about switching?” and she said the renal dosing 😟. Next ride-along on 3 June, "
-           "ask two open questions ✅ before showing data. Naïve praise aside: great résumé "
-           "of the study!")
-AUDIT_KEYS = {"id", "metadata", "score", "verdict", "priorities", "competencies",
-              "focus_competencies", "star", "next_objective", "findings", "error"}
+RISKY = (
+    "Call objective: agree a trial of Cardiova with Dr Silva.\n"
+    "Observed: you opened with the efficacy slides and asked one open question.\n"
+    "Afterwards you told me: Offer Dr Silva tickets to the match if he prescribes more.\n"
+    "Next ride-along by 15 May: ask two open questions before showing data.\n"
+)
+CLEAN = (
+    "Call objective with Dr Ruiz was to agree a trial of Cardiova in newly diagnosed "
+    "patients. You opened with her own patient numbers and asked two open questions "
+    "before showing any data. As a result she agreed to try it in two patients. By the "
+    "next ride-along on 15 May, ask for a follow-up date before leaving the room."
+)
+UNICODE = (
+    "Réunion à l'hôpital Sainte-Thérèse 🏥 avec Dr Müller. 👍 You asked “what worries "
+    "you about switching?” and she said the renal dosing 😟. Next ride-along on 3 June, "
+    "ask two open questions ✅ before showing data. Naïve praise aside: great résumé "
+    "of the study!"
+)
+AUDIT_KEYS = {
+    "id",
+    "metadata",
+    "score",
+    "verdict",
+    "priorities",
+    "competencies",
+    "focus_competencies",
+    "star",
+    "next_objective",
+    "findings",
+    "error",
+}
 
 
 def line_col(text: str, offset: int) -> tuple[int, int]:
@@ -41,8 +58,7 @@ def line_col(text: str, offset: int) -> tuple[int, int]:
 def all_evidence(audit: ReportAudit) -> list[Evidence]:
     """Every evidence span an audit carries."""
     tags = [e for t in (*audit.priorities, *audit.competencies) for e in t.evidence]
-    return [*tags, *audit.next_objective.evidence,
-            *(e for f in audit.findings for e in f.evidence)]
+    return [*tags, *audit.next_objective.evidence, *(e for f in audit.findings for e in f.evidence)]
 
 
 def test_check_prints_linter_lines_and_summary(cli: Cli, tmp_path: Path) -> None:
@@ -63,25 +79,29 @@ def test_check_prints_linter_lines_and_summary(cli: Cli, tmp_path: Path) -> None
         line, col = line_col(RISKY, f.evidence[0].start) if f.evidence else (1, 1)
         expected.append(f"{draft}:{line}:{col}: {f.severity} {f.code} {f.message}")
     lines = as_text.stdout.splitlines()
-    linter = lines[:len(expected)]
+    linter = lines[: len(expected)]
     assert sorted(linter) == sorted(expected)
     assert lines[len(expected)] == ""  # then a blank line and the summary
-    positions = [tuple(map(int, x[len(str(draft)) + 1:].split(":")[:2])) for x in linter]
+    positions = [tuple(map(int, x[len(str(draft)) + 1 :].split(":")[:2])) for x in linter]
     assert positions == sorted(positions)  # in text order
     assert any(x.startswith(f"{draft}:3:") and " error CMP001 " in x for x in linter)
-    assert all(re.fullmatch(r".+:\d+:\d+: (error|warning|info) [A-Z]{2,5}\d{3} .+", x)
-               for x in linter)
+    assert all(
+        re.fullmatch(r".+:\d+:\d+: (error|warning|info) [A-Z]{2,5}\d{3} .+", x) for x in linter
+    )
 
-    summary = lines[len(expected) + 1:]
+    summary = lines[len(expected) + 1 :]
     assert summary[0] == f"score {audit.score}/100  verdict {audit.verdict}"
     marks = {re.sub(r" \(.*\)$", "", x[6:]): x[3] == "x" for x in summary[1:]}
     assert marks == {
-        "situation": audit.star.situation, "action": audit.star.action,
+        "situation": audit.star.situation,
+        "action": audit.star.action,
         "result": audit.star.result,
         "focus 1-2": 1 <= len(audit.focus_competencies) <= 2,
-        "next objective": audit.next_objective.present, "SMART": audit.next_objective.smart,
+        "next objective": audit.next_objective.present,
+        "SMART": audit.next_objective.smart,
         "observed behaviour": audit.signals.observed_behavior,
-        "reinforcement": audit.signals.reinforcement, "rep's voice": audit.signals.dialogue,
+        "reinforcement": audit.signals.reinforcement,
+        "rep's voice": audit.signals.dialogue,
     }
 
 
@@ -106,16 +126,21 @@ def test_check_refuses_unusable_input(cli: Cli, tmp_path: Path) -> None:
 
 def test_audit_writes_results_and_summary_with_exact_offsets(cli: Cli, tmp_path: Path) -> None:
     src = tmp_path / "batch.jsonl"
-    records = [{"id": "u-1", "text": UNICODE, "region": "EMEA-FR"},
-               {"id": "u-2", "text": RISKY.replace("\n", "\r\n")},
-               {"id": "u-3", "text": CLEAN, "rep_level": "new"}]
-    src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records),
-                   encoding="utf-8")
+    records = [
+        {"id": "u-1", "text": UNICODE, "region": "EMEA-FR"},
+        {"id": "u-2", "text": RISKY.replace("\n", "\r\n")},
+        {"id": "u-3", "text": CLEAN, "rep_level": "new"},
+    ]
+    src.write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8"
+    )
     out = tmp_path / "out"
     result = cli("audit", str(src), "--out", str(out), "--quiet", *RULES_ONLY)
     assert result.exit_code == 0, result.output
-    audits = [ReportAudit.model_validate_json(x)
-              for x in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+    audits = [
+        ReportAudit.model_validate_json(x)
+        for x in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     assert [a.id for a in audits] == ["u-1", "u-2", "u-3"]
     with (out / "results.csv").open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
@@ -136,15 +161,15 @@ def test_audit_writes_results_and_summary_with_exact_offsets(cli: Cli, tmp_path:
         evidence = all_evidence(audit)
         assert evidence
         for e in evidence:
-            assert record["text"][e.start:e.end] == e.text, (audit.id, e)
+            assert record["text"][e.start : e.end] == e.text, (audit.id, e)
     assert any(e.start > UNICODE.index("🏥") for e in all_evidence(audits[0]))
 
 
-def test_evidence_offsets_on_corpus_reports(engine) -> None:  # noqa: ANN001 (session Auditor)
+def test_evidence_offsets_on_corpus_reports(engine) -> None:
     records = list(itertools.islice(read_inputs([str(CORPUS)]), 40))
     n = 0
     for record, audit in zip(records, engine.audit_stream(records), strict=True):
         for e in all_evidence(audit):
-            assert record.text[e.start:e.end] == e.text, (audit.id, e)
+            assert record.text[e.start : e.end] == e.text, (audit.id, e)
             n += 1
     assert n > 100

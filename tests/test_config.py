@@ -53,16 +53,26 @@ def broken_pack(case: Path, dest: Path) -> tuple[Path, list[str]]:
 
 def test_every_failure_mode_has_a_fixture() -> None:
     assert {c.stem for c in CASES} >= {
-        "unknown_severity", "extra_key", "bad_check_code", "unknown_check_type",
-        "bad_check_params", "unknown_alignment_competency", "duplicate_check_code",
-        "invalid_regex", "invalid_token_pattern", "missing_file", "invalid_yaml",
-        "scoring_unknown_code", "empty_examples",
+        "unknown_severity",
+        "extra_key",
+        "bad_check_code",
+        "unknown_check_type",
+        "bad_check_params",
+        "unknown_alignment_competency",
+        "duplicate_check_code",
+        "invalid_regex",
+        "invalid_token_pattern",
+        "missing_file",
+        "invalid_yaml",
+        "scoring_unknown_code",
+        "empty_examples",
     }
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
-def test_rules_validate_names_file_key_and_allowed_values(cli: Cli, tmp_path: Path,
-                                                          case: Path) -> None:
+def test_rules_validate_names_file_key_and_allowed_values(
+    cli: Cli, tmp_path: Path, case: Path
+) -> None:
     target, expect = broken_pack(case, tmp_path / "pack")
     result = cli("rules", "validate", str(tmp_path / "pack"))
     assert result.exit_code == 2, result.output
@@ -84,8 +94,11 @@ def test_commands_refuse_a_broken_pack(cli: Cli, tmp_path: Path) -> None:
     broken_pack(BAD_RULES / "scoring_unknown_code.yaml", tmp_path / "pack")
     draft = tmp_path / "draft.txt"
     draft.write_text("You asked two open questions.", encoding="utf-8")
-    for args in (("check", str(draft)), ("audit", str(draft), "--out", str(tmp_path / "o")),
-                 ("rules", "list")):
+    for args in (
+        ("check", str(draft)),
+        ("audit", str(draft), "--out", str(tmp_path / "o")),
+        ("rules", "list"),
+    ):
         result = cli(*args, "--rubric", str(tmp_path / "pack"))
         assert result.exit_code == 2, (args, result.output)
         assert "scoring.weak_if_any: unknown id(s) XYZ999" in result.stderr
@@ -95,8 +108,10 @@ def test_commands_refuse_a_broken_pack(cli: Cli, tmp_path: Path) -> None:
 def test_rules_validate_accepts_the_bundled_pack(cli: Cli, rules: RuleSet) -> None:
     result = cli("rules", "validate")
     assert result.exit_code == 0, result.output
-    assert (f"valid ({len(rules.rubric.checks)} checks, {len(rules.priority_ids)} priorities, "
-            f"{len(rules.competency_ids)} competencies)") in result.stdout
+    assert (
+        f"valid ({len(rules.rubric.checks)} checks, {len(rules.priority_ids)} priorities, "
+        f"{len(rules.competency_ids)} competencies)"
+    ) in result.stdout
 
 
 def test_rules_list_shows_every_check_and_type(cli: Cli, rules: RuleSet) -> None:
@@ -116,8 +131,13 @@ def test_rules_explain(cli: Cli, rules: RuleSet) -> None:
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert out.startswith(f"CMP001 {spec.name} ({spec.severity}, weight {spec.weight:g}")
-    for text in (spec.message, spec.suggestion, spec.why, *spec.examples.flag,
-                 *spec.examples.pass_):
+    for text in (
+        spec.message,
+        spec.suggestion,
+        spec.why,
+        *spec.examples.flag,
+        *spec.examples.pass_,
+    ):
         assert text in out
     assert out.index("flags:") < out.index(spec.examples.flag[0]) < out.index("passes:")
 
@@ -151,34 +171,55 @@ def test_rules_test_fails_when_an_example_does_not_hold(cli: Cli, tmp_path: Path
 
 
 def test_loading_the_rule_pack_and_deriving_do_not_import_spacy() -> None:
-    code = ("import sys; from auditor.config import load_ruleset; load_ruleset(); "
-            "import auditor.nlp.derivation; "
-            "print(sorted({m.split('.')[0] for m in sys.modules} & {'spacy', 'thinc'}))")
+    code = (
+        "import sys; from auditor.config import load_ruleset; load_ruleset(); "
+        "import auditor.nlp.derivation; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'spacy', 'thinc'}))"
+    )
     env = {"PYTHONPATH": str(Path(__file__).resolve().parent.parent), "PATH": ""}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env=env, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
     assert out.stdout.strip() == "[]", out.stderr
 
 
-@pytest.mark.parametrize("pattern", [
-    [{"LOWER": "call"}], [{"lower": "call", "OP": "{1,3}"}], [{"TAG": {"IN": ["VB", "VBP"]}}],
-    [{"LEMMA": {"NOT_IN": ["be"]}, "IS_SENT_START": True}], [{"LENGTH": {">=": 3}}],
-    [{"_": {"x": 1}}], [{"LOWER": {"FUZZY2": "clinic"}}], [{"ENT_IOB": "B"}],
-    [], [{"LOWERR": "call"}], [{"LOWER": None}], [{"LOWER": 1}], [{"IS_PUNCT": "yes"}],
-    [{"OP": "{x}"}], [{"OP": "++"}], [{"LENGTH": {"IN": ["a"]}}], [{"ENT_IOB": "X"}],
-    [{"TAG": {"IN": "VB"}}], [{"LOWER": {"ANY": ["a"]}}],
-])
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        [{"LOWER": "call"}],
+        [{"lower": "call", "OP": "{1,3}"}],
+        [{"TAG": {"IN": ["VB", "VBP"]}}],
+        [{"LEMMA": {"NOT_IN": ["be"]}, "IS_SENT_START": True}],
+        [{"LENGTH": {">=": 3}}],
+        [{"_": {"x": 1}}],
+        [{"LOWER": {"FUZZY2": "clinic"}}],
+        [{"ENT_IOB": "B"}],
+        [],
+        [{"LOWERR": "call"}],
+        [{"LOWER": None}],
+        [{"LOWER": 1}],
+        [{"IS_PUNCT": "yes"}],
+        [{"OP": "{x}"}],
+        [{"OP": "++"}],
+        [{"LENGTH": {"IN": ["a"]}}],
+        [{"ENT_IOB": "X"}],
+        [{"TAG": {"IN": "VB"}}],
+        [{"LOWER": {"ANY": ["a"]}}],
+    ],
+)
 def test_token_pattern_check_agrees_with_spacy(pattern: list[dict[str, Any]]) -> None:
     from spacy.schemas import validate_token_pattern
 
     assert bool(token_pattern_errors(pattern)) == bool(validate_token_pattern(pattern))
 
 
-def test_a_pack_without_reading_yaml_reads_as_the_bundled_one(tmp_path: Path,
-                                                               rules: RuleSet) -> None:
+def test_a_pack_without_reading_yaml_reads_as_the_bundled_one(
+    tmp_path: Path, rules: RuleSet
+) -> None:
     pack = copy_pack(tmp_path / "pack")
     (pack / "reading.yaml").unlink()
     assert load_ruleset(pack).reading == Reading()
     no_examples = {"praise": {"examples"}, "exceptions": {"examples"}}
     assert Reading().model_dump(exclude=no_examples) == rules.reading.model_dump(
-        exclude=no_examples)
+        exclude=no_examples
+    )

@@ -22,10 +22,10 @@ from auditor.schema import FailedRecord, Report
 
 pytest.importorskip("distributed", reason="dask[distributed] is not installed (the dask extra)")
 
-import dask  # noqa: E402
-from distributed import LocalCluster  # noqa: E402
+import dask
+from distributed import LocalCluster
 
-from auditor.dask_engine import audit_dask  # noqa: E402
+from auditor.dask_engine import audit_dask
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus" / "sample_reports"
 
@@ -47,10 +47,11 @@ def pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def scheduler() -> Iterator[str]:
     """A one-worker cluster that gives up on a batch at its first dead worker."""
-    path = os.pathsep.join(filter(None, [str(Path(__file__).parent),
-                                         os.environ.get("PYTHONPATH")]))
-    with (pytest.MonkeyPatch.context() as mp,
-          dask.config.set({"distributed.scheduler.allowed-failures": 0})):
+    path = os.pathsep.join(filter(None, [str(Path(__file__).parent), os.environ.get("PYTHONPATH")]))
+    with (
+        pytest.MonkeyPatch.context() as mp,
+        dask.config.set({"distributed.scheduler.allowed-failures": 0}),
+    ):
         mp.setenv("PYTHONPATH", path)  # the workers can unpickle WorkerKiller
         with LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None) as cluster:
             yield cluster.scheduler_address
@@ -64,8 +65,22 @@ def test_dask_writes_the_same_results_as_a_local_run(cli: Cli, pack: Path, tmp_p
     outputs = []
     for engine, workers in (("local", "1"), ("dask", "2")):
         out = tmp_path / engine
-        result = cli("audit", str(data), "--out", str(out), "--engine", engine, "--workers",
-                     workers, "--batch-size", "3", "--quiet", "--rubric", str(pack), *RULES_ONLY)
+        result = cli(
+            "audit",
+            str(data),
+            "--out",
+            str(out),
+            "--engine",
+            engine,
+            "--workers",
+            workers,
+            "--batch-size",
+            "3",
+            "--quiet",
+            "--rubric",
+            str(pack),
+            *RULES_ONLY,
+        )
         assert result.exit_code == 1, result.output  # the two bad records
         outputs.append((out / "results.jsonl").read_bytes())
     assert outputs[0] == outputs[1]
@@ -75,7 +90,8 @@ def test_dask_writes_the_same_results_as_a_local_run(cli: Cli, pack: Path, tmp_p
 def test_a_dead_worker_or_a_failed_batch_loses_no_record(scheduler: str, pack: Path) -> None:
     rules: RuleSet = load_ruleset(pack)
     records: list[Report | FailedRecord] = [
-        Report(id=f"r{i}", text="You asked two questions.") for i in range(6)]
+        Report(id=f"r{i}", text="You asked two questions.") for i in range(6)
+    ]
     records[1:1] = [WorkerKiller(id="killer", text="x"), FailedRecord(id="bad", error="bad UTF-8")]
     audits = list(audit_dask(records, workers=1, batch_size=2, scheduler=scheduler, rules=rules))
     assert [a.id for a in audits] == [r.id for r in records]
@@ -85,16 +101,21 @@ def test_a_dead_worker_or_a_failed_batch_loses_no_record(scheduler: str, pack: P
     assert "KilledWorker" in errors["killer"] and errors["bad"] == "bad UTF-8"
     assert not {"r2", "r3", "r4", "r5"} & errors.keys()  # audited by the restarted worker
     # A worker whose Auditor cannot be built fails every batch: each comes back as errors.
-    audits = list(audit_dask(records[4:], workers=1, batch_size=2, scheduler=scheduler,
-                             rules="not a rule pack"))
+    audits = list(
+        audit_dask(
+            records[4:], workers=1, batch_size=2, scheduler=scheduler, rules="not a rule pack"
+        )
+    )
     assert [a.id for a in audits] == ["r2", "r3", "r4", "r5"]
     assert all("worker process failed" in (a.error or "") for a in audits)
 
 
-def test_without_dask_the_engine_asks_for_the_extra(cli: Cli, tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_dask_the_engine_asks_for_the_extra(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setitem(sys.modules, "distributed", None)  # `import distributed` now fails
-    result = cli("audit", str(CORPUS / "dev.jsonl"), "--out", str(tmp_path), "--engine", "dask",
-                 *RULES_ONLY)
+    result = cli(
+        "audit", str(CORPUS / "dev.jsonl"), "--out", str(tmp_path), "--engine", "dask", *RULES_ONLY
+    )
     assert result.exit_code == 2
     assert result.output.strip().endswith("pip install 'fcr-auditor[dask]'")

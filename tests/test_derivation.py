@@ -85,13 +85,20 @@ def test_focus_ranks_by_weight_then_taxonomy_and_drops_the_weak(rules: RuleSet) 
     # (below min_score 1.25 when not the strongest), payer_access 0.25.
     assert ann.focus == ("customer_discovery", "objection_handling")
     assert [(h.label, h.text) for h in ann.focus_evidence] == [
-        ("customer_discovery", "open questions"), ("customer_discovery", "her patients"),
-        ("customer_discovery", "discovered"), ("objection_handling", "objection"),
-        ("objection_handling", "objection again"), ("objection_handling", "objection"),
+        ("customer_discovery", "open questions"),
+        ("customer_discovery", "her patients"),
+        ("customer_discovery", "discovered"),
+        ("objection_handling", "objection"),
+        ("objection_handling", "objection again"),
+        ("objection_handling", "objection"),
     ]
     assert ann.signal("focus_competencies") == ann.focus_evidence
     assert {h.label for h in ann.competencies} == {
-        "payer_access", "objection_handling", "customer_discovery", "call_planning"}
+        "payer_access",
+        "objection_handling",
+        "customer_discovery",
+        "call_planning",
+    }
 
 
 def test_focus_ties_follow_taxonomy_order_and_the_top_needs_less(rules: RuleSet) -> None:
@@ -139,31 +146,34 @@ def test_objectives_with_their_facets(rules: RuleSet) -> None:
         ("Next time ask three open questions per call.", True, True, True),
         ("I will listen for them by 12 May.", True, True, True),
     ]
-    assert [h.source for h in ann.signal("next_objective")] == ["phrase:Next time",
-                                                                "phrase:will"]
+    assert [h.source for h in ann.signal("next_objective")] == ["phrase:Next time", "phrase:will"]
     named = Report("We met Dr Lee.", "Work on objection handling by Friday.")
     named.hit("cue:next_objective", "Work on", 1).hit("smart:time", "by Friday", 1)
     named.hit("competency:objection_handling", "objection handling", 1)
     assert [o.facets for o in named.annotate(rules).objectives] == [2]  # specific: competency
     narrow = _with(rules, "sections", "smart", window=0)
-    assert [(o.specific, o.measurable, o.time_bound)
-            for o in report.annotate(narrow).objectives] == [(True, True, False),
-                                                              (False, False, True)]
+    assert [
+        (o.specific, o.measurable, o.time_bound) for o in report.annotate(narrow).objectives
+    ] == [(True, True, False), (False, False, True)]
 
 
-@pytest.mark.parametrize(("sentence", "praise", "reinforced"), [
-    ("You handled the objection well.", "well", True),
-    ("You did not do well.", "well", False),  # 'not', one word, in the 12 characters before
-    ("You did not handle the objection well.", "well", True),  # three words between
-    ("You handled it, but never effectively.", "effectively", False),
-    ("You handled it, not really effectively.", "effectively", False),
-    ("You did not really very effectively.", "effectively", True),  # two words between
-    ("Not one objection threw you: effectively done.", "effectively", True),  # out of window
-    ("NEVER effectively handled.", "effectively", False),  # case-insensitive
-    ("You know it well.", "well", True),  # 'no' only as a whole word
-])
-def test_negated_praise_is_no_reinforcement(rules: RuleSet, sentence: str, praise: str,
-                                             reinforced: bool) -> None:
+@pytest.mark.parametrize(
+    ("sentence", "praise", "reinforced"),
+    [
+        ("You handled the objection well.", "well", True),
+        ("You did not do well.", "well", False),  # 'not', one word, in the 12 characters before
+        ("You did not handle the objection well.", "well", True),  # three words between
+        ("You handled it, but never effectively.", "effectively", False),
+        ("You handled it, not really effectively.", "effectively", False),
+        ("You did not really very effectively.", "effectively", True),  # two words between
+        ("Not one objection threw you: effectively done.", "effectively", True),  # out of window
+        ("NEVER effectively handled.", "effectively", False),  # case-insensitive
+        ("You know it well.", "well", True),  # 'no' only as a whole word
+    ],
+)
+def test_negated_praise_is_no_reinforcement(
+    rules: RuleSet, sentence: str, praise: str, reinforced: bool
+) -> None:
     report = Report(sentence).hit("cue:reinforcement", praise, 0)
     report.hit("cue:action", sentence.split()[1], 0)  # praise must name something
     ann = report.annotate(rules)
@@ -193,22 +203,31 @@ def test_praise_needs_something_specific(rules: RuleSet) -> None:
 
 
 def _compliance(exception_in: int) -> Report:
-    sentences = ["Dr Patel asked about use in pregnancy.", "You paused.", "You took a note.",
-                 "You checked the time."]
+    sentences = [
+        "Dr Patel asked about use in pregnancy.",
+        "You paused.",
+        "You took a note.",
+        "You checked the time.",
+    ]
     sentences[exception_in] = "You referred her to medical information."
     return Report(*sentences).hit("lex:compliance_risk", "in pregnancy", 0)
 
 
 def test_a_lexicon_exception_reaches_the_hits_sentence_and_two_after(rules: RuleSet) -> None:
     assert [_compliance(i).annotate(rules).has("compliance_risk") for i in (1, 2, 3)] == [
-        False, False, True]
+        False,
+        False,
+        True,
+    ]
     assert [h.text for h in _compliance(3).annotate(rules).signal("compliance_risk")] == [
-        "in pregnancy"]
+        "in pregnancy"
+    ]
     longer = _with(rules, "reading", "exceptions", sentences=4)
     assert not _compliance(3).annotate(longer).has("compliance_risk")
     before = Report("You referred her to medical information.", "She asked about pregnancy.")
-    assert before.hit("lex:compliance_risk", "pregnancy", 1).annotate(rules).has(
-        "compliance_risk")  # an exception before the hit does not cancel it
+    assert (
+        before.hit("lex:compliance_risk", "pregnancy", 1).annotate(rules).has("compliance_risk")
+    )  # an exception before the hit does not cancel it
 
 
 def test_numbers_only_drops_priorities(rules: RuleSet) -> None:
@@ -218,8 +237,11 @@ def test_numbers_only_drops_priorities(rules: RuleSet) -> None:
     ann = report.annotate(rules)
     assert [h.text for h in ann.signal("numbers_only")] == ["Sales", "market share"]
     assert ann.priorities == () and not ann.has("priorities")
-    coached = Report(("You asked about access.", ACTION), ("You opened well.", ACTION),
-                     "Sales and market share are down.")
+    coached = Report(
+        ("You asked about access.", ACTION),
+        ("You opened well.", ACTION),
+        "Sales and market share are down.",
+    )
     coached.hit("lex:metric", "Sales", 2).hit("lex:metric", "market share", 2)
     assert not coached.annotate(rules).has("numbers_only")
     no_roles = _with(rules, "sections", "numbers_only", coaching_roles=("result",))

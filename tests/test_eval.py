@@ -18,9 +18,19 @@ from auditor.evaluate import BINARY_KEYS, SET_KEYS, VERDICTS, evaluate, predicte
 from auditor.schema import NextObjective, Report, ReportAudit, Signals, StarStatus, Tag
 
 CONTRACT_KEYS = {
-    "priorities", "competencies", "star.situation", "star.action", "star.result",
-    "next_objective", "next_objective_smart", "observed_behavior", "reinforcement", "dialogue",
-    "judgmental", "numbers_only", "compliance_risk",
+    "priorities",
+    "competencies",
+    "star.situation",
+    "star.action",
+    "star.result",
+    "next_objective",
+    "next_objective_smart",
+    "observed_behavior",
+    "reinforcement",
+    "dialogue",
+    "judgmental",
+    "numbers_only",
+    "compliance_risk",
 }
 REPORTS = [
     "Call objective with Dr Ruiz was to agree a trial of Cardiova for newly diagnosed AF "
@@ -54,8 +64,10 @@ def _set(labels: dict[str, Any], key: str, value: Any) -> None:
 def cohen_kappa(gold: list[int], pred: list[int], k: int, quadratic: bool) -> float:
     """Cohen's kappa from its definition: 1 - observed / expected (weighted) disagreement."""
     n = len(gold)
-    weight = [[((i - j) / (k - 1)) ** 2 if quadratic else float(i != j) for j in range(k)]
-              for i in range(k)]
+    weight = [
+        [((i - j) / (k - 1)) ** 2 if quadratic else float(i != j) for j in range(k)]
+        for i in range(k)
+    ]
     observed = sum(weight[g][p] for g, p in zip(gold, pred, strict=True)) / n
     rows = [gold.count(i) / n for i in range(k)]
     cols = [pred.count(j) / n for j in range(k)]
@@ -66,47 +78,80 @@ def cohen_kappa(gold: list[int], pred: list[int], k: int, quadratic: bool) -> fl
 # -- auditor.evaluate on hand-made audits (no spaCy) -------------------------------------------
 def _audit(rid: str, verdict: str, focus: list[str], result: bool) -> ReportAudit:
     return ReportAudit(
-        id=rid, score=50, verdict=verdict, focus_competencies=focus,
+        id=rid,
+        score=50,
+        verdict=verdict,
+        focus_competencies=focus,
         priorities=[Tag(id="market_access")],
         star=StarStatus(situation=True, action=True, result=result),
-        next_objective=NextObjective(present=True, specific=True, measurable=False,
-                                     time_bound=True, smart=False),
-        signals=Signals(observed_behavior=True, reinforcement=False, dialogue=False,
-                        judgmental=False, numbers_only=False, compliance_risk=False),
+        next_objective=NextObjective(
+            present=True, specific=True, measurable=False, time_bound=True, smart=False
+        ),
+        signals=Signals(
+            observed_behavior=True,
+            reinforcement=False,
+            dialogue=False,
+            judgmental=False,
+            numbers_only=False,
+            compliance_risk=False,
+        ),
     )
 
 
 def test_evaluate_counts_and_kappa_on_a_hand_computed_example() -> None:
     #            id    pred verdict  pred focus  pred result  gold verdict  gold focus  gold result
-    table = [("r1", "weak", ["a", "b"], True, "weak", ["a"], True),
-             ("r2", "adequate", ["c"], True, "weak", ["c", "d"], False),
-             ("r3", "adequate", [], False, "adequate", [], True),
-             ("r4", "adequate", ["a"], False, "adequate", ["b"], False),
-             ("r5", "strong", [], True, "strong", ["a"], True),
-             ("r6", "adequate", ["a"], False, "strong", ["a"], True)]
+    table = [
+        ("r1", "weak", ["a", "b"], True, "weak", ["a"], True),
+        ("r2", "adequate", ["c"], True, "weak", ["c", "d"], False),
+        ("r3", "adequate", [], False, "adequate", [], True),
+        ("r4", "adequate", ["a"], False, "adequate", ["b"], False),
+        ("r5", "strong", [], True, "strong", ["a"], True),
+        ("r6", "adequate", ["a"], False, "strong", ["a"], True),
+    ]
     audits = [_audit(rid, v, f, r) for rid, v, f, r, *_ in table]
     audits.append(ReportAudit(id="r7", error="empty report"))
     audits.append(_audit("unlabelled", "weak", ["z"], True))  # no gold: skipped
-    gold = {rid: {"priorities": ["market_access"], "competencies": gf,
-                  "star": {"situation": True, "action": True, "result": gr},
-                  "next_objective": True, "quality": gv}
-            for rid, *_, gv, gf, gr in table}
+    gold = {
+        rid: {
+            "priorities": ["market_access"],
+            "competencies": gf,
+            "star": {"situation": True, "action": True, "result": gr},
+            "next_objective": True,
+            "quality": gv,
+        }
+        for rid, *_, gv, gf, gr in table
+    }
     gold["r7"] = {"quality": "weak"}
     result = evaluate(gold, audits).result()
 
     assert result["n"] == 7 and result["errors"] == [{"id": "r7", "error": "empty report"}]
     # competencies: TP a(r1) c(r2) a(r6) = 3; FP b(r1) a(r4) = 2; FN d(r2) b(r4) a(r5) = 3.
-    assert result["labels"]["competencies"] == {"precision": 0.6, "recall": 0.5,
-                                                "f1": round(2 * 0.6 * 0.5 / 1.1, 4),
-                                                "support": 6}
+    assert result["labels"]["competencies"] == {
+        "precision": 0.6,
+        "recall": 0.5,
+        "f1": round(2 * 0.6 * 0.5 / 1.1, 4),
+        "support": 6,
+    }
     # star.result: TP r1 r5; FP r2; FN r3 r6.
-    assert result["labels"]["star.result"] == {"precision": 0.6667, "recall": 0.5,
-                                               "f1": round(4 / 7, 4), "support": 4}
-    assert result["labels"]["priorities"] == {"precision": 1.0, "recall": 1.0, "f1": 1.0,
-                                              "support": 6}
+    assert result["labels"]["star.result"] == {
+        "precision": 0.6667,
+        "recall": 0.5,
+        "f1": round(4 / 7, 4),
+        "support": 4,
+    }
+    assert result["labels"]["priorities"] == {
+        "precision": 1.0,
+        "recall": 1.0,
+        "f1": 1.0,
+        "support": 6,
+    }
     # next_objective_smart: never predicted nor gold -> no positives, all zeros.
-    assert result["labels"]["next_objective_smart"] == {"precision": 0.0, "recall": 0.0,
-                                                        "f1": 0.0, "support": 0}
+    assert result["labels"]["next_objective_smart"] == {
+        "precision": 0.0,
+        "recall": 0.0,
+        "f1": 0.0,
+        "support": 0,
+    }
     # Confusion (rows gold weak/adequate/strong): [[1,1,0],[0,2,0],[0,1,1]]. Observed agreement
     # 4/6; chance 12/36 -> kappa (2/3 - 1/3) / (1 - 1/3) = 0.5. Quadratic weights 0, 1/4, 1:
     # observed disagreement 2 x 1/4 / 6 = 1/12, expected 9/36 -> 1 - (1/12) / (1/4) = 2/3.
@@ -118,7 +163,7 @@ def test_evaluate_counts_and_kappa_on_a_hand_computed_example() -> None:
 
 
 # -- `auditor eval` on a tiny labelled file -----------------------------------------------------
-def _labelled_file(engine, path: Path) -> dict[str, Any]:  # noqa: ANN001 (session Auditor)
+def _labelled_file(engine, path: Path) -> dict[str, Any]:
     """Write gold = predictions with known disagreements; return the expected metrics."""
     preds = [predicted(engine.audit(Report(id=f"e-{i}", text=t))) for i, t in enumerate(REPORTS)]
     golds = [json.loads(json.dumps(p)) for p in preds]
@@ -136,15 +181,19 @@ def _labelled_file(engine, path: Path) -> dict[str, Any]:  # noqa: ANN001 (sessi
         flip = n % len(preds)
         values = [bool(_get(p, key)) for p in preds]
         _set(golds[flip], key, not values[flip])
-        expected[key] = {"tp": sum(values) - values[flip], "fp": int(values[flip]),
-                         "fn": int(not values[flip]),
-                         "support": sum(values) - values[flip] + (not values[flip])}
+        expected[key] = {
+            "tp": sum(values) - values[flip],
+            "fp": int(values[flip]),
+            "fn": int(not values[flip]),
+            "support": sum(values) - values[flip] + (not values[flip]),
+        }
     shift = {"weak": "adequate", "adequate": "strong", "strong": "adequate"}
     golds[0]["quality"] = shift[preds[0]["quality"]]
     with path.open("w", encoding="utf-8") as fh:
         for i, (text, gold) in enumerate(zip(REPORTS, golds, strict=True)):
-            fh.write(json.dumps({"id": f"e-{i}", "region": "EMEA", "text": text,
-                                 "labels": gold}) + "\n")
+            fh.write(
+                json.dumps({"id": f"e-{i}", "region": "EMEA", "text": text, "labels": gold}) + "\n"
+            )
     g = [VERDICTS.index(x["quality"]) for x in golds]
     p = [VERDICTS.index(x["quality"]) for x in preds]
     return {"counts": expected, "gold_q": g, "pred_q": p}
@@ -157,7 +206,7 @@ def _metrics(c: dict[str, int]) -> dict[str, float]:
     return {"precision": precision, "recall": recall, "f1": f1, "support": c["support"]}
 
 
-def test_eval_json_contract_and_known_metrics(cli: Cli, engine, tmp_path: Path) -> None:  # noqa: ANN001
+def test_eval_json_contract_and_known_metrics(cli: Cli, engine, tmp_path: Path) -> None:
     labelled = tmp_path / "labelled.jsonl"
     known = _labelled_file(engine, labelled)
     result = cli("eval", str(labelled), "--format", "json", *RULES_ONLY)
@@ -194,13 +243,17 @@ def test_eval_json_contract_and_known_metrics(cli: Cli, engine, tmp_path: Path) 
     assert any(x.startswith("e-0: ") and "quality: gold=" in x for x in lines)
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ('{"id": "a", "text": "x", "labels": {}}\n{"id": "b", "text": \n', "malformed JSON"),
-    ('{"id": "a", "text": "x"}\n', "needs 'id' and 'labels'"),
-    ("\n", "no labelled records"),
-])
-def test_eval_refuses_a_malformed_labelled_file(cli: Cli, tmp_path: Path, content: str,
-                                                message: str) -> None:
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"id": "a", "text": "x", "labels": {}}\n{"id": "b", "text": \n', "malformed JSON"),
+        ('{"id": "a", "text": "x"}\n', "needs 'id' and 'labels'"),
+        ("\n", "no labelled records"),
+    ],
+)
+def test_eval_refuses_a_malformed_labelled_file(
+    cli: Cli, tmp_path: Path, content: str, message: str
+) -> None:
     labelled = tmp_path / "bad.jsonl"
     labelled.write_text(content, encoding="utf-8")
     result = cli("eval", str(labelled))

@@ -43,9 +43,15 @@ def summary(audit: ReportAudit) -> dict[str, Any]:
         "signals": audit.signals.model_dump(),
         "findings": [f.code for f in audit.findings],
         "finding_details": [
-            {"code": f.code, "severity": f.severity, "message": f.message,
-             "suggestion": f.suggestion, "evidence": spans(f.evidence)}
-            for f in audit.findings],
+            {
+                "code": f.code,
+                "severity": f.severity,
+                "message": f.message,
+                "suggestion": f.suggestion,
+                "evidence": spans(f.evidence),
+            }
+            for f in audit.findings
+        ],
         "priority_evidence": {t.id: spans(t.evidence) for t in audit.priorities},
         "competency_evidence": {t.id: spans(t.evidence) for t in audit.competencies},
         "next_objective_evidence": spans(audit.next_objective.evidence),
@@ -54,10 +60,16 @@ def summary(audit: ReportAudit) -> dict[str, Any]:
 
 def all_spans(pinned: dict[str, Any]) -> list[list[Any]]:
     """Every `[start, end, text]` a summary pins."""
-    return [*(e for f in pinned["finding_details"] for e in f["evidence"]),
-            *(e for key in ("priority_evidence", "competency_evidence")
-              for group in pinned[key].values() for e in group),
-            *pinned["next_objective_evidence"]]
+    return [
+        *(e for f in pinned["finding_details"] for e in f["evidence"]),
+        *(
+            e
+            for key in ("priority_evidence", "competency_evidence")
+            for group in pinned[key].values()
+            for e in group
+        ),
+        *pinned["next_objective_evidence"],
+    ]
 
 
 def test_there_are_golden_reports() -> None:
@@ -65,7 +77,7 @@ def test_there_are_golden_reports() -> None:
 
 
 @pytest.mark.parametrize("path", REPORTS, ids=[p.stem for p in REPORTS])
-def test_golden(engine, path: Path, request: pytest.FixtureRequest) -> None:  # noqa: ANN001
+def test_golden(engine, path: Path, request: pytest.FixtureRequest) -> None:
     report = read_text_file(path)
     assert isinstance(report, Report), report
     actual = summary(engine.audit(report))
@@ -79,4 +91,5 @@ def test_golden(engine, path: Path, request: pytest.FixtureRequest) -> None:  # 
     expected = json.loads(expected_file.read_text(encoding="utf-8"))
     assert actual == expected, (
         f"{path.name} no longer audits as {expected_file.name}; if the change is intended, "
-        "rerun with --update-golden and review the diff")
+        "rerun with --update-golden and review the diff"
+    )

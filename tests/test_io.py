@@ -24,17 +24,22 @@ from auditor.config import load_ruleset
 from auditor.io import AtomicResults, TableOptions, read_csv, read_jsonl, read_stdin, read_text_file
 from auditor.schema import ReportAudit
 
-GOOD = ("Call objective with Dr Lee was to agree a trial of Cardiova in new patients. You asked "
-        "two open questions about her newly diagnosed patients. As a result she agreed to try it "
-        "in two patients. By the next ride-along on 15 May, ask for a follow-up date before "
-        "leaving.")
-GOOD_2 = ("Visit to the Riverside clinic pharmacy team. You opened with the dosing card and "
-          "checked what the nurses find hard. Next time ask the pharmacist for one change.")
+GOOD = (
+    "Call objective with Dr Lee was to agree a trial of Cardiova in new patients. You asked "
+    "two open questions about her newly diagnosed patients. As a result she agreed to try it "
+    "in two patients. By the next ride-along on 15 May, ask for a follow-up date before "
+    "leaving."
+)
+GOOD_2 = (
+    "Visit to the Riverside clinic pharmacy team. You opened with the dosing card and "
+    "checked what the nurses find hard. Next time ask the pharmacist for one change."
+)
 LIMIT = 1000  # max_chars of the copied pack: GOOD texts fit, LONG does not
 LONG = "The rep asked questions. " * 60
 # A YAML alias bomb: 9**6 strings if expanded (kept small in case the guard ever fails).
 BOMB = "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
-    f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n" for i in range(1, 6))
+    f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n" for i in range(1, 6)
+)
 
 
 @pytest.fixture
@@ -116,30 +121,37 @@ def _no_temp_files(out: Path) -> None:
 
 
 # -- the whole matrix in one batch --------------------------------------------------------------
-def _write_matrix(root: Path, lock: Callable[[Path], None]
-                  ) -> tuple[list[str], list[tuple[str, str | None]]]:
+def _write_matrix(
+    root: Path, lock: Callable[[Path], None]
+) -> tuple[list[str], list[tuple[str, str | None]]]:
     """Input files with every kind of bad record, and the expected (id, error) in output order."""
     root.mkdir()
-    (root / "batch.jsonl").write_bytes(b"".join([
-        _line({"id": "j-ok", "text": GOOD, "region": "EMEA-DACH", "rep_level": "new"}),
-        b"\n",  # a blank line is not a record
-        _line({"id": "j-empty", "text": ""}),
-        _line({"id": "j-space", "text": "  \n\t  "}),
-        _line({"id": "j-long", "text": LONG}),
-        b'{"id": "j-latin1", "text": "caf\xe9 au lait"}\n',
-        b'{"id": "j-broken", "text": "no closing quote}\n',
-        _line(["j-list", GOOD]),
-        _line({"text": GOOD}),
-        _line({"id": "j-notext", "region": "US-West"}),
-        b'{"id": "j-nul", "text": "a\x00b"}\n',
-        _line({"id": "j-ok", "text": GOOD_2}),
-        _line({"id": "j-surrogate", "text": "Visit \ud800 " + GOOD}),  # json.dumps: "\ud800"
-        _line({"id": "j-bad\ud800id", "text": GOOD}),
-        _line({"id": "j-meta-surrogate", "text": GOOD, "region": "EMEA\udcff"}),
-        _line({"id": "j-deep", "text": GOOD, "extra": _nested(300)}),
-        b'{"id": "j-deeper", "text": "x", "m": ' + b"[" * 100_000 + b"]" * 100_000 + b"}\n",
-        _line({"id": "j-zero-width", "text": " \u200b\u200c\n\u200d\u2060\ufeff "}),
-    ]))
+    (root / "batch.jsonl").write_bytes(
+        b"".join(
+            [
+                _line({"id": "j-ok", "text": GOOD, "region": "EMEA-DACH", "rep_level": "new"}),
+                b"\n",  # a blank line is not a record
+                _line({"id": "j-empty", "text": ""}),
+                _line({"id": "j-space", "text": "  \n\t  "}),
+                _line({"id": "j-long", "text": LONG}),
+                b'{"id": "j-latin1", "text": "caf\xe9 au lait"}\n',
+                b'{"id": "j-broken", "text": "no closing quote}\n',
+                _line(["j-list", GOOD]),
+                _line({"text": GOOD}),
+                _line({"id": "j-notext", "region": "US-West"}),
+                b'{"id": "j-nul", "text": "a\x00b"}\n',
+                _line({"id": "j-ok", "text": GOOD_2}),
+                _line(
+                    {"id": "j-surrogate", "text": "Visit \ud800 " + GOOD}
+                ),  # json.dumps: "\ud800"
+                _line({"id": "j-bad\ud800id", "text": GOOD}),
+                _line({"id": "j-meta-surrogate", "text": GOOD, "region": "EMEA\udcff"}),
+                _line({"id": "j-deep", "text": GOOD, "extra": _nested(300)}),
+                b'{"id": "j-deeper", "text": "x", "m": ' + b"[" * 100_000 + b"]" * 100_000 + b"}\n",
+                _line({"id": "j-zero-width", "text": " \u200b\u200c\n\u200d\u2060\ufeff "}),
+            ]
+        )
+    )
     (root / "crm.csv").write_bytes(
         b"id,comments,region,manager\r\n"
         b'c-1,"Observations:\nYou asked two open questions.\n\nNext steps:\n'
@@ -147,20 +159,20 @@ def _write_matrix(root: Path, lock: Callable[[Path], None]
         b"c-2,only two columns\r\n"
         b'c-3,"   ",EMEA,m-1\r\n'
         b'c-4,"caf\xe9",EMEA,m-1\r\n'
-        b'c-5,' + GOOD.replace(",", "").encode() + b", extra column,EMEA,m-2\r\n"
+        b"c-5," + GOOD.replace(",", "").encode() + b", extra column,EMEA,m-2\r\n"
         b"j-ok," + GOOD_2.replace(",", "").encode() + b",EMEA,m-2\r\n"
     )
     (root / "note.md").write_text(
         f"---\nid: md-1\nregion: US-West\nrep_level: experienced\ndate: 2025-03-01\n---\n{GOOD}\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     (root / "plain.txt").write_text(GOOD_2, encoding="utf-8")
     (root / "binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
     (root / "latin1.txt").write_bytes("Réunion à l'hôpital. ".encode("latin-1"))
     (root / "fm-list.md").write_text(f"---\n- a\n- b\n---\n{GOOD}\n", encoding="utf-8")
     (root / "fm-keys.md").write_text(f"---\n1: one\n---\n{GOOD}\n", encoding="utf-8")
     (root / "fm-bomb.md").write_text(f"---\n{BOMB}---\n{GOOD}\n", encoding="utf-8")
-    (root / "fm-long.md").write_text(f"---\nnote: {'x' * 10_001}\n---\n{GOOD}\n",
-                                     encoding="utf-8")
+    (root / "fm-long.md").write_text(f"---\nnote: {'x' * 10_001}\n---\n{GOOD}\n", encoding="utf-8")
     (root / "locked.jsonl").write_bytes(_line({"id": "l-1", "text": GOOD}))
     os.mkfifo(root / "pipe.jsonl")  # reading it would block for ever
     folder = root / "folder"
@@ -177,10 +189,24 @@ def _write_matrix(root: Path, lock: Callable[[Path], None]
     (folder / "sub" / "e.txt").write_text("", encoding="utf-8")
     lock(root / "locked.jsonl")
     lock(folder / "locked")
-    inputs = [str(root / n) for n in
-              ("batch.jsonl", "crm.csv", "note.md", "plain.txt", "binary.txt", "latin1.txt",
-               "fm-list.md", "fm-keys.md", "fm-bomb.md", "fm-long.md", "locked.jsonl",
-               "pipe.jsonl", "folder")]
+    inputs = [
+        str(root / n)
+        for n in (
+            "batch.jsonl",
+            "crm.csv",
+            "note.md",
+            "plain.txt",
+            "binary.txt",
+            "latin1.txt",
+            "fm-list.md",
+            "fm-keys.md",
+            "fm-bomb.md",
+            "fm-long.md",
+            "locked.jsonl",
+            "pipe.jsonl",
+            "folder",
+        )
+    ]
     expected: list[tuple[str, str | None]] = [
         ("j-ok", None),
         ("j-empty", "empty report"),
@@ -228,8 +254,9 @@ def _write_matrix(root: Path, lock: Callable[[Path], None]
     return inputs, expected
 
 
-def test_bad_input_matrix_keeps_every_record_in_order(cli: Cli, tmp_path: Path,
-                                                     lock: Callable[[Path], None]) -> None:
+def test_bad_input_matrix_keeps_every_record_in_order(
+    cli: Cli, tmp_path: Path, lock: Callable[[Path], None]
+) -> None:
     pack = copy_pack(tmp_path / "pack", lambda r: r["limits"].update(max_chars=LIMIT))
     inputs, expected = _write_matrix(tmp_path / "in", lock)
     out = tmp_path / "out"
@@ -258,8 +285,11 @@ def test_bad_input_matrix_keeps_every_record_in_order(cli: Cli, tmp_path: Path,
     assert by_id["c-1"].metadata == {"region": "EMEA", "manager": "m-1"}
     assert by_id["c-4"].text == "café"
     # Front matter: id from it, the rest kept as metadata (dates as ISO strings), body only.
-    assert by_id["md-1"].metadata == {"region": "US-West", "rep_level": "experienced",
-                                      "date": "2025-03-01"}
+    assert by_id["md-1"].metadata == {
+        "region": "US-West",
+        "rep_level": "experienced",
+        "date": "2025-03-01",
+    }
     assert by_id["md-1"].text.strip() == GOOD
     assert rows[[a.id for a in audits].index("md-1")]["date"] == "2025-03-01"
 
@@ -268,8 +298,9 @@ def test_stdin_jsonl_replaces_previous_results_atomically(cli: Cli, tmp_path: Pa
     out = tmp_path / "out"
     out.mkdir()
     (out / "results.jsonl").write_text("stale\n", encoding="utf-8")
-    data = (_line({"id": "s-1", "text": GOOD, "manager": "m-9"})
-            + _line({"id": "s-2", "text": "Visite à l'hôpital 🏥 avec Dr Müller. " + GOOD_2}))
+    data = _line({"id": "s-1", "text": GOOD, "manager": "m-9"}) + _line(
+        {"id": "s-2", "text": "Visite à l'hôpital 🏥 avec Dr Müller. " + GOOD_2}
+    )
     result = cli("audit", "-", "--out", str(out), "--quiet", *RULES_ONLY, input=data)
     assert result.exit_code == 0, result.output
     audits, rows = _results(out)
@@ -283,8 +314,15 @@ def test_stdin_jsonl_replaces_previous_results_atomically(cli: Cli, tmp_path: Pa
 
 
 def test_stdin_plain_text_is_one_report(cli: Cli, tmp_path: Path) -> None:
-    result = cli("audit", "-", "--out", str(tmp_path), "--quiet", *RULES_ONLY,
-                 input=GOOD + "\n\nNext steps:\n- ask for commitment\n")
+    result = cli(
+        "audit",
+        "-",
+        "--out",
+        str(tmp_path),
+        "--quiet",
+        *RULES_ONLY,
+        input=GOOD + "\n\nNext steps:\n- ask for commitment\n",
+    )
     assert result.exit_code == 0, result.output
     audits, rows = _results(tmp_path)
     _assert_matches(audits, [("stdin", None)])
@@ -294,11 +332,23 @@ def test_stdin_plain_text_is_one_report(cli: Cli, tmp_path: Path) -> None:
 
 def test_custom_csv_columns(cli: Cli, tmp_path: Path) -> None:
     src = tmp_path / "export.csv"
-    src.write_text(f"report_id,body,region,channel\nx-1,{GOOD.replace(',', '')},APAC,f2f\n"
-                   f"x-2,,APAC,remote\n", encoding="utf-8")
+    src.write_text(
+        f"report_id,body,region,channel\nx-1,{GOOD.replace(',', '')},APAC,f2f\nx-2,,APAC,remote\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "out"
-    result = cli("audit", str(src), "--out", str(out), "--quiet", "--id-col", "report_id",
-                 "--text-col", "body", *RULES_ONLY)
+    result = cli(
+        "audit",
+        str(src),
+        "--out",
+        str(out),
+        "--quiet",
+        "--id-col",
+        "report_id",
+        "--text-col",
+        "body",
+        *RULES_ONLY,
+    )
     assert result.exit_code == 1, result.output
     audits, rows = _results(out)
     _assert_matches(audits, [("x-1", None), ("x-2", "empty report")])
@@ -308,7 +358,7 @@ def test_custom_csv_columns(cli: Cli, tmp_path: Path) -> None:
 
 
 # -- unusable arguments: exit 2, one line, previous results untouched ------------------------
-def _one_line_error(result, *fragments: str) -> None:  # noqa: ANN001 (click Result)
+def _one_line_error(result, *fragments: str) -> None:
     assert result.exit_code == 2, result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
@@ -321,15 +371,30 @@ def test_missing_path_and_unknown_ignore_code_exit_2(cli: Cli, tmp_path: Path) -
     good = tmp_path / "good.jsonl"
     good.write_bytes(_line({"id": "g-1", "text": GOOD}))
     missing = tmp_path / "nope.jsonl"
-    _one_line_error(cli("audit", str(good), str(missing), "--out", str(tmp_path / "o1")),
-                    str(missing), "no such file or directory")
-    _one_line_error(cli("audit", str(good), "--out", str(tmp_path / "o2"), "--ignore",
-                        "STAR001,XYZ999", *RULES_ONLY), "unknown rule code(s) XYZ999", "STAR001")
+    _one_line_error(
+        cli("audit", str(good), str(missing), "--out", str(tmp_path / "o1")),
+        str(missing),
+        "no such file or directory",
+    )
+    _one_line_error(
+        cli(
+            "audit",
+            str(good),
+            "--out",
+            str(tmp_path / "o2"),
+            "--ignore",
+            "STAR001,XYZ999",
+            *RULES_ONLY,
+        ),
+        "unknown rule code(s) XYZ999",
+        "STAR001",
+    )
     assert not (tmp_path / "o1").exists() and not (tmp_path / "o2").exists()
 
 
-def test_csv_without_id_or_text_column_exits_2_and_keeps_old_results(cli: Cli,
-                                                                     tmp_path: Path) -> None:
+def test_csv_without_id_or_text_column_exits_2_and_keeps_old_results(
+    cli: Cli, tmp_path: Path
+) -> None:
     good = tmp_path / "good.jsonl"
     good.write_bytes(_line({"id": "g-1", "text": GOOD}))
     bad = tmp_path / "bad.csv"
@@ -338,8 +403,13 @@ def test_csv_without_id_or_text_column_exits_2_and_keeps_old_results(cli: Cli,
     out.mkdir()
     (out / "results.jsonl").write_text("previous\n", encoding="utf-8")
     result = cli("audit", str(good), str(bad), "--out", str(out), "--quiet", *RULES_ONLY)
-    _one_line_error(result, "bad.csv", "no column for id ('id') and text", "found ref, notes",
-                    "--map FIELD=COLUMN")
+    _one_line_error(
+        result,
+        "bad.csv",
+        "no column for id ('id') and text",
+        "found ref, notes",
+        "--map FIELD=COLUMN",
+    )
     assert (out / "results.jsonl").read_text(encoding="utf-8") == "previous\n"
     assert not (out / "results.csv").exists()
     _no_temp_files(out)
@@ -365,12 +435,14 @@ def test_atomic_results_appear_only_on_commit(tmp_path: Path) -> None:
 
 
 def test_readers_turn_bad_records_into_failed_records(tmp_path: Path) -> None:
-    jsonl = list(read_jsonl(io.BytesIO(b'{"id": 7, "text": 5}\n{"id": "a", "text": "x"}\n'),
-                            "in.jsonl"))
+    jsonl = list(
+        read_jsonl(io.BytesIO(b'{"id": 7, "text": 5}\n{"id": "a", "text": "x"}\n'), "in.jsonl")
+    )
     assert [r.id for r in jsonl] == ["7", "a"]
     assert jsonl[0].error == "in.jsonl:1: field 'text' must be a string"
-    rows = list(read_csv(io.BytesIO(b'id,text,comments\n1,,fallback\n2,"a,b",\n'), "in.csv",
-                         TableOptions()))
+    rows = list(
+        read_csv(io.BytesIO(b'id,text,comments\n1,,fallback\n2,"a,b",\n'), "in.csv", TableOptions())
+    )
     assert [(r.id, r.text) for r in rows] == [("1", "fallback"), ("2", "a,b")]
     assert rows[1].metadata == {}  # the other text column is not metadata, even when empty
     md = tmp_path / "bad.md"
@@ -393,16 +465,28 @@ def test_default_size_limit_is_50000_characters() -> None:
     assert load_ruleset().rubric.limits.max_chars == 50_000
 
 
-def test_workers_write_the_same_results_in_the_same_order(cli: Cli, tmp_path: Path,
-                                                         lock: Callable[[Path], None]) -> None:
+def test_workers_write_the_same_results_in_the_same_order(
+    cli: Cli, tmp_path: Path, lock: Callable[[Path], None]
+) -> None:
     # A small pack: each worker process builds its own pipeline (cli_support.small_pack).
     pack = small_pack(tmp_path / "pack", lambda r: r["limits"].update(max_chars=LIMIT))
     inputs, expected = _write_matrix(tmp_path / "in", lock)
     outputs = []
     for workers in ("1", "2"):
         out = tmp_path / f"out{workers}"
-        result = cli("audit", *inputs, "--out", str(out), "--rubric", str(pack), "--workers",
-                     workers, "--batch-size", "2", *RULES_ONLY)
+        result = cli(
+            "audit",
+            *inputs,
+            "--out",
+            str(out),
+            "--rubric",
+            str(pack),
+            "--workers",
+            workers,
+            "--batch-size",
+            "2",
+            *RULES_ONLY,
+        )
         assert result.exit_code == 1, result.output
         outputs.append((out / "results.jsonl").read_bytes())
     assert outputs[0] == outputs[1]
@@ -411,13 +495,23 @@ def test_workers_write_the_same_results_in_the_same_order(cli: Cli, tmp_path: Pa
 
 # -- output safety ---------------------------------------------------------------------------
 def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(cli: Cli, tmp_path: Path) -> None:
-    formulas = ["=HYPERLINK(\"http://x\",\"y\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)",
-                "\tx", "\rx"]
+    formulas = [
+        '=HYPERLINK("http://x","y")',
+        "+1+cmd|' /C calc'!A0",
+        "-2+3",
+        "@SUM(A1)",
+        "\tx",
+        "\rx",
+    ]
     ids = ["=1", "+2", "-3", "@4", "5", "6"]
     src = tmp_path / "in.jsonl"
-    src.write_bytes(b"".join(_line({"id": i, "text": GOOD, "region": f, "manager": "m-1"})
-                             for i, f in zip(ids, formulas, strict=True))
-                    + _line({"id": "=7", "text": ""}))
+    src.write_bytes(
+        b"".join(
+            _line({"id": i, "text": GOOD, "region": f, "manager": "m-1"})
+            for i, f in zip(ids, formulas, strict=True)
+        )
+        + _line({"id": "=7", "text": ""})
+    )
     out = tmp_path / "out"
     result = cli("audit", str(src), "--out", str(out), "--quiet", *RULES_ONLY)
     assert result.exit_code == 1, result.output
@@ -441,11 +535,14 @@ def test_check_terminal_output_escapes_control_characters(cli: Cli, tmp_path: Pa
     _one_line_error(cli("check", str(two), *RULES_ONLY), "\\x1b[31mred.jsonl: expected one")
 
 
-@pytest.mark.parametrize(("front", "message"), [
-    ("- a\n- b\n", "front matter must be a mapping (key: value lines), not a list"),
-    ("1: one\n", "front matter keys must be text; found 1"),
-    (BOMB, "anchors and aliases are not allowed"),
-])
+@pytest.mark.parametrize(
+    ("front", "message"),
+    [
+        ("- a\n- b\n", "front matter must be a mapping (key: value lines), not a list"),
+        ("1: one\n", "front matter keys must be text; found 1"),
+        (BOMB, "anchors and aliases are not allowed"),
+    ],
+)
 def test_check_stdin_with_bad_front_matter_exits_2(cli: Cli, front: str, message: str) -> None:
     result = cli("check", "-", *RULES_ONLY, input=f"---\n{front}---\n{GOOD}\n")
     assert result.exit_code == 2, result.output

@@ -30,8 +30,9 @@ class Instant:
     def __init__(self, marks: str) -> None:
         self.marks = Path(marks)
 
-    def audit_stream(self, records: Iterable[Report | FailedRecord],
-                     batch_size: int) -> Iterator[ReportAudit]:
+    def audit_stream(
+        self, records: Iterable[Report | FailedRecord], batch_size: int
+    ) -> Iterator[ReportAudit]:
         for rec in records:
             if isinstance(rec, FailedRecord):
                 yield ReportAudit(id=rec.id, metadata=rec.metadata, error=rec.error)
@@ -47,15 +48,17 @@ class Instant:
 
 def _records(n: int, **special: str) -> list[Report | FailedRecord]:
     records: list[Report | FailedRecord] = [
-        Report(id=f"r{i}", text=special.get(f"r{i}", "x" * i)) for i in range(n)]
+        Report(id=f"r{i}", text=special.get(f"r{i}", "x" * i)) for i in range(n)
+    ]
     records.insert(3, FailedRecord(id="bad", error="invalid UTF-8"))
     return records
 
 
 def test_a_record_that_kills_its_worker_twice_is_the_only_error(tmp_path: Path) -> None:
     records = _records(30, r7="die", r20="die once")
-    audits = list(audit_parallel(records, workers=2, batch_size=4, make_engine=Instant,
-                                 marks=str(tmp_path)))
+    audits = list(
+        audit_parallel(records, workers=2, batch_size=4, make_engine=Instant, marks=str(tmp_path))
+    )
     assert [a.id for a in audits] == [r.id for r in records]
     errors = {a.id: a.error for a in audits if a.error}
     assert errors == {"r7": DIED_TWICE, "bad": "invalid UTF-8"}
@@ -86,12 +89,16 @@ def test_a_worker_killed_mid_run_costs_no_record(tmp_path: Path) -> None:
     records = [Report(id=f"r{i}", text="slow") for i in range(200)]
     before = set(_children(os.getpid()))
     audits = []
-    for audit in audit_parallel(records, workers=2, batch_size=4, make_engine=Instant,
-                                marks=str(tmp_path)):
+    for audit in audit_parallel(
+        records, workers=2, batch_size=4, make_engine=Instant, marks=str(tmp_path)
+    ):
         audits.append(audit)
         if len(audits) == 20:  # kill -9 a worker (not the multiprocessing resource tracker)
-            workers = [p for p in set(_children(os.getpid())) - before
-                       if b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()]
+            workers = [
+                p
+                for p in set(_children(os.getpid())) - before
+                if b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()
+            ]
             os.kill(workers[0], signal.SIGKILL)
     assert [a.id for a in audits] == [r.id for r in records]
     assert all(a.error is None and a.score == 4 for a in audits)

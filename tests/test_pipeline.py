@@ -12,7 +12,7 @@ from auditor.nlp.matching import RuleMatcher
 from auditor.nlp.pipeline import MODEL_SHA256, ModelError, model_dir, verify_model
 
 
-def test_pipeline_runs_no_parser_or_ner(engine) -> None:  # noqa: ANN001 (session Auditor)
+def test_pipeline_runs_no_parser_or_ner(engine) -> None:
     names = engine.nlp.pipe_names
     assert not {"parser", "ner", "senter"} & set(names)
     assert names.index("fcr_attributes") < names.index("fcr_norm") < names.index("fcr_tagger")
@@ -29,7 +29,7 @@ TRICKY_TEXTS = [
 
 
 @pytest.mark.parametrize("text", TRICKY_TEXTS)
-def test_lookup_attributes_equal_the_models_own_components(engine, text: str) -> None:  # noqa: ANN001
+def test_lookup_attributes_equal_the_models_own_components(engine, text: str) -> None:
     """fcr_attributes stands in for attribute_ruler + lemmatizer: the output must be the same."""
     nlp = engine.nlp
     ours = nlp(text)
@@ -38,8 +38,9 @@ def test_lookup_attributes_equal_the_models_own_components(engine, text: str) ->
         for name in ("fcr_lines", "tok2vec", "tagger"):
             base = nlp.get_pipe(name)(base)
         base = nlp.get_pipe("lemmatizer")(nlp.get_pipe("attribute_ruler")(base))
-    assert [(t.tag_, t.pos_, str(t.morph), t.lemma_) for t in ours] == \
-        [(t.tag_, t.pos_, str(t.morph), t.lemma_) for t in base]
+    assert [(t.tag_, t.pos_, str(t.morph), t.lemma_) for t in ours] == [
+        (t.tag_, t.pos_, str(t.morph), t.lemma_) for t in base
+    ]
 
 
 def test_verify_model_names_the_file_that_does_not_match(tmp_path: Path) -> None:
@@ -68,13 +69,15 @@ def test_every_loaded_model_file_is_pinned() -> None:
     assert {"tok2vec", "tagger", "attribute_ruler", "lemmatizer", "vocab"} <= pinned_dirs
 
 
-def test_sentences_follow_lines_bullets_and_headings(engine) -> None:  # noqa: ANN001
-    text = ("Observations:\n"
-            "- You asked open questions\n"
-            "* Opened with the dosing card\n"
-            "• Summarised before the close\n"
-            "Next steps: ask Dr. Lee for a trial. Then book a follow-up!\n"
-            "Call at 10 a.m. went well")
+def test_sentences_follow_lines_bullets_and_headings(engine) -> None:
+    text = (
+        "Observations:\n"
+        "- You asked open questions\n"
+        "* Opened with the dosing card\n"
+        "• Summarised before the close\n"
+        "Next steps: ask Dr. Lee for a trial. Then book a follow-up!\n"
+        "Call at 10 a.m. went well"
+    )
     sents = [s.text.strip() for s in engine.nlp(text).sents if s.text.strip()]
     assert sents == [
         "Observations:",
@@ -88,58 +91,79 @@ def test_sentences_follow_lines_bullets_and_headings(engine) -> None:  # noqa: A
 
 
 @pytest.mark.filterwarnings("ignore:.*W036")  # this matcher has no token patterns, by design
-@pytest.mark.parametrize("text", [
-    "She asked open questions.",
-    "You were asking open questions throughout.",
-    "He asks open questions early.",
-    "ASKED OPEN QUESTIONS",
-])
-def test_phrases_match_on_lemma_whatever_the_inflection(engine, text: str) -> None:  # noqa: ANN001
-    matcher = RuleMatcher(engine.nlp, [("t:lemma", RuleSpec(phrases=("ask open question",))),
-                                       ("t:exact", RuleSpec(exact=("ask open question",)))])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "She asked open questions.",
+        "You were asking open questions throughout.",
+        "He asks open questions early.",
+        "ASKED OPEN QUESTIONS",
+    ],
+)
+def test_phrases_match_on_lemma_whatever_the_inflection(engine, text: str) -> None:
+    matcher = RuleMatcher(
+        engine.nlp,
+        [
+            ("t:lemma", RuleSpec(phrases=("ask open question",))),
+            ("t:exact", RuleSpec(exact=("ask open question",))),
+        ],
+    )
     doc = engine.nlp(text)
-    hits = [(m.label, text[m.start:m.end].lower()) for m in matcher(doc)]
+    hits = [(m.label, text[m.start : m.end].lower()) for m in matcher(doc)]
     assert len(hits) == 1 and hits[0][0] == "t:lemma", hits
     assert hits[0][1].startswith("ask") and hits[0][1].endswith(("questions", "question"))
 
 
-@pytest.mark.parametrize(("text", "group", "label", "surface"), [
-    ("You met two KOLs at the IDN.", "competency", "stakeholder_engagement", "KOLs"),
-    ("You met two KOLs at the IDN.", "priority", "key_account_growth", "IDN"),
-    ("The KOL at the hospital wants data.", "competency", "stakeholder_engagement", "KOL"),
-    ("Two PBMs and three IDNs were discussed.", "priority", "market_access", "PBMs"),
-    ("Two PBMs and three IDNs were discussed.", "competency", "payer_access", "PBMs"),
-    ("Two PBMs and three IDNs were discussed.", "priority", "key_account_growth", "IDNs"),
-    ("Many HCPs raised the PA burden.", "priority", "market_access", "PA"),
-    ("Many HCPs raised the PA burden.", "competency", "payer_access", "PA"),
-    ("You briefed the MSL on her questions.", "competency", "cross_functional_collaboration",
-     "briefed the MSL"),
-    ("HCP engagement scores are up.", "priority", "customer_engagement", "HCP engagement"),
-])
-def test_abbreviations_are_tagged(engine, text: str, group: str, label: str,  # noqa: ANN001
-                                  surface: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "group", "label", "surface"),
+    [
+        ("You met two KOLs at the IDN.", "competency", "stakeholder_engagement", "KOLs"),
+        ("You met two KOLs at the IDN.", "priority", "key_account_growth", "IDN"),
+        ("The KOL at the hospital wants data.", "competency", "stakeholder_engagement", "KOL"),
+        ("Two PBMs and three IDNs were discussed.", "priority", "market_access", "PBMs"),
+        ("Two PBMs and three IDNs were discussed.", "competency", "payer_access", "PBMs"),
+        ("Two PBMs and three IDNs were discussed.", "priority", "key_account_growth", "IDNs"),
+        ("Many HCPs raised the PA burden.", "priority", "market_access", "PA"),
+        ("Many HCPs raised the PA burden.", "competency", "payer_access", "PA"),
+        (
+            "You briefed the MSL on her questions.",
+            "competency",
+            "cross_functional_collaboration",
+            "briefed the MSL",
+        ),
+        ("HCP engagement scores are up.", "priority", "customer_engagement", "HCP engagement"),
+    ],
+)
+def test_abbreviations_are_tagged(engine, text: str, group: str, label: str, surface: str) -> None:
     doc = engine.nlp(text)
     assert (label, surface) in {(s.label_, s.text) for s in doc.spans[group]}
 
 
-def test_abbreviations_do_not_fire_inside_other_words(engine) -> None:  # noqa: ANN001
+def test_abbreviations_do_not_fire_inside_other_words(engine) -> None:
     doc = engine.nlp("The pharmacist paid for parking and read the papers.")
     assert not [s for s in doc.spans["priority"] if s.label_ == "market_access"]
     assert not [s for s in doc.spans["competency"] if s.label_ == "payer_access"]
 
 
-def test_span_and_annotation_offsets_index_the_text(engine) -> None:  # noqa: ANN001
-    text = ("Réunion à l'hôpital 👩‍⚕️ with Dr Müller — the KOL 🙂 at the IDN. "
-            "You asked “what worries you about the PBM?” and she agreed to try it. "
-            "Next ride-along on 3 June, ask for the PA form 📋 in every call.")
+def test_span_and_annotation_offsets_index_the_text(engine) -> None:
+    text = (
+        "Réunion à l'hôpital 👩‍⚕️ with Dr Müller — the KOL 🙂 at the IDN. "
+        "You asked “what worries you about the PBM?” and she agreed to try it. "
+        "Next ride-along on 3 June, ask for the PA form 📋 in every call."
+    )
     doc = engine.nlp(text)
     spans = [s for key in doc.spans for s in doc.spans[key]]
     assert {"priority", "competency", "star", "objective"} <= {k for k in doc.spans if doc.spans[k]}
     for span in spans:
-        assert text[span.start_char:span.end_char] == span.text
+        assert text[span.start_char : span.end_char] == span.text
     ann = doc._.fcr
-    hits = [*ann.priorities, *ann.competencies, *ann.focus_evidence, *ann.objectives,
-            *(h for group in ann.signals.values() for h in group)]
+    hits = [
+        *ann.priorities,
+        *ann.competencies,
+        *ann.focus_evidence,
+        *ann.objectives,
+        *(h for group in ann.signals.values() for h in group),
+    ]
     assert len(hits) > 5
     for hit in hits:
-        assert text[hit.start:hit.end] == hit.text
+        assert text[hit.start : hit.end] == hit.text

@@ -14,20 +14,43 @@ from auditor.schema import Finding, ReportAudit, Signals
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus" / "sample_reports" / "dev.jsonl"
 NO_SIGNALS = dict.fromkeys(Signals.model_fields, False)
-SCRIPT = "<script>window.__pwned = 1</script> & \"quotes\""
+SCRIPT = '<script>window.__pwned = 1</script> & "quotes"'
 
 
-def _audit(rid: str, region: str, manager: str, day: str, score: int,
-           signals: tuple[str, ...] = (), text: str = "Report text.") -> ReportAudit:
-    findings = [Finding(code="JUD001", name="judgemental-language", severity="error",
-                        message=f"Judgemental language: \"{text[:12]}\".", suggestion="describe",
-                        evidence=[{"start": 0, "end": min(8, len(text)), "text": text[:8]}])
-                ] if "judgmental" in signals else []
+def _audit(
+    rid: str,
+    region: str,
+    manager: str,
+    day: str,
+    score: int,
+    signals: tuple[str, ...] = (),
+    text: str = "Report text.",
+) -> ReportAudit:
+    findings = (
+        [
+            Finding(
+                code="JUD001",
+                name="judgemental-language",
+                severity="error",
+                message=f'Judgemental language: "{text[:12]}".',
+                suggestion="describe",
+                evidence=[{"start": 0, "end": min(8, len(text)), "text": text[:8]}],
+            )
+        ]
+        if "judgmental" in signals
+        else []
+    )
     return ReportAudit(
-        id=rid, metadata={"region": region, "manager": manager, "date": day}, score=score,
-        verdict="weak" if score < 45 else "adequate", focus_competencies=["messaging"],
-        aligned_priorities=["market_access"], findings=findings,
-        signals=Signals(**{**NO_SIGNALS, **dict.fromkeys(signals, True)}), text=text)
+        id=rid,
+        metadata={"region": region, "manager": manager, "date": day},
+        score=score,
+        verdict="weak" if score < 45 else "adequate",
+        focus_competencies=["messaging"],
+        aligned_priorities=["market_access"],
+        findings=findings,
+        signals=Signals(**{**NO_SIGNALS, **dict.fromkeys(signals, True)}),
+        text=text,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +62,16 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Path:
             manager = f"m-{region[0]}{m}"
             for i in range(8):
                 judge = manager == "m-S3" and i < 7
-                lines.append(_audit(f"{manager}-{i}", region, manager, f"2025-{1 + i % 6:02d}-10",
-                                    70 + i % 4, ("judgmental",) if judge else ()))
+                lines.append(
+                    _audit(
+                        f"{manager}-{i}",
+                        region,
+                        manager,
+                        f"2025-{1 + i % 6:02d}-10",
+                        70 + i % 4,
+                        ("judgmental",) if judge else (),
+                    )
+                )
     lines.append(_audit("evil", "North", "m-N1", "2025-03-03", 5, ("judgmental",), SCRIPT))
     lines.append(ReportAudit(id="broken", metadata={"region": "West"}, error="empty report"))
     path = tmp_path_factory.mktemp("regions") / "results.jsonl"
@@ -69,16 +100,22 @@ def test_json_contract_and_grouping_options(results: Path) -> None:
     assert all(not g["small_sample"] for g in data["groups"])
     assert data["n_errors"] == 1 and data["groups"][2]["errors"] == 1
     assert {"index", "icc", "kruskal_p", "most_divergent_checks"} <= data["consistency"].keys()
-    assert any(o["manager"] == "m-S3" and o["reason"] == "judgmental_rate"
-               for o in data["outliers"])
+    assert any(
+        o["manager"] == "m-S3" and o["reason"] == "judgmental_rate" for o in data["outliers"]
+    )
 
     data = json.loads(_run("regions", str(results), "--format", "json", "--by", "manager")[1])
     assert len(data["groups"]) == 10 and all(g["small_sample"] for g in data["groups"])
     unknown = data["groups"][-1]  # the failed record has a region but no manager
     assert (unknown["name"], unknown["region"], unknown["n"], unknown["errors"]) == (
-        "unknown", "West", 0, 1)
-    data = json.loads(_run("regions", str(results), "--format", "json", "--by", "period",
-                           "--period", "month")[1])
+        "unknown",
+        "West",
+        0,
+        1,
+    )
+    data = json.loads(
+        _run("regions", str(results), "--format", "json", "--by", "period", "--period", "month")[1]
+    )
     assert [g["name"] for g in data["groups"]][:2] == ["2025-01", "2025-02"]
     assert data["trends"]["period"] == "month"
 
@@ -90,8 +127,7 @@ def test_html_is_self_contained_and_escapes_report_text(results: Path, tmp_path:
     html = out.read_text(encoding="utf-8")
     assert "<script" not in html.lower()  # the dashboard needs no script; the report's is text
     # the evidence highlight splits the text after "<script>"; both parts are escaped
-    assert ('&lt;script&gt;</mark>window.__pwned = 1&lt;/script&gt; &amp; &#34;quotes&#34;'
-            in html)
+    assert "&lt;script&gt;</mark>window.__pwned = 1&lt;/script&gt; &amp; &#34;quotes&#34;" in html
     assert 'title="JUD001: Judgemental language: &#34;&lt;script&gt;wind&#34;."' in html
     assert not re.search(r"(?:https?:)?//[a-z0-9]", html, re.IGNORECASE)  # no external URLs
     assert not re.search(r"""(?:src|href)=["'](?!#)""", html)  # links are in-page anchors only
@@ -111,8 +147,13 @@ def test_unusable_input_exits_2(tmp_path: Path) -> None:
 
 def test_audit_writes_the_dashboard_and_regions_reads_raw_reports(tmp_path: Path) -> None:
     lines = CORPUS.read_text(encoding="utf-8").splitlines()[:6]
-    evil = {"id": "evil", "region": "North", "manager": "m-x", "date": "2025-01-02",
-            "text": f"You were lazy. {SCRIPT}"}
+    evil = {
+        "id": "evil",
+        "region": "North",
+        "manager": "m-x",
+        "date": "2025-01-02",
+        "text": f"You were lazy. {SCRIPT}",
+    }
     raw = tmp_path / "raw.jsonl"
     raw.write_text("\n".join(lines + [json.dumps(evil)]) + "\n", encoding="utf-8")
     out_dir = tmp_path / "out"

@@ -29,11 +29,13 @@ from auditor.io.results import MANIFEST, PARTIAL, AtomicResults
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 
 ROOT = Path(__file__).resolve().parents[1]
-TEXTS = ("You asked two open questions about her patients. As a result she agreed to try it. "
-         "Next time ask for a follow-up date by 15 May.",
-         "Visit to the Riverside clinic. You opened with the dosing card. Next time ask the "
-         "pharmacist for one change.",
-         "Great job today, keep it up.")
+TEXTS = (
+    "You asked two open questions about her patients. As a result she agreed to try it. "
+    "Next time ask for a follow-up date by 15 May.",
+    "Visit to the Riverside clinic. You opened with the dosing card. Next time ask the "
+    "pharmacist for one change.",
+    "Great job today, keep it up.",
+)
 N = 200
 FAST = ("--quiet", "--batch-size", "4", *RULES_ONLY)
 
@@ -48,8 +50,12 @@ def _write_reports(path: Path, n: int, empty: int | None = None) -> Path:
 
 def _start(*args: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-m", "auditor", "audit", *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-m", "auditor", "audit", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def _lines(path: Path) -> int:
@@ -89,8 +95,11 @@ def _workers(parent: int) -> list[int]:
 
 def _no_stray_files(out: Path) -> None:
     """Only finished results: no partial file, manifest or temporary file left."""
-    assert sorted(p.name for p in out.iterdir()) == ["dashboard.html", "results.csv",
-                                                     "results.jsonl"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "dashboard.html",
+        "results.csv",
+        "results.jsonl",
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +114,8 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, tuple[s
 
 
 def test_kill_9_mid_run_then_resume_equals_an_uninterrupted_run(
-        batch: tuple[Path, Path, tuple[str, ...]], tmp_path: Path) -> None:
+    batch: tuple[Path, Path, tuple[str, ...]], tmp_path: Path
+) -> None:
     reports, ref, options = batch
     out = tmp_path / "out"
     run = _start(str(reports), "--out", str(out), "--workers", "2", *options)
@@ -135,7 +145,7 @@ def test_kill_9_mid_run_then_resume_equals_an_uninterrupted_run(
 
 
 # -- in-process: failures, refusals, out of disk ------------------------------------------------
-def _one_line(result, code: int, *fragments: str) -> None:  # noqa: ANN001 (click Result)
+def _one_line(result, code: int, *fragments: str) -> None:
     assert result.exit_code == code, result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("auditor: "), result.stderr
@@ -147,7 +157,7 @@ def _fail_on(monkeypatch: pytest.MonkeyPatch, rid: str) -> None:
     """Make the engine raise an unexpected error when it audits report `rid`."""
     real = auditor.engine.Auditor._audit
 
-    def failing(self, ann, report):  # noqa: ANN001, ANN202
+    def failing(self, ann, report):
         if report.id == rid:
             raise RuntimeError("boom")
         return real(self, ann, report)
@@ -156,25 +166,36 @@ def _fail_on(monkeypatch: pytest.MonkeyPatch, rid: str) -> None:
 
 
 def test_unexpected_error_exits_3_then_resume_refuses_changed_runs(
-        cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     reports = _write_reports(tmp_path / "in.jsonl", 20, empty=15)
     out = tmp_path / "out"
     args = (str(reports), "--out", str(out), *FAST)
     with monkeypatch.context() as m:
         _fail_on(m, "r0010")
-        _one_line(cli("audit", *args), 3, "audit failed: RuntimeError: boom",
-                  str(out / PARTIAL), "--resume")
+        _one_line(
+            cli("audit", *args),
+            3,
+            "audit failed: RuntimeError: boom",
+            str(out / PARTIAL),
+            "--resume",
+        )
         m.setenv("AUDITOR_DEBUG", "1")
         assert "Traceback" in cli("audit", *args).stderr
     assert _lines(out / PARTIAL) == 8  # the batches before r0010's
 
     pack = copy_pack(tmp_path / "pack", lambda r: r["checks"][0].update(weight=7))
-    for changed, differ in ((("--ignore", "STAR001"), "options"),
-                            (("--rubric", str(pack)), "rule pack"),
-                            (("--sentence-model", str(ROOT / "models" / "sentence_roles")),
-                             "models")):
-        _one_line(cli("audit", *args, "--resume", *changed), 2,
-                  f"cannot resume: the {differ} differ", "run without --resume")
+    for changed, differ in (
+        (("--ignore", "STAR001"), "options"),
+        (("--rubric", str(pack)), "rule pack"),
+        (("--sentence-model", str(ROOT / "models" / "sentence_roles")), "models"),
+    ):
+        _one_line(
+            cli("audit", *args, "--resume", *changed),
+            2,
+            f"cannot resume: the {differ} differ",
+            "run without --resume",
+        )
     _write_reports(reports, 21)
     _one_line(cli("audit", *args, "--resume"), 2, "cannot resume: the inputs differ")
     _write_reports(reports, 20, empty=15)  # same content, but a new mtime: still refused
@@ -188,12 +209,16 @@ def test_unexpected_error_exits_3_then_resume_refuses_changed_runs(
     _one_line(cli("audit", *args, "--resume"), 2, "nothing to resume")
     _one_line(cli("audit", "-", "--out", str(out), "--resume", *FAST, input="x"), 2, "stdin")
     (tmp_path / "file").touch()
-    _one_line(cli("audit", *args[:2], str(tmp_path / "file" / "out"), *FAST), 2,
-              "cannot write the results there")
+    _one_line(
+        cli("audit", *args[:2], str(tmp_path / "file" / "out"), *FAST),
+        2,
+        "cannot write the results there",
+    )
 
 
 def test_out_of_disk_space_exits_3_keeps_the_partial_and_resumes(
-        cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     reports = _write_reports(tmp_path / "in.jsonl", 12)
     ref, out = tmp_path / "ref", tmp_path / "out"
     assert cli("audit", str(reports), "--out", str(ref), *FAST).exit_code == 0
@@ -201,7 +226,7 @@ def test_out_of_disk_space_exits_3_keeps_the_partial_and_resumes(
     enospc = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(out / PARTIAL))
     real_write, real_row = AtomicResults.write, auditor.io.results.csv_row
 
-    def write(self: AtomicResults, audit) -> None:  # noqa: ANN001
+    def write(self: AtomicResults, audit) -> None:
         if _lines(self.partial) >= 5:
             raise enospc
         real_write(self, audit)
@@ -214,7 +239,7 @@ def test_out_of_disk_space_exits_3_keeps_the_partial_and_resumes(
 
     rows = iter(range(100))
 
-    def row(audit):  # noqa: ANN001, ANN202 (the disk fills while results.csv is built)
+    def row(audit):
         if next(rows) == 3:
             raise enospc
         return real_row(audit)

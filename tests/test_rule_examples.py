@@ -21,18 +21,23 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("code", "expect", "text"), CASES,
-                         ids=[f"{c}-{e}-{i}" for i, (c, e, _) in enumerate(CASES)])
+@pytest.mark.parametrize(
+    ("code", "expect", "text"), CASES, ids=[f"{c}-{e}-{i}" for i, (c, e, _) in enumerate(CASES)]
+)
 def test_check_example(engine, code: str, expect: str, text: str) -> None:
     audit = engine.audit(Report(id="example", text=text))
     flagged = code in {f.code for f in audit.findings}
     assert flagged == (expect == "flag"), [f.code for f in audit.findings]
 
+
 READING = list(reading_examples(load_ruleset()))
 
 
-@pytest.mark.parametrize(("code", "signal", "present", "text"), READING,
-                         ids=[f"{c}-{p}-{i}" for i, (c, _, p, _) in enumerate(READING)])
+@pytest.mark.parametrize(
+    ("code", "signal", "present", "text"),
+    READING,
+    ids=[f"{c}-{p}-{i}" for i, (c, _, p, _) in enumerate(READING)],
+)
 def test_reading_example(engine, code: str, signal: str, present: bool, text: str) -> None:
     assert engine.nlp(text)._.fcr.has(signal) == present
 

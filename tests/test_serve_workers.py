@@ -24,8 +24,10 @@ from auditor.engine import Auditor
 from auditor.render.responses import to_response
 from auditor.schema import Report
 
-DRAFT = ("Call with Dr Lee to agree a trial of Cardiova. You asked two open questions about her "
-         "newly diagnosed patients. By the next ride-along on 15 May, ask for a follow-up date.")
+DRAFT = (
+    "Call with Dr Lee to agree a trial of Cardiova. You asked two open questions about her "
+    "newly diagnosed patients. By the next ride-along on 15 May, ask for a follow-up date."
+)
 
 
 @pytest.fixture(scope="module")
@@ -39,11 +41,27 @@ def server(pack: Path) -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "auditor", "serve", "--port", str(port),
-                             "--workers", "2", "--sentence-model", "none", "--calibration", "none",
-                             "--rubric", str(pack)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "auditor",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--sentence-model",
+            "none",
+            "--calibration",
+            "none",
+            "--rubric",
+            str(pack),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120

@@ -26,28 +26,54 @@ from auditor.stats.measures import (
     rate_difference_ci,
 )
 
-VOCAB = Vocabulary(checks={"C1": "check-one", "C2": "check-two"},
-                   competencies={"x": "X skill", "y": "Y skill"},
-                   active_priorities={"p": "Priority P"}, serving=frozenset({"x"}),
-                   weights={"C1": 10, "C2": 5})
+VOCAB = Vocabulary(
+    checks={"C1": "check-one", "C2": "check-two"},
+    competencies={"x": "X skill", "y": "Y skill"},
+    active_priorities={"p": "Priority P"},
+    serving=frozenset({"x"}),
+    weights={"C1": 10, "C2": 5},
+)
 NO_SIGNALS = dict.fromkeys(Signals.model_fields, False)
 
 
-def audit(rid: str, region: str | None = "A", manager: str | None = "m1",
-          day: str | None = "2025-01-15", score: int = 70, failed: tuple[str, ...] = (),
-          focus: tuple[str, ...] = (), aligned: tuple[str, ...] = (),
-          signals: tuple[str, ...] = (), error: str | None = None,
-          text: str = "text") -> ReportAudit:
+def audit(
+    rid: str,
+    region: str | None = "A",
+    manager: str | None = "m1",
+    day: str | None = "2025-01-15",
+    score: int = 70,
+    failed: tuple[str, ...] = (),
+    focus: tuple[str, ...] = (),
+    aligned: tuple[str, ...] = (),
+    signals: tuple[str, ...] = (),
+    error: str | None = None,
+    text: str = "text",
+) -> ReportAudit:
     """A ReportAudit as the engine would write it, built by hand."""
     meta = {k: v for k, v in (("region", region), ("manager", manager), ("date", day)) if v}
     if error:
         return ReportAudit(id=rid, metadata=meta, error=error)
-    findings = [Finding(code=c, name=VOCAB.checks.get(c, c), severity="warning",
-                        message=f"{c} failed", suggestion="fix it") for c in failed]
+    findings = [
+        Finding(
+            code=c,
+            name=VOCAB.checks.get(c, c),
+            severity="warning",
+            message=f"{c} failed",
+            suggestion="fix it",
+        )
+        for c in failed
+    ]
     return ReportAudit(
-        id=rid, metadata=meta, score=score, verdict="weak" if score < 45 else "adequate",
-        focus_competencies=list(focus), aligned_priorities=list(aligned), findings=findings,
-        signals=Signals(**{**NO_SIGNALS, **dict.fromkeys(signals, True)}), text=text)
+        id=rid,
+        metadata=meta,
+        score=score,
+        verdict="weak" if score < 45 else "adequate",
+        focus_competencies=list(focus),
+        aligned_priorities=list(aligned),
+        findings=findings,
+        signals=Signals(**{**NO_SIGNALS, **dict.fromkeys(signals, True)}),
+        text=text,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -81,9 +107,9 @@ def test_icc1_unbalanced_uses_n0() -> None:
 
 
 def test_icc1_undefined_cases() -> None:
-    assert icc1([[1, 2, 3]]) is None            # one group
-    assert icc1([[5, 5], [5, 5]]) is None       # all equal: 0 / 0
-    assert icc1([[1], [2], [3]]) is None        # one value per group: no within variance
+    assert icc1([[1, 2, 3]]) is None  # one group
+    assert icc1([[5, 5], [5, 5]]) is None  # all equal: 0 / 0
+    assert icc1([[1], [2], [3]]) is None  # one value per group: no within variance
 
 
 def test_between_share_is_eta_squared() -> None:
@@ -176,9 +202,14 @@ def test_divergence_is_jsd_from_the_organisation(settings: StatsSettings) -> Non
 def test_consistency_index_by_hand(settings: StatsSettings) -> None:
     # Scores A 10,20,30 / B 40,50,60: ICC(1) = 12.5/15.5 (scale-free, as above).
     # C1 passes 2/3 in A and 3/3 in B (spread 1/3); C2 passes everywhere (spread 0).
-    audits = [audit("a1", "A", score=10, failed=("C1",)), audit("a2", "A", score=20),
-              audit("a3", "A", score=30), audit("b1", "B", score=40),
-              audit("b2", "B", score=50), audit("b3", "B", score=60)]
+    audits = [
+        audit("a1", "A", score=10, failed=("C1",)),
+        audit("a2", "A", score=20),
+        audit("a3", "A", score=30),
+        audit("b1", "B", score=40),
+        audit("b2", "B", score=50),
+        audit("b3", "B", score=60),
+    ]
     con = analyse(records(audits), VOCAB, settings).consistency
     icc = 12.5 / 15.5
     assert con.icc == pytest.approx(icc, abs=1e-4)
@@ -193,9 +224,15 @@ def test_consistency_index_by_hand(settings: StatsSettings) -> None:
 
 def test_noise_correction_keeps_random_groups_consistent(settings: StatsSettings) -> None:
     rng = np.random.default_rng(3)
-    audits = [audit(f"r{i}", region=f"R{i % 5}", score=int(rng.integers(40, 100)),
-                    failed=tuple(c for c in ("C1", "C2") if rng.random() < 0.5))
-              for i in range(250)]
+    audits = [
+        audit(
+            f"r{i}",
+            region=f"R{i % 5}",
+            score=int(rng.integers(40, 100)),
+            failed=tuple(c for c in ("C1", "C2") if rng.random() < 0.5),
+        )
+        for i in range(250)
+    ]
     noisy = settings.model_copy(update={"null_permutations": 100, "min_group_size": 20})
     con = analyse(records(audits), VOCAB, noisy).consistency
     assert con.pass_rate_spread > 0.1  # sampling noise alone spreads rates by >10 points
@@ -228,8 +265,9 @@ def _planted() -> list[ReportAudit]:
                     signals = ("judgmental",)
                 if region == "West" and i < 6:
                     signals += ("numbers_only",)
-                audits.append(audit(f"{manager}-{i}", region, manager, score=70 + i % 5,
-                                    signals=signals))
+                audits.append(
+                    audit(f"{manager}-{i}", region, manager, score=70 + i % 5, signals=signals)
+                )
     return audits
 
 
@@ -237,7 +275,8 @@ def test_planted_judgemental_manager_is_named(settings: StatsSettings) -> None:
     outliers = analyse(records(_planted()), VOCAB, settings).outliers
     managers = [o for o in outliers if o.level == "manager"]
     assert [(o.manager, o.region, o.reason) for o in managers] == [
-        ("S3", "South", "judgmental_rate")]
+        ("S3", "South", "judgmental_rate")
+    ]
     o = managers[0]
     assert (o.value, o.region_value, o.n) == (0.8, 0.0, 10)
     assert o.ci[0] > 0 and o.difference == pytest.approx(0.8)
@@ -252,8 +291,11 @@ def test_planted_numbers_only_region_is_named(settings: StatsSettings) -> None:
 
 
 def test_score_outlier_has_difference_and_interval(settings: StatsSettings) -> None:
-    audits = [audit(f"{m}-{i}", "A", m, score=(40 if m == "low" else 80) + i)
-              for m in ("low", "ok1", "ok2") for i in range(6)]
+    audits = [
+        audit(f"{m}-{i}", "A", m, score=(40 if m == "low" else 80) + i)
+        for m in ("low", "ok1", "ok2")
+        for i in range(6)
+    ]
     outliers = analyse(records(audits), VOCAB, settings).outliers
     low = next(o for o in outliers if o.manager == "low" and o.reason == "mean_score")
     assert low.difference == pytest.approx(-40)
@@ -271,8 +313,11 @@ def test_errors_are_counted_not_dropped(settings: StatsSettings) -> None:
 
 
 def test_missing_region_and_date_go_to_unknown(settings: StatsSettings) -> None:
-    audits = [audit("1", region=None, day=None), audit("2", region="A", day="not a date"),
-              audit("3", region="A")]
+    audits = [
+        audit("1", region=None, day=None),
+        audit("2", region="A", day="not a date"),
+        audit("3", region="A"),
+    ]
     rep = analyse(records(audits), VOCAB, settings)
     assert [g.name for g in rep.groups] == ["A", "unknown"]
     assert rep.trends.undated == 2 and rep.trends.periods == ["2025-Q1"]
@@ -287,8 +332,9 @@ def test_one_region_one_report_and_equal_scores_do_not_crash(settings: StatsSett
     assert any("needs at least two regions" in n for n in one.consistency.notes)
     assert any("two quarters" in n for n in one.trends.notes)
 
-    same = analyse(records([audit(f"{r}{i}", r, score=75) for r in "AB" for i in range(3)]),
-                   VOCAB, settings)
+    same = analyse(
+        records([audit(f"{r}{i}", r, score=75) for r in "AB" for i in range(3)]), VOCAB, settings
+    )
     assert same.consistency.icc is None and same.consistency.kruskal_p is None
     assert any("All scores are equal" in n for n in same.consistency.notes)
     assert same.consistency.index == 100  # equal scores, equal pass rates
@@ -296,8 +342,9 @@ def test_one_region_one_report_and_equal_scores_do_not_crash(settings: StatsSett
 
 
 def test_one_report_per_group_leaves_the_index_undefined(settings: StatsSettings) -> None:
-    con = analyse(records([audit("1", "A", score=50), audit("2", "B", score=90)]), VOCAB,
-                  settings).consistency
+    con = analyse(
+        records([audit("1", "A", score=50), audit("2", "B", score=90)]), VOCAB, settings
+    ).consistency
     assert con.icc is None and con.index is None
     assert any("single report" in n for n in con.notes)
 
@@ -309,18 +356,23 @@ def test_only_errors(settings: StatsSettings) -> None:
 
 
 def test_unknown_ids_in_results_are_kept(settings: StatsSettings) -> None:
-    rep = analyse(records([audit("1", failed=("ZZ999",), focus=("new_skill",))]), VOCAB,
-                  settings)
+    rep = analyse(records([audit("1", failed=("ZZ999",), focus=("new_skill",))]), VOCAB, settings)
     assert rep.groups[0].check_pass_rates["ZZ999"] == 0
     assert rep.groups[0].competency_share["new_skill"] == 1
 
 
 # -- trends -----------------------------------------------------------------------------------
 def test_trends_per_competency_and_check(settings: StatsSettings) -> None:
-    audits = [audit(f"q1-{i}", day="2025-02-01", focus=("x",) if i < 1 else (),
-                    failed=("C1",) if i < 4 else ()) for i in range(5)]
-    audits += [audit(f"q2-{i}", day="2025-05-01", focus=("x",) if i < 3 else ())
-               for i in range(5)]
+    audits = [
+        audit(
+            f"q1-{i}",
+            day="2025-02-01",
+            focus=("x",) if i < 1 else (),
+            failed=("C1",) if i < 4 else (),
+        )
+        for i in range(5)
+    ]
+    audits += [audit(f"q2-{i}", day="2025-05-01", focus=("x",) if i < 3 else ()) for i in range(5)]
     tr = analyse(records(audits), VOCAB, settings).trends
     assert tr.periods == ["2025-Q1", "2025-Q2"] and tr.n == [5, 5]
     assert tr.competency_share["x"] == [0.2, 0.6]
@@ -337,9 +389,20 @@ def test_trends_per_competency_and_check(settings: StatsSettings) -> None:
 def test_json_contract_keys(settings: StatsSettings) -> None:
     data = json.loads(analyse(records(_planted()), VOCAB, settings).model_dump_json())
     assert {"groups", "consistency", "outliers", "trends"} <= data.keys()
-    assert {"name", "n", "managers", "mean_score", "score_ci", "verdicts", "check_pass_rates",
-            "competency_share", "priority_share", "alignment_rate", "divergence",
-            "small_sample"} <= data["groups"][0].keys()
+    assert {
+        "name",
+        "n",
+        "managers",
+        "mean_score",
+        "score_ci",
+        "verdicts",
+        "check_pass_rates",
+        "competency_share",
+        "priority_share",
+        "alignment_rate",
+        "divergence",
+        "small_sample",
+    } <= data["groups"][0].keys()
     assert {"index", "icc", "kruskal_p", "most_divergent_checks"} <= data["consistency"].keys()
     assert data["outliers"]
     for o in data["outliers"]:
@@ -365,8 +428,13 @@ def test_collector_keeps_only_the_weakest() -> None:
 
 def test_read_results_streams_and_marks_bad_lines(tmp_path: Path) -> None:
     path = tmp_path / "results.jsonl"
-    path.write_text(audit("1").model_dump_json() + "\n\nnot json\n" +
-                    audit("2", error="x").model_dump_json() + "\n", encoding="utf-8")
+    path.write_text(
+        audit("1").model_dump_json()
+        + "\n\nnot json\n"
+        + audit("2", error="x").model_dump_json()
+        + "\n",
+        encoding="utf-8",
+    )
     got = list(read_results(path))
     assert [a.id for a in got] == ["1", f"{path}:3", "2"]
     assert got[1].error and "not an audit result" in got[1].error
@@ -378,8 +446,9 @@ def test_read_results_streams_and_marks_bad_lines(tmp_path: Path) -> None:
 
 def test_settings_validate_with_file_and_key(tmp_path: Path) -> None:
     bundled = Path(__file__).resolve().parent.parent / "rules" / "stats.yaml"
-    text = bundled.read_text(encoding="utf-8").replace("min_group_size: 20",
-                                                       "min_group_size: 0\nextra_key: 1")
+    text = bundled.read_text(encoding="utf-8").replace(
+        "min_group_size: 20", "min_group_size: 0\nextra_key: 1"
+    )
     (tmp_path / "stats.yaml").write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError) as err:
         load_settings(tmp_path)
@@ -388,16 +457,22 @@ def test_settings_validate_with_file_and_key(tmp_path: Path) -> None:
     assert load_settings(tmp_path / "no-such-pack").min_group_size == 20  # bundled fallback
 
 
-def test_vocabulary_from_the_rule_pack(rules) -> None:  # noqa: ANN001
+def test_vocabulary_from_the_rule_pack(rules) -> None:
     vocab = vocabulary(rules)
     assert list(vocab.checks) == [c.code for c in rules.rubric.checks]
     assert set(vocab.active_priorities) == set(rules.strategy.active_priorities)
     # Competencies that serve an active priority (the alignment map of strategy.yaml): with
     # every bundled priority active, all of them; with compliance alone, only its one.
-    assert vocab.serving == {c for p in rules.strategy.active_priorities
-                             for c in rules.strategy.alignment[p]} == set(rules.competency_ids)
-    only = rules.model_copy(update={"strategy": rules.strategy.model_copy(
-        update={"active_priorities": ("compliance",)})})
+    assert (
+        vocab.serving
+        == {c for p in rules.strategy.active_priorities for c in rules.strategy.alignment[p]}
+        == set(rules.competency_ids)
+    )
+    only = rules.model_copy(
+        update={
+            "strategy": rules.strategy.model_copy(update={"active_priorities": ("compliance",)})
+        }
+    )
     assert vocabulary(only).serving == {"compliance_conduct"}
     assert list(vocabulary(only).active_priorities) == ["compliance"]
     assert vocab.weights == {c.code: c.weight for c in rules.rubric.checks}
@@ -409,8 +484,12 @@ def test_text_report_escapes_control_characters_from_metadata(settings: StatsSet
     audits += [audit(f"b{i}", "South", score=80 + i) for i in range(6)]
     for by in ("region", "manager"):
         text = "\n".join(iter_text_report(analyse(records(audits), VOCAB, settings, by), VOCAB))
-        assert not [c for c in text if c != "\n" and (ord(c) < 32 or 0x7f <= ord(c) <= 0x9f
-                                                      or c == "\u202e")], text
+        assert not [
+            c
+            for c in text
+            if c != "\n" and (ord(c) < 32 or 0x7F <= ord(c) <= 0x9F or c == "\u202e")
+        ], text
         assert len(text.splitlines()) == text.count("\n") + 1  # no stray line breaks
     assert "Nord\\x1b[2J\\x1b]0;pwned\\x07\\u202eevil\\r\\x85X" in "\n".join(
-        iter_text_report(analyse(records(audits), VOCAB, settings), VOCAB))
+        iter_text_report(analyse(records(audits), VOCAB, settings), VOCAB)
+    )

@@ -8,20 +8,29 @@ from auditor.io.summary import RunTally, error_kind
 from auditor.schema import ReportAudit
 
 
-@pytest.mark.parametrize(("message", "kind"), [
-    ("/data/in/batch.jsonl:7: malformed JSON: Expecting value: line 1", "malformed JSON"),
-    ("<stdin>:3: malformed JSON: Expecting value", "malformed JSON"),
-    ("crm.csv:row6: 5 columns but the header has 4 (quote fields)",
-     "N columns but the header has N"),
-    ("export.csv: row 2: a quoted field is not closed as expected (x), so lines",
-     "a quoted field is not closed as expected"),
-    ("empty report: the text is empty or whitespace only", "empty report"),
-    ("report too long: 60000 characters (limit 50000)", "report too long"),
-    ("duplicate id 'a-1' (first seen at x.jsonl#1)", "duplicate id …"),
-    ("latin1.txt: invalid UTF-8 at byte 1", "invalid UTF-8 at byte N"),
-    ("worker process died twice on this record; record not audited",
-     "worker process died twice on this record"),
-])
+@pytest.mark.parametrize(
+    ("message", "kind"),
+    [
+        ("/data/in/batch.jsonl:7: malformed JSON: Expecting value: line 1", "malformed JSON"),
+        ("<stdin>:3: malformed JSON: Expecting value", "malformed JSON"),
+        (
+            "crm.csv:row6: 5 columns but the header has 4 (quote fields)",
+            "N columns but the header has N",
+        ),
+        (
+            "export.csv: row 2: a quoted field is not closed as expected (x), so lines",
+            "a quoted field is not closed as expected",
+        ),
+        ("empty report: the text is empty or whitespace only", "empty report"),
+        ("report too long: 60000 characters (limit 50000)", "report too long"),
+        ("duplicate id 'a-1' (first seen at x.jsonl#1)", "duplicate id …"),
+        ("latin1.txt: invalid UTF-8 at byte 1", "invalid UTF-8 at byte N"),
+        (
+            "worker process died twice on this record; record not audited",
+            "worker process died twice on this record",
+        ),
+    ],
+)
 def test_error_kind_drops_place_and_specifics(message: str, kind: str) -> None:
     assert error_kind(message) == kind
 
