@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -23,7 +23,7 @@ from auditor.schema import ReportAudit
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     """Exit 2 with a one-line message."""
     click.echo(f"auditor: {message}", err=True)
     sys.exit(2)

@@ -21,6 +21,7 @@ from auditor.cli.common import (
 )
 from auditor.cli.group import main
 from auditor.io import InputError, check_inputs, read_inputs
+from auditor.schema import GroupBy, PeriodKind
 from auditor.textsafety import escape_controls
 
 
@@ -65,8 +66,8 @@ from auditor.textsafety import escape_controls
 @rubric_option
 def regions(
     inputs: tuple[str, ...],
-    by: str,
-    period: str,
+    by: GroupBy,
+    period: PeriodKind,
     fmt: str,
     out_file: str | None,
     min_group_size: int | None,
@@ -99,7 +100,7 @@ def regions(
             rules,
             settings,
             by,
-            period,  # type: ignore[arg-type]
+            period,
             settings.weakest_reports if fmt == "html" else 0,
         )
     except InputError as exc:

@@ -20,6 +20,7 @@ from auditor.atomic import write_json_atomic
 CARD_FILE = "card.json"
 MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 DEFAULTS_FILE = MODELS_DIR / "defaults.json"
+ModelKind = Literal["sentence_model", "calibration"]
 
 
 class ModelLoadError(RuntimeError):
@@ -110,9 +111,7 @@ def read_verified(directory: str | Path, kind: str) -> tuple[dict[str, Any], dic
     return card, artefact
 
 
-def default_model_dir(
-    kind: Literal["sentence_model", "calibration"], only_enabled: bool = True
-) -> Path | None:
+def default_model_dir(kind: ModelKind, only_enabled: bool = True) -> Path | None:
     """The shipped model directory of a kind (per models/defaults.json), if it is turned on."""
     if not DEFAULTS_FILE.is_file():
         return None

@@ -9,7 +9,7 @@ deterministic optimiser, stored as plain JSON beside a model card, and applied t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from scipy.special import expit
 from auditor.atomic import write_json_atomic
 from auditor.learned.agreement import agreement
 from auditor.learned.artefacts import (
+    ModelKind,
     ModelLoadError,
     default_model_dir,
     file_facts,
@@ -220,15 +221,23 @@ def cross_validate(
     return {"folds": k, "before": _agreement(verdicts, before), "after": _agreement(verdicts, pred)}
 
 
+def _graded(
+    audits: Sequence[ReportAudit], gold: Mapping[str, str | None]
+) -> tuple[list[ReportAudit], list[str]]:
+    """The audited reports that carry a gold verdict, and those verdicts."""
+    pairs = [(a, v) for a in audits if not a.error and (v := gold.get(a.id)) in VERDICTS]
+    return [a for a, _ in pairs], [str(v) for _, v in pairs]
+
+
 def calibrate(
     data: Path,
     audits: Sequence[ReportAudit],
-    gold: dict[str, str],
+    gold: Mapping[str, str | None],
     codes: Sequence[str],
     l2: float = 1.0,
     gates: Sequence[str] = (),
     sentence_model: str | None = None,
-    test: tuple[Path, Sequence[ReportAudit], dict[str, str]] | None = None,
+    test: tuple[Path, Sequence[ReportAudit], Mapping[str, str | None]] | None = None,
     folds: int = 5,
     seed: int = 0,
 ) -> tuple[Calibration, dict[str, Any]]:
@@ -237,10 +246,9 @@ def calibrate(
     The card facts hold CV agreement and, with `test` (its file, audits and gold verdicts), test
     agreement, and name each file with its sha256.
     """
-    usable = [a for a in audits if not a.error and gold.get(a.id) in VERDICTS]
+    usable, verdicts = _graded(audits, gold)
     if len(usable) < 2 * len(VERDICTS):
         raise ValueError(f"only {len(usable)} audited reports carry a verdict; too few to fit")
-    verdicts = [gold[a.id] for a in usable]
     cal = Calibration.fit(
         usable, verdicts, codes, l2=l2, gates=gates, sentence_model=sentence_model
     )
@@ -251,8 +259,7 @@ def calibrate(
     }
     if test is not None:
         t_data, t_audits, t_gold = test
-        t_usable = [a for a in t_audits if not a.error and t_gold.get(a.id) in VERDICTS]
-        t_verdicts = [t_gold[a.id] for a in t_usable]
+        t_usable, t_verdicts = _graded(t_audits, t_gold)
         facts["test_metrics"] = {
             "before": _agreement(t_verdicts, [a.verdict or "weak" for a in t_usable]),
             "after": _agreement(t_verdicts, [cal.verdict(a) for a in t_usable]),
@@ -274,10 +281,11 @@ def load_learned(
     Raises ModelLoadError for a directory that does not hold a valid artefact.
     """
     loaded: list[Any] = []
-    for kind, given, cls in (
+    pieces: tuple[tuple[ModelKind, str | None, Any], ...] = (
         ("sentence_model", sentence_model, SentenceRoleModel),
         ("calibration", calibration, Calibration),
-    ):
+    )
+    for kind, given, cls in pieces:
         path = (
             default_model_dir(kind)
             if given is None

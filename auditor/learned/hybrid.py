@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Literal
 
@@ -77,7 +78,7 @@ def open_roles(
     ann: Annotations,
     labels: Sequence[str],
     config: HybridConfig,
-    protected: set[str] = frozenset(),
+    protected: AbstractSet[str] = frozenset(),
     mode: Mode = "hybrid",
 ) -> list[tuple[str, str]]:
     """The (role, signal) pairs the model fills for this report.
@@ -98,7 +99,7 @@ def combine(
     proba: np.ndarray,
     labels: Sequence[str],
     config: HybridConfig,
-    protected: set[str] = frozenset(),
+    protected: AbstractSet[str] = frozenset(),
     mode: Mode = "hybrid",
     window: int = 1,
 ) -> Annotations:

@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import cast
 
 from auditor.annotations import Annotations, Hit, Objective
 from auditor.config import RuleSet
@@ -238,9 +239,10 @@ def _focus(
     evidence: dict[str, list[Hit]] = defaultdict(list)
     for m, i in reading.of("competency"):
         cid, _, ctx = m.label.partition(":")[2].partition(":")
-        weight = max(
-            (spec.role_weights.get(r, 0.0) for r in sents[i].roles), default=0.0
-        ) or _passing_weight(sents, i, rules)
+        weights = cast(dict[str, float], spec.role_weights)  # keys validated as roles
+        weight = max((weights.get(r, 0.0) for r in sents[i].roles), default=0.0) or (
+            _passing_weight(sents, i, rules)
+        )
         if ctx:
             weight *= spec.context_factor
         lead = text[sents[i].start : m.start].strip(" \t\n-*•·0123456789.)(")

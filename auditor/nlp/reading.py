@@ -64,7 +64,7 @@ class ReportReader:
                 continue
             m = _HEAD_LINE.match(line.rstrip("\r\n"))
             head_role = self._heading_role(m.group("head"), start / len(text)) if m else None
-            if head_role:
+            if m and head_role:
                 role, inline = head_role, bool(m.group("rest").strip())
                 seen_content = inline
                 line_role.append((start, pos, role, start + m.start("rest")))
