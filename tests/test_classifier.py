@@ -294,3 +294,25 @@ def test_train_command_writes_a_loadable_model(tmp_path: Path) -> None:
     assert card["training_data"]["sha256"] == sha256_file(data)
     assert card["test_metrics"]["accuracy"] == 1.0
     assert SentenceRoleModel.load(out).predict(TEXTS) == [role for role, _ in _REPORT]
+
+
+def test_train_without_the_shipped_hybrid_settings_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from auditor.cli import main
+    from auditor.learned import sentence_model
+
+    data = tmp_path / "sentences.jsonl"
+    data.write_text(
+        "".join(
+            json.dumps({"report_id": s.report_id, "text": s.text, "role": s.role}) + "\n"
+            for s in fixture_sentences()
+        )
+    )
+    monkeypatch.setattr(sentence_model, "DEFAULT_HYBRID", tmp_path / "gone" / "hybrid.yaml")
+    result = CliRunner().invoke(main, ["train", str(data), "--out", str(tmp_path / "model")])
+    assert result.exit_code == 2
+    assert "combination settings not found" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)

@@ -39,14 +39,15 @@ from auditor.io import read_inputs
 @click.option("--seed", default=0, show_default=True, type=int)
 def train(sentences: str, out_dir: str, test: str | None, c: float, seed: int) -> None:
     """Train the sentence-role model on {"report_id", "text", "role"} JSON Lines."""
+    from auditor.learned.artefacts import ModelLoadError
     from auditor.learned.sentence_model import train_from_file
 
     start = time.perf_counter()
     try:
         model, card = train_from_file(sentences, test, c=c, seed=seed)
-    except ValueError as exc:
+        model.save(out_dir, card)
+    except (ValueError, ModelLoadError) as exc:
         _fail(str(exc))
-    model.save(out_dir, card)
     data = card["training_data"]
     click.echo(
         f"trained on {data['sentences']} sentences of {data['reports']} reports in "

@@ -22,6 +22,7 @@ from auditor.nlp.derivation import (
     derive_annotations,
     read_sentences,
 )
+from auditor.nlp.sentences import VERB_TAGS
 
 _BULLET = r"(?:[-*•·▪‣>–—]+\s*|\(?\d{1,2}[.)]\s+|\(?[a-z][.)]\s+)?"
 _HEAD_LINE = re.compile(
@@ -30,7 +31,6 @@ _HEAD_LINE = re.compile(
 )
 _BULLET_START = re.compile(r"^\s*(?:[-*•·▪‣>–—]|\(?\d{1,2}[.)]\s)")
 _SPACES = re.compile(r"\s+")
-_VERB_TAGS = {"VB", "VBP", "VBG", "VBZ"}
 
 
 def _norm_heading(text: str) -> str:
@@ -82,7 +82,7 @@ class ReportReader:
             start, end = sent.start_char, sent.end_char
             if not text[start:end].strip():
                 continue
-            verbs = frozenset(t.norm_ for t in sent if t.tag_ in _VERB_TAGS)
+            verbs = frozenset(t.norm_ for t in sent if t.tag_ in VERB_TAGS)
             i = bisect_right(starts, start) - 1
             r, content_start, content = None, -1, True
             if i >= 0:

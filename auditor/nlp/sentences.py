@@ -9,7 +9,8 @@ from spacy.tokens import Doc
 from auditor.annotations import SentenceFacts
 
 # Verb tags of a behaviour verb, as ReportReader._specific tests them for SMART "specific".
-_VERB_TAGS = frozenset({"VB", "VBP", "VBG", "VBZ"})
+#: Penn tags of verbs that can carry an action (base, present and gerund forms).
+VERB_TAGS = frozenset({"VB", "VBP", "VBG", "VBZ"})
 
 
 def sentence_facts(doc: Doc, specific_lemmas: Iterable[str]) -> list[SentenceFacts]:
@@ -31,7 +32,7 @@ def sentence_facts(doc: Doc, specific_lemmas: Iterable[str]) -> list[SentenceFac
                 time_bound="time" in inside,
                 measurable="measure" in inside,
                 specific=any(a <= c < b for c in comps)
-                or any(t.tag_ in _VERB_TAGS and t.norm_ in lemmas for t in s),
+                or any(t.tag_ in VERB_TAGS and t.norm_ in lemmas for t in s),
             )
         )
     return out
