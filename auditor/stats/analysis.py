@@ -1,4 +1,4 @@
-"""Compact records -> group statistics, consistency across groups, trends: a RegionsReport.
+"""Compact records -> group statistics and consistency across groups: a RegionsReport.
 
 A statistic that is undefined for the data at hand comes out as None, with a note that says
 why. The formulas are documented in docs/regions.md.
@@ -7,9 +7,8 @@ why. The formulas are documented in docs/regions.md.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 import numpy as np
@@ -28,8 +27,6 @@ from auditor.schema import (
     PeriodKind,
     RegionsReport,
     ReportAudit,
-    Trends,
-    TrendSlopes,
 )
 from auditor.stats.measures import (
     between_share,
@@ -39,29 +36,13 @@ from auditor.stats.measures import (
     jensen_shannon,
     kruskal_p,
     rounded,
+    share,
 )
 from auditor.stats.outliers import find_outliers
 from auditor.stats.records import UNKNOWN, Collector, Record, Vocabulary, WeakReport, vocabulary
+from auditor.stats.trends import period_of, period_ordinal, trends
 
 ERROR_SAMPLES = 20  # failed reports listed by id and message; all are counted
-
-
-def period_of(day: date | None, kind: PeriodKind) -> str:
-    """`2025-02` (month) or `2025-Q1` (quarter); "unknown" without a date."""
-    if day is None:
-        return UNKNOWN
-    if kind == "month":
-        return f"{day.year:04d}-{day.month:02d}"
-    return f"{day.year:04d}-Q{(day.month - 1) // 3 + 1}"
-
-
-def _period_ordinal(label: str) -> int:
-    year, rest = label.split("-")
-    return int(year) * 12 + (int(rest[1:]) * 3 if rest.startswith("Q") else int(rest))
-
-
-def _share(count: int, n: int) -> float | None:
-    return count / n if n else None
 
 
 def _focus_counts(records: Iterable[Record], competencies: Sequence[str]) -> np.ndarray:
@@ -110,8 +91,8 @@ def group_stats(
         check_pass_rates={c: rounded(1 - failed[c] / n) for c in vocab.checks} if n else {},
         competency_share={c: rounded(focus[c] / n) for c in vocab.competencies} if n else {},
         priority_share={p: rounded(aligned[p] / n) for p in vocab.active_priorities} if n else {},
-        alignment_rate=rounded(_share(sum(1 for r in ok if r.aligned), n)),
-        no_focus_share=rounded(_share(sum(1 for r in ok if not r.focus), n)),
+        alignment_rate=rounded(share(sum(1 for r in ok if r.aligned), n)),
+        no_focus_share=rounded(share(sum(1 for r in ok if not r.focus), n)),
         divergence=rounded(jensen_shannon(_focus_counts(ok, list(vocab.competencies)), org_focus)),
         small_sample=n < settings.min_group_size,
     )
@@ -145,7 +126,7 @@ def consistency(
     score_groups = [[float(r.score) for r in recs] for recs in ok.values()]  # type: ignore[arg-type]
     icc = icc1(score_groups)
     kw = kruskal_p(score_groups)
-    share = between_share(score_groups)
+    variance_share = between_share(score_groups)
     all_scores = {s for g in score_groups for s in g}
     if len(ok) < 2:
         notes.append(
@@ -206,7 +187,7 @@ def consistency(
         index=rounded(index, 1),
         meaning=meaning,
         icc=rounded(icc),
-        between_share=rounded(share),
+        between_share=rounded(variance_share),
         kruskal_p=rounded(kw, 6),
         pass_rate_spread=rounded(spread),
         noise_spread=rounded(noise),
@@ -253,81 +234,6 @@ def _divergent_checks(
     return out[: settings.divergent_checks]
 
 
-def _slope(values: Sequence[float | None], x: Sequence[int], n: Sequence[int]) -> float | None:
-    points = [(xi, v, ni) for xi, v, ni in zip(x, values, n, strict=True) if v is not None]
-    if len({p[0] for p in points}) < 2:
-        return None
-    xs, ys, ws = (np.array(col, dtype=float) for col in zip(*points, strict=True))
-    # Weight by sqrt(n): a period with four times the reports has half the standard error.
-    return float(np.polyfit(xs, ys, 1, w=np.sqrt(ws))[0])
-
-
-def trends(
-    records: Sequence[Record], vocab: Vocabulary, kind: PeriodKind, settings: StatsSettings
-) -> Trends:
-    """Per-period mean score, alignment, competency shares and check pass rates, with slopes."""
-    buckets: dict[str, list[Record]] = defaultdict(list)
-    undated = 0
-    for r in records:
-        if not r.ok:
-            continue
-        label = period_of(r.date, kind)
-        if label == UNKNOWN:
-            undated += 1
-        else:
-            buckets[label].append(r)
-    periods = sorted(buckets, key=_period_ordinal)
-    n = [len(buckets[p]) for p in periods]
-
-    def series(fn: Callable[[Record], bool]) -> list[float | None]:
-        return [
-            rounded(_share(sum(1 for r in buckets[p] if fn(r)), len(buckets[p]))) for p in periods
-        ]
-
-    mean = [rounded(float(np.mean([r.score for r in buckets[p]])), 2) for p in periods]
-    align = series(lambda r: bool(r.aligned))
-
-    def focuses_on(c: str) -> Callable[[Record], bool]:
-        return lambda r: c in r.focus
-
-    def passes(c: str) -> Callable[[Record], bool]:
-        return lambda r: c not in r.failed
-
-    comps = {c: series(focuses_on(c)) for c in vocab.competencies}
-    checks = {c: series(passes(c)) for c in vocab.checks}
-    x = [_period_ordinal(p) // (1 if kind == "month" else 3) for p in periods]
-    notes = []
-    if len(periods) < 2:
-        notes.append(f"Trends need dated reports in at least two {kind}s; found {len(periods)}.")
-    small = [p for p, k in zip(periods, n, strict=True) if k < settings.min_group_size]
-    if small and len(periods) >= 2:
-        notes.append(
-            f"{len(small)} of {len(periods)} {kind}s have fewer than "
-            f"{settings.min_group_size} reports ({', '.join(small[:6])}"
-            f"{', ...' if len(small) > 6 else ''}): read their points with care."
-        )
-    if undated:
-        notes.append(f"{undated} audited report(s) have no usable date and are not in the trends.")
-    return Trends(
-        period=kind,
-        periods=periods,
-        n=n,
-        small_sample=[k < settings.min_group_size for k in n],
-        mean_score=mean,
-        alignment_rate=align,
-        competency_share=comps,
-        check_pass_rates=checks,
-        slopes=TrendSlopes(
-            mean_score=rounded(_slope(mean, x, n), 3),
-            alignment_rate=rounded(_slope(align, x, n)),
-            competency_share={c: rounded(_slope(v, x, n)) for c, v in comps.items()},
-            check_pass_rates={c: rounded(_slope(v, x, n)) for c, v in checks.items()},
-        ),
-        undated=undated,
-        notes=notes,
-    )
-
-
 def _group_key(record: Record, by: GroupBy, kind: PeriodKind) -> tuple[str, str]:
     if by == "region":
         return record.region, record.region
@@ -338,7 +244,7 @@ def _group_key(record: Record, by: GroupBy, kind: PeriodKind) -> tuple[str, str]
 
 def _group_order(key: tuple[str, str], by: GroupBy) -> tuple[Any, ...]:
     if by == "period":
-        return (key[0] == UNKNOWN, _period_ordinal(key[0]) if key[0] != UNKNOWN else 0)
+        return (key[0] == UNKNOWN, period_ordinal(key[0]) if key[0] != UNKNOWN else 0)
     return (key[0] == UNKNOWN, key[0], key[1] == UNKNOWN, key[1])
 
 

@@ -163,3 +163,8 @@ def holm(pvalues: Sequence[float]) -> list[float]:
         running = max(running, min(1.0, (len(pvalues) - rank) * pvalues[i]))
         adjusted[i] = running
     return adjusted
+
+
+def share(count: int, n: int) -> float | None:
+    """count / n, or None for no n."""
+    return count / n if n else None
