@@ -19,7 +19,7 @@ from auditor.annotations import SIGNALS
 from auditor.schema import GROUP_NOUN, GroupBy, NextObjective, Signals, StarStatus
 from auditor.token_patterns import token_pattern_errors
 
-DEFAULT_RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+DEFAULT_RULES_DIR = Path(__file__).resolve().parent.parent.parent / "rules"
 
 Role = Literal["situation", "action", "result", "next_objective", "reinforcement", "rep_voice"]
 CueName = Literal[
