@@ -37,7 +37,7 @@ import pytest  # noqa: E402
 from cli_support import Cli, cli_runner  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-import auditor.config  # noqa: E402
+import auditor.config.base  # noqa: E402
 import auditor.engine  # noqa: E402
 from auditor.config import RuleSet, load_ruleset  # noqa: E402
 
@@ -76,7 +76,7 @@ def shared_pipelines() -> Iterator[dict[str, Any]]:
 @pytest.fixture(scope="session", autouse=True)
 def shared_yaml() -> Iterator[dict[str, Any]]:
     """Parsed rule-pack YAML by file content, for the whole session (see the module doc)."""
-    read = auditor.config._read_yaml
+    read = auditor.config.base.read_yaml
     parsed: dict[str, Any] = {}
 
     def cached_read(path: Path) -> Any:
@@ -89,7 +89,7 @@ def shared_yaml() -> Iterator[dict[str, Any]]:
         return copy.deepcopy(parsed[key])
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(auditor.config, "_read_yaml", cached_read)
+        mp.setattr(auditor.config.base, "read_yaml", cached_read)
         yield parsed
 
 

@@ -66,6 +66,8 @@ def test_every_failure_mode_has_a_fixture() -> None:
         "invalid_yaml",
         "scoring_unknown_code",
         "empty_examples",
+        "stats_out_of_range",
+        "checklist_unknown_field",
     }
 
 
@@ -81,6 +83,22 @@ def test_rules_validate_names_file_key_and_allowed_values(
     assert str(target) in result.stderr  # the full path of the broken file
     for fragment in expect:
         assert fragment in result.stderr, (fragment, result.stderr)
+    assert "Traceback" not in result.stderr
+
+
+def test_rules_validate_checks_stats_and_checklist_and_names_every_broken_file(
+    cli: Cli, tmp_path: Path
+) -> None:
+    pack = copy_pack(tmp_path / "pack")
+    stats = pack / "stats.yaml"
+    stats.write_text(stats.read_text(encoding="utf-8") + "min_group_sise: 5\n", encoding="utf-8")
+    checklist = pack / "checklist.yaml"
+    checklist.write_text("items: []\n", encoding="utf-8")
+    result = cli("rules", "validate", str(pack))
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert f"{stats}: min_group_sise: Extra inputs are not permitted" in result.stderr
+    assert f"{checklist}: items: " in result.stderr
     assert "Traceback" not in result.stderr
 
 

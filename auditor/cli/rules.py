@@ -8,7 +8,7 @@ import click
 
 from auditor.cli.common import _auditor, _fail, _rules, rubric_option
 from auditor.cli.group import main
-from auditor.config import ConfigError
+from auditor.config import ConfigError, load_checklist, load_ruleset, load_settings
 
 
 @main.group()
@@ -19,14 +19,22 @@ def rules() -> None:
 @rules.command(name="validate")
 @click.argument("directory", required=False)
 def rules_validate(directory: str | None) -> None:
-    """Validate a rule pack (default: the bundled one)."""
+    """Validate a rule pack (default: the bundled one), its stats.yaml and checklist.yaml too."""
     from auditor.checks import build_checks
 
-    pack = _rules(directory)
+    problems: list[str] = []
     try:
+        pack = load_ruleset(directory)
         checks = build_checks(pack)
     except ConfigError as exc:
-        _fail(f"invalid rule pack:\n{exc}")
+        problems.append(str(exc))
+    for load in (load_settings, load_checklist):  # optional files: the bundled one stands in
+        try:
+            load(directory)
+        except ConfigError as exc:
+            problems.append(str(exc))
+    if problems:
+        _fail("invalid rule pack:\n" + "\n".join(problems))
     click.echo(
         f"{pack.source}: valid ({len(checks)} checks, "
         f"{len(pack.priority_ids)} priorities, {len(pack.competency_ids)} competencies)"

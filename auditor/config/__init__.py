@@ -1,0 +1,94 @@
+"""Load and validate a rule pack (rules/ directory) into one immutable RuleSet.
+
+Every file is validated once, when it is loaded, with pydantic `extra="forbid"`. Errors name the
+file, the key path and, where the value must come from a fixed set, the allowed values.
+
+`auditor.config` is the public entry: callers import every name from here, never from the
+modules of the package, which are
+
+- `base`: the bundled pack's directory, `ConfigError`, the strict model base, YAML reading and
+  the error messages;
+- `rules`: the models of the rule pack (taxonomy, sections, reading, strategy, rubric, lexicons);
+- `loading`: `load_ruleset`, which reads the pack's files and checks the ids across them;
+- `stats`: the settings of `auditor regions` (stats.yaml), read on their own by `load_settings`;
+- `checklist`: the checklist of `auditor check` (checklist.yaml), read by `load_checklist`.
+"""
+
+from auditor.config.base import DEFAULT_RULES_DIR, ConfigError, validation_problems
+from auditor.config.checklist import CHECKLIST_FIELDS, Checklist, ChecklistItem, load_checklist
+from auditor.config.loading import load_ruleset
+from auditor.config.rules import (
+    CheckExamples,
+    CheckSpec,
+    CueName,
+    ExceptionSpec,
+    FocusSpec,
+    Lexicon,
+    Limits,
+    NumbersOnlySpec,
+    PositionalHeadings,
+    PraiseSpec,
+    Reading,
+    Role,
+    Rubric,
+    RuleSet,
+    RuleSpec,
+    Scoring,
+    Sections,
+    SignalExamples,
+    SmartSpec,
+    SpecificSpec,
+    Strategy,
+    Taxonomy,
+    TaxonomyEntry,
+    Thresholds,
+    WeakIfCount,
+)
+from auditor.config.stats import (
+    BootstrapSettings,
+    IndexBand,
+    OutlierSettings,
+    StatsSettings,
+    load_settings,
+)
+
+__all__ = [
+    "CHECKLIST_FIELDS",
+    "DEFAULT_RULES_DIR",
+    "BootstrapSettings",
+    "CheckExamples",
+    "CheckSpec",
+    "Checklist",
+    "ChecklistItem",
+    "ConfigError",
+    "CueName",
+    "ExceptionSpec",
+    "FocusSpec",
+    "IndexBand",
+    "Lexicon",
+    "Limits",
+    "NumbersOnlySpec",
+    "OutlierSettings",
+    "PositionalHeadings",
+    "PraiseSpec",
+    "Reading",
+    "Role",
+    "Rubric",
+    "RuleSet",
+    "RuleSpec",
+    "Scoring",
+    "Sections",
+    "SignalExamples",
+    "SmartSpec",
+    "SpecificSpec",
+    "StatsSettings",
+    "Strategy",
+    "Taxonomy",
+    "TaxonomyEntry",
+    "Thresholds",
+    "WeakIfCount",
+    "load_checklist",
+    "load_ruleset",
+    "load_settings",
+    "validation_problems",
+]
