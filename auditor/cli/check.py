@@ -81,7 +81,11 @@ def check(
 ) -> None:
     """Check draft reports (.txt/.md files, glob patterns, or - for stdin): linter lines, each
     check's spans and suggestion, score, verdict and checklist. Several files, or a pattern, in
-    JSON give JSON Lines (one audit per file, in argument order)."""
+    JSON give JSON Lines (one audit per file, in argument order).
+
+    Exit 0 when no file fails the --fail-on gate, 1 when one does, 2 when a file could not be
+    checked (the others still are) or for bad usage.
+    """
     from auditor.render.lint import iter_lint, wants_color
 
     rules = _rules(rubric)
