@@ -6,9 +6,14 @@ Pure; the thresholds are compared here and nowhere else.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Literal
 
 from auditor.config import CheckSpec, Scoring
-from auditor.schema import Finding, Verdict
+from auditor.schema import Finding, ReportAudit, Verdict
+
+#: What makes `auditor check --fail-on` exit 1.
+FailOn = Literal["error", "warning", "weak"]
+FAIL_ON: tuple[FailOn, ...] = ("error", "warning", "weak")
 
 
 def score_report(
@@ -35,3 +40,12 @@ def verdict_for(score: float, failed: set[str], scoring: Scoring) -> Verdict:
     if score >= scoring.thresholds.adequate:
         return "adequate"
     return "weak"
+
+
+def fails(audit: ReportAudit, fail_on: FailOn = "error") -> bool:
+    """Whether an audit fails a script's gate: an error-severity finding (`error`), a warning-
+    or error-severity finding (`warning`), or a weak verdict (`weak`)."""
+    if fail_on == "weak":
+        return audit.verdict == "weak"
+    severities = {"error"} if fail_on == "error" else {"error", "warning"}
+    return any(f.severity in severities for f in audit.findings)

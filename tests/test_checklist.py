@@ -32,9 +32,9 @@ def focus_line(cli: Cli, tmp_path: Path, rep_level: str | None, *args: str) -> s
 @pytest.mark.parametrize(
     ("rep_level", "expected"),
     [
-        (None, "  [ ] focus 1-2 (call_planning, customer_discovery, objection_handling)"),
-        ("experienced", "  [ ] focus 1-2 (call_planning, customer_discovery, objection_handling)"),
-        ("New", "  [x] focus 1-3 (call_planning, customer_discovery, objection_handling)"),
+        (None, "  [ ] focus 1-2 (Call planning, Customer discovery, Objection handling)"),
+        ("experienced", "  [ ] focus 1-2 (Call planning, Customer discovery, Objection handling)"),
+        ("New", "  [x] focus 1-3 (Call planning, Customer discovery, Objection handling)"),
     ],
 )
 def test_focus_range_follows_the_rubric_for_the_rep_level(
@@ -65,7 +65,7 @@ def test_checklist_items_and_range_come_from_the_rule_pack(cli: Cli, tmp_path: P
     draft.write_text(BROAD, encoding="utf-8")
     result = cli("check", str(draft), *RULES_ONLY, "--rubric", str(pack))
     assert result.stdout.splitlines()[-2:] == [
-        "  [x] breadth 1-4 (call_planning, customer_discovery, objection_handling)",
+        "  [x] breadth 1-4 (Call planning, Customer discovery, Objection handling)",
         "  [ ] objective",
     ]
 

@@ -74,14 +74,30 @@ def test_check_prints_linter_lines_and_summary(cli: Cli, tmp_path: Path) -> None
     risks = [f for f in audit.findings if f.code == "CMP001"]
     assert risks and all(f.severity == "error" for f in risks)
 
+    # One linter line per check code at its first span, then (indented) every span when there
+    # are several, then the suggestion.
+    by_code: dict[str, list] = {}
+    for f in sorted(audit.findings, key=lambda f: min((e.start for e in f.evidence), default=0)):
+        by_code.setdefault(f.code, []).append(f)
     expected = []
-    for f in audit.findings:
-        line, col = line_col(RISKY, f.evidence[0].start) if f.evidence else (1, 1)
-        expected.append(f"{draft}:{line}:{col}: {f.severity} {f.code} {f.message}")
+    for code, found in by_code.items():
+        starts = [s for s, _ in sorted({(e.start, e.end) for f in found for e in f.evidence})]
+        line, col = line_col(RISKY, starts[0]) if starts else (1, 1)
+        block = [f"{draft}:{line}:{col}: {found[0].severity} {code} {found[0].message}"]
+        if len(starts) > 1:
+            block += [f"    {'{}:{}'.format(*line_col(RISKY, s))} " for s in starts]
+        expected.append((starts[0] if starts else 0, block, found[0].suggestion))
+    expected.sort(key=lambda x: x[0])
     lines = as_text.stdout.splitlines()
-    linter = lines[: len(expected)]
-    assert sorted(linter) == sorted(expected)
-    assert lines[len(expected)] == ""  # then a blank line and the summary
+    n = sum(len(block) + 1 for _, block, _ in expected)
+    got = iter(lines[:n])
+    for _, block, suggestion in expected:
+        assert next(got) == block[0]
+        for position in block[1:]:
+            assert next(got).startswith(position + '"')
+        assert next(got) == f"    suggestion: {suggestion}"
+    linter = [x for x in lines[:n] if not x.startswith("    ")]
+    assert lines[n] == ""  # then a blank line and the summary
     positions = [tuple(map(int, x[len(str(draft)) + 1 :].split(":")[:2])) for x in linter]
     assert positions == sorted(positions)  # in text order
     assert any(x.startswith(f"{draft}:3:") and " error CMP001 " in x for x in linter)
@@ -89,7 +105,7 @@ def test_check_prints_linter_lines_and_summary(cli: Cli, tmp_path: Path) -> None
         re.fullmatch(r".+:\d+:\d+: (error|warning|info) [A-Z]{2,5}\d{3} .+", x) for x in linter
     )
 
-    summary = lines[len(expected) + 1 :]
+    summary = lines[n + 1 :]
     assert summary[0] == f"score {audit.score}/100  verdict {audit.verdict}"
     marks = {re.sub(r" \(.*\)$", "", x[6:]): x[3] == "x" for x in summary[1:]}
     assert marks == {
@@ -119,7 +135,9 @@ def test_check_refuses_unusable_input(cli: Cli, tmp_path: Path) -> None:
     empty.write_text("   \n", encoding="utf-8")
     result = cli("check", str(empty), *RULES_ONLY)
     assert result.exit_code == 2
-    assert result.stderr == "auditor: empty report: the text is empty or whitespace only\n"
+    assert (
+        result.stderr == f"auditor: {empty}: empty report: the text is empty or whitespace only\n"
+    )
     missing = cli("check", str(tmp_path / "nope.txt"))
     assert missing.exit_code == 2 and "no such file or directory" in missing.stderr
 

@@ -5,7 +5,13 @@ record comes out, in order. Only an unusable argument (a path that does not exis
 `InputError`.
 """
 
-from auditor.io.inputs import SUPPORTED_SUFFIXES, check_inputs, read_inputs, read_stdin
+from auditor.io.inputs import (
+    SUPPORTED_SUFFIXES,
+    check_inputs,
+    expand_globs,
+    read_inputs,
+    read_stdin,
+)
 from auditor.io.jsonl import read_jsonl
 from auditor.io.mapping import ColumnMap, build_map, parse_map
 from auditor.io.records import InputError, Record
@@ -24,6 +30,7 @@ __all__ = [
     "build_map",
     "check_inputs",
     "csv_row",
+    "expand_globs",
     "is_results_file",
     "parse_map",
     "read_csv",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import io
 import itertools
 import logging
@@ -137,6 +138,24 @@ def read_stdin(
             text=body,
             metadata={k: plain(v) for k, v in meta.items()},
         )
+
+
+def expand_globs(inputs: Iterable[str]) -> Iterator[tuple[str, str | None]]:
+    """(path, None) per file an argument names, or (argument, error) when a pattern matches none.
+
+    For shells that do not expand wildcards (and quoted patterns): an argument with `*`, `?` or
+    `[` that is not itself an existing path is expanded here (`**` spans directories), its files
+    in sorted order. Other arguments, `-` included, pass through unchanged.
+    """
+    for item in inputs:
+        if item == "-" or not glob.has_magic(item) or os.path.lexists(item):
+            yield item, None
+            continue
+        matches = sorted(p for p in glob.glob(item, recursive=True) if Path(p).is_file())
+        if not matches:
+            yield item, "no file matches this pattern"
+        for match in matches:
+            yield match, None
 
 
 def check_inputs(inputs: Iterable[str]) -> list[str]:

@@ -3,7 +3,7 @@ checklist under `auditor check`'s score."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
 from auditor.checks.generic import count_range
 from auditor.config import Checklist, CheckSpec
@@ -127,16 +127,24 @@ def _text_lines(report: RegionsReport, vocab: Vocabulary) -> Iterator[str]:
 
 
 def iter_checklist(
-    audit: ReportAudit, checklist: Checklist, checks: Iterable[CheckSpec]
+    audit: ReportAudit,
+    checklist: Checklist,
+    checks: Iterable[CheckSpec],
+    names: Mapping[str, str] | None = None,
 ) -> Iterator[str]:
-    """`  [x] label` per checklist item; the focus range is what `checks` allow the audit's rep."""
+    """`  [x] label` per checklist item; the focus range is what `checks` allow the audit's rep.
+
+    The focus competencies are shown by their `names` (id -> taxonomy name) where given.
+    """
+    names = names or {}
     for item in checklist.items:
         if item.field == "focus_competencies":
             focus = audit.focus_competencies
             low, high = count_range(checks, item.field, audit.rep_level)
             ok = low <= len(focus) and (high is None or len(focus) <= high)
             span = f"{low}-{high}" if high is not None else f"{low}+"
-            label = f"{item.label} {span} ({', '.join(focus) or 'none'})"
+            shown = ", ".join(names.get(c, c) for c in focus)
+            label = f"{item.label} {span} ({shown or 'none'})"
         else:
             part, name = item.field.split(".")
             ok, label = getattr(getattr(audit, part), name), item.label
