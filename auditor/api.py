@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import Depends, FastAPI, Request
@@ -23,9 +24,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from auditor import __version__, render
+from auditor.io.fingerprint import tree_digest
 from auditor.io.records import validate_record
+from auditor.project import ServeLimits
 from auditor.render.responses import CheckResponse, RubricResponse, rubric_response, to_response
 from auditor.schema import FailedRecord, Report
+from auditor.textsafety import printable
 
 if TYPE_CHECKING:
     from auditor.engine import Auditor
@@ -38,6 +42,19 @@ WORST_JSON_BYTES_PER_CHAR = 12
 #: Room for the rest of the request body (id, metadata, JSON punctuation).
 BODY_OVERHEAD_BYTES = 64 * 1024
 JSON_MEDIA_TYPE = re.compile(r"^application/([\w.+-]+\+)?json$")
+#: An error body lists at most this many problems (and counts them all), so that a request
+#: with 30,000 unknown fields gets a small answer.
+MAX_LISTED_PROBLEMS = 20
+#: Longest name part or message echoed in an error (a field name may be the whole body).
+MAX_ERROR_TEXT = 200
+#: Headers on every response: nothing may frame, sniff or refer; API bodies run nothing.
+SECURITY_HEADERS: dict[str, str] = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+API_CSP = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 
 # -- wire models ------------------------------------------------------------------------------
@@ -67,7 +84,11 @@ class ErrorBody(BaseModel):
 
     error: str = Field(description="Stable machine-readable code, e.g. body_too_large.")
     message: str
-    fields: list[FieldError] = Field(default_factory=list)
+    fields: list[FieldError] = Field(
+        default_factory=list,
+        description=f"The first {MAX_LISTED_PROBLEMS} problems with a request (see `problems`).",
+    )
+    problems: int = Field(default=0, description="How many problems there were in all.")
 
 
 class Health(BaseModel):
@@ -75,11 +96,13 @@ class Health(BaseModel):
 
     status: Literal["ok"]
     version: str
-    rules: str
+    rules: str = Field(description="The rule pack's name (its directory name, never a path).")
+    rules_sha256: str = Field(description="sha256 over the rule pack's files.")
     checks: int
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "Ambiguous framing (Content-Length with chunks)."},
     413: {"model": ErrorBody, "description": "Request body too large."},
     415: {"model": ErrorBody, "description": "Content type is not JSON."},
     422: {"model": ErrorBody, "description": "Invalid JSON, field or text (empty / too long)."},
@@ -88,11 +111,33 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 # -- errors -----------------------------------------------------------------------------------
+def _short(text: str) -> str:
+    """Printable (no lone surrogates) and at most MAX_ERROR_TEXT characters."""
+    text = printable(text)
+    return text if len(text) <= MAX_ERROR_TEXT else text[: MAX_ERROR_TEXT - 1] + "…"
+
+
 def _error(
-    status: int, code: str, message: str, fields: list[FieldError] | None = None
+    status: int,
+    code: str,
+    message: str,
+    fields: list[FieldError] | None = None,
+    *,
+    problems: int | None = None,
+    headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    body = ErrorBody(error=code, message=message, fields=fields or [])
-    return JSONResponse(body.model_dump(), status_code=status)
+    fields = fields or []
+    body = ErrorBody(
+        error=code,
+        message=message,
+        fields=fields[:MAX_LISTED_PROBLEMS],
+        problems=len(fields) if problems is None else problems,
+    )
+    return JSONResponse(
+        body.model_dump(),
+        status_code=status,
+        headers={**SECURITY_HEADERS, "Content-Security-Policy": API_CSP, **(headers or {})},
+    )
 
 
 class UnsupportedMediaTypeError(Exception):
@@ -117,15 +162,37 @@ def _describe(field: FieldError) -> str:
     return f"{'.'.join(str(p) for p in field.loc[1:]) or 'body'}: {field.msg}"
 
 
+def _unparsable_json(cause: BaseException | None) -> str | None:
+    """Why a body is not JSON when the parser raised other than JSONDecodeError, or None."""
+    if isinstance(cause, RecursionError):
+        return "malformed JSON: nested too deeply"
+    if isinstance(cause, UnicodeDecodeError):
+        return "malformed JSON: not valid UTF-8"
+    return None
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
         # Rebuilt from loc/msg/type only: pydantic's default also echoes the input, and a
         # client should never get its (possibly long, confidential) draft back in an error.
+        # Only the first MAX_LISTED_PROBLEMS are listed, each name cut short and made
+        # printable (a field name may hold a lone surrogate), so the body stays small.
+        errors = exc.errors()
         fields = [
-            FieldError(loc=list(e["loc"]), msg=e["msg"], type=e["type"]) for e in exc.errors()
+            FieldError(
+                loc=[_short(p) if isinstance(p, str) else p for p in e["loc"]],
+                msg=_short(e["msg"]),
+                type=e["type"],
+            )
+            for e in errors[:MAX_LISTED_PROBLEMS]
         ]
         problems = "; ".join(_describe(f) for f in fields)
-        return _error(422, "invalid_request", f"invalid request: {problems}", fields)
+        more = len(errors) - len(fields)
+        if more:
+            problems += f"; and {more} more"
+        return _error(
+            422, "invalid_request", f"invalid request: {problems}", fields, problems=len(errors)
+        )
 
     async def unsupported(_: Request, exc: UnsupportedMediaTypeError) -> JSONResponse:
         got = exc.content_type or "none"
@@ -136,6 +203,11 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
 
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # FastAPI answers 400 to a body json.loads raises on other than JSONDecodeError.
+        unparsable = _unparsable_json(exc.__cause__)
+        if exc.status_code == 400 and unparsable is not None:
+            field = FieldError(loc=["body"], msg=unparsable, type="json_invalid")
+            return _error(422, "invalid_request", f"invalid request: {unparsable}", [field])
         code = str(exc.detail).lower().replace(" ", "_")
         return _error(exc.status_code, code, str(exc.detail))
 
@@ -202,6 +274,58 @@ class BodyLimit:
         await response(scope, receive, send)
 
 
+class RejectAmbiguousFraming:
+    """ASGI middleware: 400 and close for a request with both Content-Length and chunks.
+
+    A proxy in front may frame such a request by the other header than we do, and the bytes
+    one of us takes for a second request could be smuggled past it (RFC 9112 section 6.3).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer 400 with `Connection: close` when both framing headers are present."""
+        if scope["type"] == "http":
+            names = {name.lower() for name, _ in scope["headers"]}
+            if b"content-length" in names and b"transfer-encoding" in names:
+                response = _error(
+                    400,
+                    "ambiguous_framing",
+                    "send either Content-Length or Transfer-Encoding, not both",
+                    headers={"Connection": "close"},
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+class SecurityHeaders:
+    """ASGI middleware: SECURITY_HEADERS on every response, a CSP on those without their own."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.headers = [
+            (k.lower().encode(), v.encode())
+            for k, v in {**SECURITY_HEADERS, "Content-Security-Policy": API_CSP}.items()
+        ]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Add each header the response does not already set."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                missing = [(k, v) for k, v in self.headers if k not in present]
+                message = {**message, "headers": [*message.get("headers", []), *missing]}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
 # -- app --------------------------------------------------------------------------------------
 def _content_security_policy(page: str) -> str:
     """A CSP that lets only the page's own inline script and style run, and talk to us only."""
@@ -236,7 +360,12 @@ def create_app(
     rules = engine.rules
     max_chars = engine.max_chars
     body_limit = max_body_bytes or max_chars * WORST_JSON_BYTES_PER_CHAR + BODY_OVERHEAD_BYTES
-    rubric = rubric_response(rules, [c.spec.code for c in engine.checks], body_limit)
+    # The pack by name and content hash: a response never shows a server path.
+    pack_name = os.path.basename(os.path.normpath(rules.source)) or "rules"
+    pack_sha256 = tree_digest(Path(rules.source)) if os.path.isdir(rules.source) else ""
+    rubric = rubric_response(
+        rules, [c.spec.code for c in engine.checks], body_limit, pack_name, pack_sha256
+    )
     page = render.draft_page(max_chars)
     page_headers = {
         "Content-Security-Policy": _content_security_policy(page),
@@ -257,6 +386,8 @@ def create_app(
         "Offsets: see docs/api.md.",
     )
     app.add_middleware(BodyLimit, max_bytes=body_limit)
+    app.add_middleware(RejectAmbiguousFraming)
+    app.add_middleware(SecurityHeaders)
     _install_error_handlers(app)
 
     @app.post(
@@ -271,7 +402,7 @@ def create_app(
         # The same validation as every batch record: lone surrogates, metadata nesting.
         checked = validate_record(report, "request", rules.rubric.limits.max_metadata_depth)
         if isinstance(checked, FailedRecord):
-            return _error(422, "invalid_request", checked.error, [])
+            return _error(422, "invalid_request", _short(checked.error), [], problems=1)
         with engine_lock:
             audit = engine.audit(report)
         if audit.error:
@@ -290,7 +421,11 @@ def create_app(
     def health() -> Health:
         """Liveness: the rule pack is loaded and the engine is ready."""
         return Health(
-            status="ok", version=__version__, rules=rules.source, checks=len(engine.checks)
+            status="ok",
+            version=__version__,
+            rules=pack_name,
+            rules_sha256=pack_sha256,
+            checks=len(engine.checks),
         )
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -327,25 +462,28 @@ def app_from_env() -> FastAPI:
     )
 
 
-def serve_workers(host: str, port: int, workers: int) -> None:
+def serve_workers(host: str, port: int, workers: int, limits: ServeLimits) -> None:
     """Serve `app_from_env` from `workers` processes that share one listening socket.
 
     uvicorn's own `workers=` binds its socket without IPPROTO_TCP, so asyncio never sets
     TCP_NODELAY on the connections and every response waits for a delayed ACK (measured here:
     GET /health 44 ms instead of 1 ms). The socket is bound here as asyncio would bind it.
+    Each worker enforces `limits` on its own connections (auditor.serving).
     """
     import socket
 
-    import uvicorn
     from uvicorn.supervisors import Multiprocess
+
+    from auditor.serving import HardenedConfig
 
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.set_inheritable(True)
-    config = uvicorn.Config(
+    config = HardenedConfig(
         "auditor.api:app_from_env",
+        limits=limits,
         factory=True,
         host=host,
         port=port,

@@ -12,12 +12,15 @@ the file. Relative paths are relative to the file's directory. Example:
     [map]                          # --map FIELD=COLUMN (a list gives fallbacks)
     region = "Territory_vod__c"
     text = ["Comments__c", "Notes__c"]
+    [serve]                        # `auditor serve` connection limits (docs/api.md)
+    header_timeout = 10            # --header-timeout
+    max_connections = 1000         # --max-connections
 """
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,6 +30,32 @@ from auditor.config import ConfigError, validation_problems
 
 CONFIG_NAME = "auditor.toml"
 PATH_KEYS = ("rubric", "sentence_model", "calibration", "out_dir")
+
+
+@dataclass(frozen=True)
+class ServeLimits:
+    """Connection limits of `auditor serve` (auditor.serving enforces them; docs/api.md)."""
+
+    header_timeout: float = 10.0  # s from a request's first byte to the end of its header
+    body_timeout: float = 30.0  # s from the end of the header to the end of the body
+    idle_timeout: float = 5.0  # s a connection may wait for a request (new or kept alive)
+    max_connections: int = 1000  # open connections; more are refused with 503
+    max_header_bytes: int = 16 * 1024  # a longer request line + header gets 400
+
+
+SERVE_KEYS = tuple(f.name for f in fields(ServeLimits))
+
+
+class ServeSettings(BaseModel):
+    """The [serve] table: `auditor serve` options (each one a command-line option)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    header_timeout: float | None = Field(default=None, gt=0)
+    body_timeout: float | None = Field(default=None, gt=0)
+    idle_timeout: float | None = Field(default=None, gt=0)
+    max_connections: int | None = Field(default=None, ge=1)
+    max_header_bytes: int | None = Field(default=None, ge=1024)
 
 
 class ProjectConfig(BaseModel):
@@ -48,6 +77,7 @@ class ProjectConfig(BaseModel):
     calibration: str | None = None
     out_dir: str | None = Field(default=None, alias="out")
     quiet: bool | None = None
+    serve: ServeSettings | None = None
 
     def options(self, base: Path) -> dict[str, Any]:
         """The set keys as click parameter values (paths resolved against `base`)."""
@@ -66,6 +96,9 @@ class ProjectConfig(BaseModel):
                 )
             elif key == "ignore":
                 value = tuple(value)
+            elif key == "serve":
+                values.update(value)  # serve's own options, under their names
+                continue
             values[key] = value
         return values
 

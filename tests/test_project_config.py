@@ -97,3 +97,15 @@ def test_an_invalid_file_exits_2_naming_file_and_key(
     (tmp_path / "auditor.toml").write_text("workers = [", encoding="utf-8")
     result = cli("config")
     assert result.exit_code == 2 and "not valid TOML" in result.stderr
+
+
+def test_serve_table_sets_serve_limits(cli: Cli, tmp_path: Path) -> None:
+    config = tmp_path / "auditor.toml"
+    config.write_text("[serve]\nheader_timeout = 3\nmax_connections = 50\n", encoding="utf-8")
+    assert load_project(config).options() == {"header_timeout": 3.0, "max_connections": 50}
+    settings = _settings(cli, "--config", str(config))
+    assert settings["serve.header_timeout"] == (3.0, str(config))
+    assert settings["serve.body_timeout"] == (30.0, "default")
+    config.write_text("[serve]\nheader_timeout = 0\n", encoding="utf-8")
+    result = cli("--config", str(config), "config")
+    assert result.exit_code == 2 and "header_timeout" in result.output

@@ -8,6 +8,7 @@ import os
 import click
 
 from auditor.cli.common import (
+    F,
     _auditor,
     _check_models,
     _models,
@@ -16,6 +17,54 @@ from auditor.cli.common import (
     rubric_option,
 )
 from auditor.cli.group import main
+from auditor.project import ServeLimits
+
+_LIMITS = ServeLimits()
+
+
+def limit_options(fn: F) -> F:
+    """Add the connection limits (--header-timeout ... --max-header-bytes; docs/api.md)."""
+    seconds = click.FloatRange(min=0, min_open=True)
+    options = [
+        click.option(
+            "--header-timeout",
+            type=seconds,
+            default=_LIMITS.header_timeout,
+            show_default=True,
+            help="Seconds from a request's first byte to the end of its header.",
+        ),
+        click.option(
+            "--body-timeout",
+            type=seconds,
+            default=_LIMITS.body_timeout,
+            show_default=True,
+            help="Seconds from the end of a request header to the end of its body.",
+        ),
+        click.option(
+            "--idle-timeout",
+            type=seconds,
+            default=_LIMITS.idle_timeout,
+            show_default=True,
+            help="Seconds a new or kept-alive connection may wait before sending a request.",
+        ),
+        click.option(
+            "--max-connections",
+            type=click.IntRange(min=1),
+            default=_LIMITS.max_connections,
+            show_default=True,
+            help="Open connections per server process; more are refused with 503.",
+        ),
+        click.option(
+            "--max-header-bytes",
+            type=click.IntRange(min=1024),
+            default=_LIMITS.max_header_bytes,
+            show_default=True,
+            help="Longest request line and header; a longer one gets 400.",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
 
 
 @main.command()
@@ -28,6 +77,7 @@ from auditor.cli.group import main
     type=click.IntRange(1, 64),
     help="Server processes, each with its own pipeline (about 350 MB each).",
 )
+@limit_options
 @model_options
 @rubric_option
 def serve(
@@ -37,11 +87,13 @@ def serve(
     sentence_model: str | None,
     calibration: str | None,
     rubric: str | None,
+    **limit_values: float,
 ) -> None:
     """Serve the draft page (GET /) and the HTTP API (POST /api/check; see docs/api.md)."""
-    import uvicorn
-
     from auditor.api import SERVE_CONFIG_ENV, create_app, serve_workers
+    from auditor.serving import serve as serve_app
+
+    limits = ServeLimits(**limit_values)  # type: ignore[arg-type]  # click checked the types
 
     rules = _rules(rubric)
     models = _models(sentence_model, calibration)
@@ -50,7 +102,7 @@ def serve(
         # spaCy and the models load once, before listening; same defaults as `auditor check`.
         app = create_app(engine=_auditor(rules, models=models))
         click.echo(url, err=True)
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        serve_app(app, host, port, limits)
         return
     # Each worker process loads its own pipeline from this configuration (api.app_from_env),
     # checked here first so that a bad model fails once, with a clear message.
@@ -64,4 +116,4 @@ def serve(
         }
     )
     click.echo(f"{url}; {workers} worker processes", err=True)
-    serve_workers(host, port, workers)
+    serve_workers(host, port, workers, limits)

@@ -30,7 +30,7 @@ _UNSET = {
 @click.pass_context
 def config_cmd(ctx: click.Context, fmt: str) -> None:
     """Print the effective settings and where each one comes from."""
-    from auditor.project import ProjectConfig
+    from auditor.project import SERVE_KEYS, ProjectConfig
 
     project = ctx.obj
     given = project.options()
@@ -40,9 +40,12 @@ def config_cmd(ctx: click.Context, fmt: str) -> None:
         for p in main.commands[name].params
     }
     rows = []
-    for key, spec in ProjectConfig.model_fields.items():
-        name = {"map": "maps"}.get(key, key)
-        option = spec.alias or key
+    settings = [
+        (spec.alias or key, {"map": "maps"}.get(key, key))
+        for key, spec in ProjectConfig.model_fields.items()
+        if key != "serve"
+    ] + [(f"serve.{key}", key) for key in SERVE_KEYS]
+    for option, name in settings:
         if name in given:
             value, source = given[name], str(project.path)
         else:
@@ -64,5 +67,5 @@ def config_cmd(ctx: click.Context, fmt: str) -> None:
     where = project.path or "none (auditor.toml or pyproject.toml [tool.auditor], from here up)"
     click.echo(f"config file: {where}")
     for row in rows:
-        click.echo(f"  {row['setting']:<15}{str(row['value']):<40} {row['source']}")
+        click.echo(f"  {row['setting']:<24}{str(row['value']):<40} {row['source']}")
     click.echo("command-line options win over these settings.")

@@ -98,7 +98,8 @@ class Limits(BaseModel):
 class RubricResponse(BaseModel):
     """The active rule pack: checks, taxonomy, active priorities, verdict thresholds, limits."""
 
-    source: str
+    source: str = Field(description="The rule pack's name (its directory name, never a path).")
+    source_sha256: str = Field(description="sha256 over the rule pack's files.")
     checks: list[RubricCheck]
     priorities: list[TaxonomyItem]
     competencies: list[TaxonomyItem]
@@ -139,15 +140,21 @@ def to_response(audit: ReportAudit) -> dict[str, Any]:
 
 
 # -- rubric ------------------------------------------------------------------------------------
-def rubric_response(rules: RuleSet, checks: list[str], max_body_bytes: int) -> RubricResponse:
-    """The active checks (those the engine runs) and the taxonomy of a rule pack."""
+def rubric_response(
+    rules: RuleSet, checks: list[str], max_body_bytes: int, name: str, sha256: str
+) -> RubricResponse:
+    """The active checks (those the engine runs) and the taxonomy of a rule pack.
+
+    The pack is named by `name` and `sha256`: a response never shows the server's paths.
+    """
     active = set(checks)
 
     def items(entries: Any) -> list[TaxonomyItem]:
         return [TaxonomyItem(id=e.id, name=e.name, definition=e.definition) for e in entries]
 
     return RubricResponse(
-        source=rules.source,
+        source=name,
+        source_sha256=sha256,
         checks=[
             RubricCheck(
                 **c.model_dump(include=set(RubricCheck.model_fields) - {"examples"}),
