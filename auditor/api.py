@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from auditor import __version__, render
+from auditor.config import load_checklist
 from auditor.io.records import validate_record
 from auditor.render.responses import CheckResponse, RubricResponse, rubric_response, to_response
 from auditor.schema import FailedRecord, Report
@@ -236,7 +237,9 @@ def create_app(
     rules = engine.rules
     max_chars = engine.max_chars
     body_limit = max_body_bytes or max_chars * WORST_JSON_BYTES_PER_CHAR + BODY_OVERHEAD_BYTES
-    rubric = rubric_response(rules, [c.spec.code for c in engine.checks], body_limit)
+    rubric = rubric_response(
+        rules, [c.spec.code for c in engine.checks], body_limit, load_checklist(rules.source)
+    )
     page = render.draft_page(max_chars)
     page_headers = {
         "Content-Security-Policy": _content_security_policy(page),
@@ -279,7 +282,7 @@ def create_app(
             field = FieldError(loc=["body", "text"], msg=audit.error, type="value_error")
             return _error(422, "invalid_request", audit.error, [field])
         # Already validated by the engine's models: skip FastAPI's second validation pass.
-        return JSONResponse(to_response(audit))
+        return JSONResponse(to_response(audit, rules))
 
     @app.get("/api/rubric", response_model=RubricResponse)
     def get_rubric() -> RubricResponse:
