@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from auditor import __version__, render
+from auditor.config import load_checklist
 from auditor.io.fingerprint import tree_digest
 from auditor.io.records import validate_record
 from auditor.project import ServeLimits
@@ -364,7 +365,12 @@ def create_app(
     pack_name = os.path.basename(os.path.normpath(rules.source)) or "rules"
     pack_sha256 = tree_digest(Path(rules.source)) if os.path.isdir(rules.source) else ""
     rubric = rubric_response(
-        rules, [c.spec.code for c in engine.checks], body_limit, pack_name, pack_sha256
+        rules,
+        [c.spec.code for c in engine.checks],
+        body_limit,
+        pack_name,
+        pack_sha256,
+        load_checklist(rules.source),
     )
     page = render.draft_page(max_chars)
     page_headers = {
@@ -410,7 +416,7 @@ def create_app(
             field = FieldError(loc=["body", "text"], msg=audit.error, type="value_error")
             return _error(422, "invalid_request", audit.error, [field])
         # Already validated by the engine's models: skip FastAPI's second validation pass.
-        return JSONResponse(to_response(audit))
+        return JSONResponse(to_response(audit, rules))
 
     @app.get("/api/rubric", response_model=RubricResponse)
     def get_rubric() -> RubricResponse:

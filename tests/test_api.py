@@ -297,3 +297,64 @@ def test_page_is_self_contained_and_locked_down(client: TestClient) -> None:
     csp = response.headers["content-security-policy"]
     assert "default-src 'none'" in csp and "connect-src 'self'" in csp
     assert "'unsafe-inline'" not in csp
+
+
+def test_one_risky_phrase_is_one_span_not_overlapping_ones(client: TestClient) -> None:
+    text = "Offer Dr Silva tickets to the match if he prescribes more."
+    body = client.post("/api/check", json={"text": text}).json()
+    risky = [f for f in body["findings"] if f["code"] == "CMP001"]
+    assert len(risky) == 1
+    (evidence,) = risky[0]["evidence"]
+    assert evidence["text"] == "tickets to the match if he prescribes"
+    spans = sorted(
+        (e["start"], e["end"])
+        for f in body["findings"]
+        for e in f["evidence"]
+        if f["code"] == "CMP001"
+    )
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))
+
+
+def test_no_finding_has_overlapping_evidence(client: TestClient) -> None:
+    text = (
+        "Sales are 82% of target YTD. TRx down 4% vs last quarter. You need to reach 110% by Q4 "
+        "and increase call rate to 8 per day. She was lazy and her attitude was unacceptable."
+    )
+    body = client.post("/api/check", json={"text": text}).json()
+    for code in {f["code"] for f in body["findings"]}:
+        spans = sorted(
+            (e["start"], e["end"])
+            for f in body["findings"]
+            if f["code"] == code
+            for e in f["evidence"]
+        )
+        assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False)), (code, spans)
+
+
+def test_findings_carry_a_message_with_names(client: TestClient) -> None:
+    text = (
+        "Lots to work on after today. Planning: you had no written objective for two of the "
+        "calls. Questions: you asked Dr Ross only closed questions. Objections: when she raised "
+        "cost you went straight to the copay card. Closing: none of the calls ended with a "
+        "request for a next step."
+    )
+    body = client.post("/api/check", json={"text": text}).json()
+    foc = next(f for f in body["findings"] if f["code"] == "FOC001")
+    assert "objection_handling" in foc["message"]  # the contract keeps ids
+    assert "Objection handling" in foc["display_message"]
+    assert "objection_handling" not in foc["display_message"]
+    jud = client.post("/api/check", json={"text": "He was lazy."}).json()
+    assert all(f["display_message"] == f["message"] for f in jud["findings"])
+
+
+def test_rubric_has_the_checklist_and_focus_range(client: TestClient, rules) -> None:
+    from auditor.checks.generic import count_range
+    from auditor.config import load_checklist
+
+    body = client.get("/api/rubric").json()
+    assert [(i["label"], i["field"]) for i in body["checklist"]] == [
+        (i.label, i.field) for i in load_checklist(rules.source).items
+    ]
+    for key, level in (("default", None), ("new", "new"), ("experienced", "experienced")):
+        low, high = count_range(rules.rubric.checks, "focus_competencies", level)
+        assert body["focus_range"][key] == {"min": low, "max": high}

@@ -347,3 +347,22 @@ def test_verdict_thresholds_are_inclusive(rules) -> None:
     ]
     assert verdict_for(100, {"NUM001"}, scoring) == "weak"
     assert verdict_for(100, {"OBS001", "STAR002"}, scoring) == "adequate"
+
+
+def test_distinct_spans_keep_the_longer_and_merge_partial_overlaps() -> None:
+    from auditor.annotations import Hit
+    from auditor.checks.base import distinct_spans
+
+    text = "tickets to the match if he prescribes more"
+    hits = [
+        Hit(0, 7, "x", "tickets"),
+        Hit(0, 37, "x", text[0:37]),
+        Hit(24, 37, "x", text[24:37]),
+        Hit(38, 42, "x", "more"),
+    ]
+    assert [(h.start, h.end, h.text) for h in distinct_spans(hits)] == [
+        (0, 37, text[0:37]),
+        (38, 42, "more"),
+    ]
+    partial = [Hit(0, 10, "x", text[0:10]), Hit(8, 20, "x", text[8:20])]
+    assert [(h.start, h.end, h.text) for h in distinct_spans(partial)] == [(0, 20, text[0:20])]

@@ -76,7 +76,7 @@ def test_rules_validate_names_file_key_and_allowed_values(
     cli: Cli, tmp_path: Path, case: Path
 ) -> None:
     target, expect = broken_pack(case, tmp_path / "pack")
-    result = cli("rules", "validate", str(tmp_path / "pack"))
+    result = cli("rules", "validate", "--rubric", str(tmp_path / "pack"))
     assert result.exit_code == 2, result.output
     assert result.stdout == ""
     assert result.stderr.startswith("auditor: invalid rule pack:\n")
@@ -94,7 +94,7 @@ def test_rules_validate_checks_stats_and_checklist_and_names_every_broken_file(
     stats.write_text(stats.read_text(encoding="utf-8") + "min_group_sise: 5\n", encoding="utf-8")
     checklist = pack / "checklist.yaml"
     checklist.write_text("items: []\n", encoding="utf-8")
-    result = cli("rules", "validate", str(pack))
+    result = cli("rules", "validate", "--rubric", str(pack))
     assert result.exit_code == 2, result.output
     assert result.stdout == ""
     assert f"{stats}: min_group_sise: Extra inputs are not permitted" in result.stderr
@@ -181,11 +181,29 @@ def test_rules_test_fails_when_an_example_does_not_hold(cli: Cli, tmp_path: Path
         star["examples"]["flag"] = [star["examples"]["pass"][0]]  # a text that passes
 
     pack = copy_pack(tmp_path / "pack", swap)
-    result = cli("rules", "test", str(pack))
+    result = cli("rules", "test", "--rubric", str(pack))
     assert result.exit_code == 1, result.output
     failing = [line for line in result.stdout.splitlines() if line.startswith("FAIL")]
     assert len(failing) == 1 and failing[0].startswith("FAIL STAR001 must flag: ")
     assert result.stdout.rstrip().endswith("1 failing example(s)")
+
+
+@pytest.mark.parametrize("command", ["validate", "test"])
+def test_rules_positional_directory_is_a_deprecated_alias_of_rubric(
+    cli: Cli, tmp_path: Path, command: str
+) -> None:
+    from auditor.config import DEFAULT_RULES_DIR
+
+    pack = DEFAULT_RULES_DIR  # the bundled pack: the session's pipeline is already built
+
+    new = cli("rules", command, "--rubric", str(pack))
+    old = cli("rules", command, str(pack))
+    assert new.exit_code == old.exit_code == 0, (new.output, old.output)
+    assert new.stdout == old.stdout
+    assert "deprecated" not in new.stderr
+    assert "deprecated; use --rubric" in old.stderr
+    both = cli("rules", command, "--rubric", str(pack), str(tmp_path))
+    assert both.exit_code == 2 and "not both" in both.stderr
 
 
 def test_loading_the_rule_pack_and_deriving_do_not_import_spacy() -> None:

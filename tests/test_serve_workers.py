@@ -80,7 +80,7 @@ def server(pack: Path) -> Iterator[str]:
 
 def test_workers_answer_like_the_in_process_engine(server: str, pack: Path) -> None:
     engine = Auditor(load_ruleset(pack))
-    expected = to_response(engine.audit(Report(id="draft", text=DRAFT)))
+    expected = to_response(engine.audit(Report(id="draft", text=DRAFT)), engine.rules)
     for _ in range(4):  # requests spread over both workers
         response = httpx.post(f"{server}/api/check", json={"text": DRAFT}, timeout=60)
         assert response.status_code == 200

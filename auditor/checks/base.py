@@ -57,10 +57,32 @@ class Check:
         return getattr(self.params, "signal", None) or self.type.signal
 
 
+def distinct_spans(hits: Sequence[Hit]) -> list[Hit]:
+    """`hits` in text order with no two overlapping: a hit inside another is dropped (the longer
+    one stays) and hits that overlap in part become one hit over both.
+
+    One phrase flagged by two rules ("tickets to the match if he prescribes" and "tickets") is
+    one piece of evidence, not two.
+    """
+    out: list[Hit] = []
+    for h in sorted(hits, key=lambda h: (h.start, -h.end)):
+        last = out[-1] if out else None
+        if last is None or h.start >= last.end:
+            out.append(h)
+        elif h.end > last.end:  # partial overlap: one hit over both
+            text = last.text + h.text[last.end - h.start :]
+            out[-1] = Hit(last.start, h.end, last.label, text, last.source)
+    return out
+
+
 def finding(
     spec: CheckSpec, hits: Sequence[Hit] = (), explanation: str | None = None, **fmt: Any
 ) -> Finding:
-    """A Finding for `spec`, its message formatted with `fmt` and the first hit's text."""
+    """A Finding for `spec`, its message formatted with `fmt` and the first hit's text.
+
+    The evidence is `distinct_spans(hits)`: never two overlapping spans.
+    """
+    hits = distinct_spans(hits)
     if hits and "text" not in fmt:
         fmt["text"] = hits[0].text.strip()
     try:

@@ -8,7 +8,7 @@ from typing import Literal, cast
 from pydantic import BaseModel, ConfigDict, Field
 
 from auditor.annotations import SIGNALS
-from auditor.checks.base import CheckContext, CheckType, finding
+from auditor.checks.base import CheckContext, CheckType, distinct_spans, finding
 from auditor.config import CheckSpec
 from auditor.schema import Finding
 
@@ -51,11 +51,19 @@ def presence(ctx: CheckContext, spec: CheckSpec, p: SignalParams) -> list[Findin
 
 
 def existence(ctx: CheckContext, spec: CheckSpec, p: ExistenceParams) -> list[Finding]:
-    """Flag every occurrence of the signal (or, per report, once with every hit as evidence)."""
+    """Flag every occurrence of the signal (or, per report, once with every hit as evidence).
+
+    Overlapping hits are one occurrence (`distinct_spans`); its explanation names every rule
+    that fired on it.
+    """
     hits = ctx.ann.signal(p.signal)
     if p.per == "report":
         return [finding(spec, hits, explanation=_sources(hits))] if hits else []
-    return [finding(spec, (h,), explanation=f"fired: {h.source}") for h in hits]
+    out = []
+    for span in distinct_spans(hits):
+        fired = tuple(h for h in hits if span.start <= h.start and h.end <= span.end)
+        out.append(finding(spec, (span,), explanation=_sources(fired)))
+    return out
 
 
 def _items(ctx: CheckContext, signal: str) -> tuple[str, ...]:

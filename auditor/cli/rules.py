@@ -16,12 +16,28 @@ def rules() -> None:
     """Inspect, validate and test a rule pack."""
 
 
+def _pack_dir(rubric: str | None, directory: str | None) -> str | None:
+    """The pack `--rubric` names; a positional DIRECTORY (deprecated) still works, with a note."""
+    if directory is None:
+        return rubric
+    if rubric is not None and rubric != directory:
+        _fail(f"give the rule pack once: --rubric {rubric} or {directory}, not both")
+    click.echo(
+        f"note: the positional rule pack directory is deprecated; use --rubric {directory}",
+        err=True,
+    )
+    return directory
+
+
 @rules.command(name="validate")
-@click.argument("directory", required=False)
-def rules_validate(directory: str | None) -> None:
-    """Validate a rule pack (default: the bundled one), its stats.yaml and checklist.yaml too."""
+@click.argument("directory", required=False, metavar="[DIRECTORY]")
+@rubric_option
+def rules_validate(directory: str | None, rubric: str | None) -> None:
+    """Validate a rule pack (--rubric; default: the bundled one), its stats.yaml and
+    checklist.yaml too. A positional DIRECTORY is a deprecated alias of --rubric."""
     from auditor.checks import build_checks
 
+    directory = _pack_dir(rubric, directory)
     problems: list[str] = []
     try:
         pack = load_ruleset(directory)
@@ -78,12 +94,14 @@ def rules_explain(code: str, rubric: str | None) -> None:
 
 
 @rules.command(name="test")
-@click.argument("directory", required=False)
-def rules_test(directory: str | None) -> None:
-    """Run every check's own examples through the full pipeline."""
+@click.argument("directory", required=False, metavar="[DIRECTORY]")
+@rubric_option
+def rules_test(directory: str | None, rubric: str | None) -> None:
+    """Run every check's own examples (of --rubric, default the bundled pack) through the full
+    pipeline. A positional DIRECTORY is a deprecated alias of --rubric."""
     from auditor.selftest import run_examples
 
-    pack = _rules(directory)
+    pack = _rules(_pack_dir(rubric, directory))
     engine = _auditor(pack)
     failures = 0
     for outcome in run_examples(engine):

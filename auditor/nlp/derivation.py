@@ -20,6 +20,8 @@ from auditor.annotations import Annotations, Hit, Objective
 from auditor.config import RuleSet
 
 _TOPIC = re.compile(r"\s*(?:[:–—]|\s-\s)")
+#: What leads into a focus the manager states: "Focus: ", "Focus until we meet again - ".
+_FOCUS_LABEL = re.compile(r"\bfocus\b[^.:;\n]{0,40}(?:[:–—]|\s-)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +155,14 @@ def _roles(
         cues.get("situation") or (i < sec.setting_sentences and cues.get("setting"))
     ):
         roles.add("situation")
-    if head in (None, "result") and cues.get("next_objective"):
+    # "The call objective was to ..." states today's plan: a next-objective cue inside a
+    # situation cue ("objective" in "call objective") does not make a next objective.
+    ahead = [
+        m
+        for m in cues.get("next_objective", ())
+        if not any(c.start <= m.start and m.end <= c.end for c in cues.get("situation", ()))
+    ]
+    if head in (None, "result") and ahead:
         # A sales target ("reach 110% by Q4") is not a development objective.
         if _specific(s, rules) or (cues.get("time") and not cues.get("metric")):
             roles.add("next_objective")
@@ -246,10 +255,14 @@ def _focus(
         if ctx:
             weight *= spec.context_factor
         lead = text[sents[i].start : m.start].strip(" \t\n-*•·0123456789.)(")
-        if _TOPIC.match(text, m.end) and not lead:
+        topic = bool(_TOPIC.match(text, m.end)) and not lead
+        if topic:
             # "Objections: take your time when..." names the competency as the topic.
             weight = max(weight, spec.topic_weight)
-        if weight > spec.passing_weight:
+        # The manager's own statement of the focus ("Objections: ...", "Focus: closing") counts
+        # for the focus but is not evidence a check could hold against the report.
+        stated = topic or bool(_FOCUS_LABEL.search(lead))
+        if weight > spec.passing_weight and not stated:
             evidence[cid].append(hit(m))
         best[cid, i] = max(best.get((cid, i), 0.0), weight)
     scores: dict[str, float] = defaultdict(float)

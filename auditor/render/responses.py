@@ -14,7 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from auditor.config import RuleSet
+from auditor.checks.generic import count_range
+from auditor.config import Checklist, RuleSet
+from auditor.render.lint import display_names, named_message
 from auditor.schema import Evidence, Finding, NextObjective, ReportAudit, Severity, Tag
 
 #: Characters that take two UTF-16 code units (a surrogate pair) in JavaScript strings.
@@ -37,9 +39,14 @@ class ApiTag(Tag):
 
 
 class ApiFinding(Finding):
-    """A finding whose evidence carries UTF-16 offsets too."""
+    """A finding whose evidence carries UTF-16 offsets too, and its message for people."""
 
     evidence: list[ApiEvidence] = Field(default_factory=list)  # type: ignore[assignment]
+    display_message: str | None = Field(
+        default=None,
+        description="`message` with competency and priority ids shown by their taxonomy names "
+        "(as `auditor check` prints it); `message` keeps the ids.",
+    )
 
 
 class ApiNextObjective(NextObjective):
@@ -95,8 +102,26 @@ class Limits(BaseModel):
     max_body_bytes: int = Field(description="Largest request body accepted, in bytes.")
 
 
+class ChecklistEntry(BaseModel):
+    """One checklist line (rules/checklist.yaml): its label and the audit field that ticks it."""
+
+    label: str
+    field: str = Field(
+        description="A yes/no field of the audit (e.g. star.situation), or focus_competencies: "
+        "ticked when their number is within `focus_range`."
+    )
+
+
+class CountRange(BaseModel):
+    """How many items of a signal no check flags: `min` to `max` (None: no upper limit)."""
+
+    min: int
+    max: int | None
+
+
 class RubricResponse(BaseModel):
-    """The active rule pack: checks, taxonomy, active priorities, verdict thresholds, limits."""
+    """The active rule pack: checks, taxonomy, active priorities, verdict thresholds, limits,
+    the checklist and the focus range per rep level."""
 
     source: str = Field(description="The rule pack's name (its directory name, never a path).")
     source_sha256: str = Field(description="sha256 over the rule pack's files.")
@@ -106,6 +131,12 @@ class RubricResponse(BaseModel):
     active_priorities: list[str]
     thresholds: dict[str, float]
     limits: Limits
+    checklist: list[ChecklistEntry] = Field(default_factory=list)
+    focus_range: dict[str, CountRange] = Field(
+        default_factory=dict,
+        description="Acceptable number of focus competencies by rep level: `default` (no "
+        "level given), `new`, `experienced`.",
+    )
 
 
 # -- offsets ----------------------------------------------------------------------------------
@@ -134,20 +165,41 @@ def _with_utf16(node: Any, utf16: Utf16Offsets) -> Any:
     return node
 
 
-def to_response(audit: ReportAudit) -> dict[str, Any]:
-    """The ReportAudit as JSON-ready data with UTF-16 offsets on every evidence."""
-    return _with_utf16(audit.model_dump(mode="json"), Utf16Offsets(audit.text or ""))
+def to_response(audit: ReportAudit, rules: RuleSet | None = None) -> dict[str, Any]:
+    """The ReportAudit as JSON-ready data with UTF-16 offsets on every evidence.
+
+    With `rules`, every finding also carries `display_message` (ids shown by their names).
+    """
+    body = _with_utf16(audit.model_dump(mode="json"), Utf16Offsets(audit.text or ""))
+    if rules is not None:
+        names, specs = display_names(rules), rules.checks_by_code
+        for f in body.get("findings") or []:
+            spec = specs.get(f["code"])
+            f["display_message"] = (
+                named_message(f["message"], spec.message, names) if spec else f["message"]
+            )
+    return body
 
 
 # -- rubric ------------------------------------------------------------------------------------
+#: Keys of `RubricResponse.focus_range`: no rep level given, then each level.
+REP_LEVELS = {"default": None, "new": "new", "experienced": "experienced"}
+
+
 def rubric_response(
-    rules: RuleSet, checks: list[str], max_body_bytes: int, name: str, sha256: str
+    rules: RuleSet,
+    checks: list[str],
+    max_body_bytes: int,
+    name: str,
+    sha256: str,
+    checklist: Checklist | None = None,
 ) -> RubricResponse:
-    """The active checks (those the engine runs) and the taxonomy of a rule pack.
+    """The active checks (those the engine runs), the taxonomy and the checklist of a rule pack.
 
     The pack is named by `name` and `sha256`: a response never shows the server's paths.
     """
     active = set(checks)
+    specs = [c for c in rules.rubric.checks if c.code in active]
 
     def items(entries: Any) -> list[TaxonomyItem]:
         return [TaxonomyItem(id=e.id, name=e.name, definition=e.definition) for e in entries]
@@ -168,4 +220,13 @@ def rubric_response(
         active_priorities=list(rules.strategy.active_priorities),
         thresholds=rules.rubric.scoring.thresholds.model_dump(),
         limits=Limits(max_chars=rules.rubric.limits.max_chars, max_body_bytes=max_body_bytes),
+        checklist=[
+            ChecklistEntry(label=i.label, field=i.field)
+            for i in (checklist.items if checklist else ())
+        ],
+        focus_range={
+            key: CountRange(min=low, max=high)
+            for key, level in REP_LEVELS.items()
+            for low, high in [count_range(specs, "focus_competencies", level)]
+        },
     )
