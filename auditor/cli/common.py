@@ -69,8 +69,8 @@ def one_blas_thread() -> None:
     """Run BLAS on one thread in this process (the model's matrices are small).
 
     With OpenBLAS's default of a thread per core, the threads contend with the process itself
-    on small machines: pinned, a check starts about twice as fast and audits run ~1.1x faster
-    (docs/development.md). Worker processes already pin themselves. An explicit
+    on small machines: pinned, a check starts faster and audits run ~1.1x faster (README,
+    "Compiled rule-pack cache"). Worker processes already pin themselves. An explicit
     OPENBLAS_NUM_THREADS (or OMP_NUM_THREADS) is respected.
     """
     if any(os.environ.get(v) for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")):

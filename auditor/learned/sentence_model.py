@@ -20,6 +20,7 @@ from scipy.sparse import csr_matrix, hstack
 
 from auditor.atomic import write_text_atomic
 from auditor.jsonlines import read_json_lines
+from auditor.learned import tfidf
 from auditor.learned.artefacts import (
     CARD_FILE,
     ModelLoadError,
@@ -130,6 +131,8 @@ def _vectorizer(
     vocabulary: Sequence[str] | None = None,
     idf: Sequence[float] | None = None,
 ) -> Any:
+    if vocabulary is not None and idf is not None and tfidf.supports(params):
+        return tfidf.Tfidf(params, vocabulary, idf)  # the same numbers, without scikit-learn
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     kwargs = {**params, "ngram_range": tuple(params["ngram_range"])}
