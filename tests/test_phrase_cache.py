@@ -197,3 +197,11 @@ def test_commands_without_reports_load_neither_spacy_nor_sklearn(
         check=True,
     )
     assert "LOADED [] 0" in out.stderr, out.stderr
+
+
+def test_only_the_newest_compiled_packs_are_kept(nlp, cache, monkeypatch) -> None:
+    monkeypatch.setattr(compiled, "KEEP_FILES", 2)
+    for word in ("alpha", "beta", "gamma"):
+        matching.RuleMatcher(nlp, [("t:x", RuleSpec(phrases=(word,)))])
+    assert len(list(cache.glob("phrases-*.json"))) == 2
+    assert not list(cache.glob(".*.tmp"))

@@ -15,6 +15,7 @@ Directory: `$FCR_AUDITOR_CACHE_DIR` if set (`off`, `none`, `0` or empty disable 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor import __version__
-from auditor.atomic import write_text_atomic
+from auditor.atomic import replace_durably
 
 log = logging.getLogger(__name__)
 
@@ -108,17 +109,27 @@ def _read(path: Path, key: str, phrases: Phrases) -> Norms | None:
 
 def _write(directory: Path, path: Path, key: str, norms: Norms) -> None:
     global _warned
+    # A temporary name of this process's own: worker processes may compile the same pack at once.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        text = json.dumps({"format": FORMAT_VERSION, "key": key, "norms": norms})
-        write_text_atomic(path, text + "\n")
-        old = sorted(directory.glob("phrases-*.json"), key=lambda p: p.stat().st_mtime)
-        for stale in old[:-KEEP_FILES]:
-            stale.unlink(missing_ok=True)
+        text = json.dumps({"format": FORMAT_VERSION, "key": key, "norms": norms}) + "\n"
+        with tmp.open("w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        replace_durably(tmp, path)
     except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
         if not _warned:
             _warned = True
             log.warning("phrase cache not written (%s); set %s=off to skip it", exc, CACHE_ENV)
+        return
+    with contextlib.suppress(OSError):  # another process may be pruning too
+        old = sorted(directory.glob("phrases-*.json"), key=lambda p: p.stat().st_mtime)
+        for stale in old[:-KEEP_FILES]:
+            stale.unlink(missing_ok=True)
 
 
 def phrase_norms(
