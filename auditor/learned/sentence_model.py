@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -287,9 +288,9 @@ class SentenceRoleModel:
             "order": labels,
         }
 
-    @property
+    @cached_property
     def sha256(self) -> str:
-        """Digest of the serialised weights (what a model card pins)."""
+        """Digest of the serialised weights (what a model card pins; computed once)."""
         return hashlib.sha256(_dumps(self.artefact).encode("utf-8")).hexdigest()
 
     def save(self, directory: str | Path, card: dict[str, Any] | None = None) -> Path:
