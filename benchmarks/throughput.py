@@ -6,7 +6,11 @@ components alone, so the cost of our own code shows as `ratio_to_model`. Then ti
 `Auditor.audit` on one 300-word draft. Prints one JSON line. `--stream N` instead feeds N
 reports from a generator (never a list) to `audit_stream` and reports throughput and peak RSS.
 
-Run: python benchmarks/throughput.py [--n 2000] [--stream 100000] (see benchmarks/README.md)
+`--cold-start` instead times fresh `auditor check` and `auditor serve` processes against loading
+spaCy's model (benchmarks/coldstart.py).
+
+Run: python benchmarks/throughput.py [--n 2000] [--stream 100000] [--cold-start]
+(see benchmarks/README.md)
 """
 
 from __future__ import annotations
@@ -228,7 +232,21 @@ def main(argv: list[str] | None = None) -> None:
         help="as `auditor audit`: the model enabled in models/defaults.json",
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--cold-start",
+        action="store_true",
+        help="instead, time fresh `auditor check` (empty and warm cache) and `auditor serve`",
+    )
+    parser.add_argument("--runs", type=int, default=3, help="rounds of the cold-start run")
     args = parser.parse_args(argv)
+    if args.cold_start:
+        from coldstart import measure_cold_start
+
+        result = measure_cold_start(draft_of(DRAFT_WORDS, corpus_texts()), args.runs)
+        result["load_avg_1m"] = round(os.getloadavg()[0], 2)
+        json.dump(result, sys.stdout)
+        sys.stdout.write("\n")
+        return
     if args.stream:
         result = measure_stream(args.stream, args.source, args.sentence_model, args.seed)
     else:

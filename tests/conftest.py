@@ -18,6 +18,9 @@ worker processes already do): the model's matrices are small, and extra OpenBLAS
 contend with the other processes of the suite for the cores. On a loaded 2-core machine this
 made building one pipeline take 7-9 s instead of 3-4 s. Results do not depend on it (the
 goldens and compare.sh agree).
+
+The compiled rule-pack cache (auditor.nlp.compiled) lives in a temporary directory for the
+session, shared with its subprocesses, unless FCR_AUDITOR_CACHE_DIR is set.
 """
 
 from __future__ import annotations
@@ -26,6 +29,16 @@ import os
 
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")  # before numpy loads; inherited by subprocesses
+
+import atexit  # noqa: E402
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+
+if "FCR_AUDITOR_CACHE_DIR" not in os.environ:
+    # The compiled rule-pack cache of this session (and its subprocesses): never the user's.
+    _CACHE = tempfile.mkdtemp(prefix="fcr-auditor-cache-")
+    os.environ["FCR_AUDITOR_CACHE_DIR"] = _CACHE
+    atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)
 
 import copy  # noqa: E402
 import hashlib  # noqa: E402

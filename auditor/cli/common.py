@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from typing import Any, NoReturn, TypeVar
@@ -64,12 +65,28 @@ def _check_ignore(rules: RuleSet, ignore: tuple[str, ...]) -> None:
         )
 
 
+def one_blas_thread() -> None:
+    """Run BLAS on one thread in this process (the model's matrices are small).
+
+    With OpenBLAS's default of a thread per core, the threads contend with the process itself
+    on small machines: pinned, a check starts faster and audits run ~1.1x faster (README,
+    "Compiled rule-pack cache"). Worker processes already pin themselves. An explicit
+    OPENBLAS_NUM_THREADS (or OMP_NUM_THREADS) is respected.
+    """
+    if any(os.environ.get(v) for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")):
+        return
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
+
+
 def _auditor(rules: RuleSet, ignore: tuple[str, ...] = (), models: tuple = (None, None)):
     from auditor.engine import Auditor  # spaCy loads only for commands that read reports
     from auditor.learned.artefacts import ModelLoadError
     from auditor.nlp.pipeline import ModelError
 
     _check_ignore(rules, ignore)
+    one_blas_thread()
     try:
         return Auditor(rules, ignore=ignore, sentence_model=models[0], calibration=models[1])
     except (ModelError, ConfigError, ModelLoadError) as exc:

@@ -68,6 +68,18 @@ def write_card(directory: Path, kind: str, artefact: str, extra: dict[str, Any])
     return card
 
 
+def _sklearn_version() -> str:
+    """The installed scikit-learn's version, read without importing it (~0.8 s)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("scikit-learn")
+    except PackageNotFoundError:
+        import sklearn  # an unusual install: ask the package itself
+
+        return str(sklearn.__version__)
+
+
 def read_verified(directory: str | Path, kind: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The card and artefact of a model directory, after checking hash, kind and library version.
 
@@ -95,12 +107,11 @@ def read_verified(directory: str | Path, kind: str) -> tuple[dict[str, Any], dic
             f"{art_path}: sha256 {actual} does not match the model card "
             f"({digest}); the file was changed or the card belongs elsewhere"
         )
-    import sklearn
-
-    if _minor(str(trained_with)) != _minor(sklearn.__version__):
+    installed = _sklearn_version()
+    if _minor(str(trained_with)) != _minor(installed):
         raise ModelLoadError(
             f"{card_path}: trained with scikit-learn {trained_with}, but "
-            f"{sklearn.__version__} is installed; retrain (see docs/models.md)"
+            f"{installed} is installed; retrain (see docs/models.md)"
         )
     try:
         artefact = json.loads(art_path.read_text(encoding="utf-8"))

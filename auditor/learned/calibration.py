@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.optimize import minimize
-from scipy.special import expit
 
 from auditor.atomic import write_json_atomic
 from auditor.learned.agreement import agreement
@@ -55,6 +53,9 @@ def _agreement(gold: Sequence[str], pred: Sequence[str]) -> dict[str, Any]:
 
 def _fit(x: np.ndarray, y: np.ndarray, l2: float) -> tuple[np.ndarray, np.ndarray]:
     """Weights and increasing thresholds of a proportional-odds model (P(y<=k) = σ(θk - w·x))."""
+    from scipy.optimize import minimize  # ~0.7 s to import both: only training needs them
+    from scipy.special import expit
+
     n, d = x.shape
     k = len(VERDICTS) - 1
 

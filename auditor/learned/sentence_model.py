@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from scipy.sparse import csr_matrix, hstack
 
 from auditor.atomic import write_text_atomic
 from auditor.jsonlines import read_json_lines
+from auditor.learned import tfidf
 from auditor.learned.artefacts import (
     CARD_FILE,
     ModelLoadError,
@@ -130,6 +132,8 @@ def _vectorizer(
     vocabulary: Sequence[str] | None = None,
     idf: Sequence[float] | None = None,
 ) -> Any:
+    if vocabulary is not None and idf is not None and tfidf.supports(params):
+        return tfidf.Tfidf(params, vocabulary, idf)  # the same numbers, without scikit-learn
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     kwargs = {**params, "ngram_range": tuple(params["ngram_range"])}
@@ -284,9 +288,9 @@ class SentenceRoleModel:
             "order": labels,
         }
 
-    @property
+    @cached_property
     def sha256(self) -> str:
-        """Digest of the serialised weights (what a model card pins)."""
+        """Digest of the serialised weights (what a model card pins; computed once)."""
         return hashlib.sha256(_dumps(self.artefact).encode("utf-8")).hexdigest()
 
     def save(self, directory: str | Path, card: dict[str, Any] | None = None) -> Path:

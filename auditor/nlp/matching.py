@@ -2,7 +2,9 @@
 
 A `RuleMatcher` compiles labelled `RuleSpec`s into spaCy matchers once and returns character
 offsets. Phrases match on the lower-cased lemma, which the `fcr_norm` component stores in
-`token.norm_`; `exact` phrases match on the lower-cased surface form.
+`token.norm_`; `exact` phrases match on the lower-cased surface form. The phrases' lemmas come
+from the compiled-pack cache (`auditor.nlp.compiled`) or, on a miss, from one pass of the reading
+pipeline over all of them.
 """
 
 from __future__ import annotations
@@ -13,9 +15,43 @@ from collections.abc import Iterable
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
+from spacy.vocab import Vocab
 
 from auditor.config import RuleSpec
+from auditor.nlp.compiled import Norms, Phrases, phrase_norms
 from auditor.nlp.derivation import Match
+
+
+def lemmatise(nlp: Language, phrases: Phrases) -> Norms:
+    """The norm of every token of every phrase, read by the pipeline that reads the reports.
+
+    The lower-cased phrases go through `nlp` in one pass; norms are grouped back by label.
+    """
+    flat = [p.lower() for _, ps in phrases for p in ps]
+    seqs = [[t.norm_ for t in doc] for doc in nlp.pipe(flat)]
+    out: Norms = []
+    for _, ps in phrases:
+        out.append(seqs[: len(ps)])
+        del seqs[: len(ps)]
+    return out
+
+
+def pipeline_identity(nlp: Language) -> dict[str, object]:
+    """What of `nlp` the phrase norms depend on: model name and version, active components."""
+    meta = nlp.meta
+    return {
+        "lang": nlp.lang,
+        "model": f"{meta.get('name')}-{meta.get('version')}",
+        "pipes": list(nlp.pipe_names),
+    }
+
+
+def _pattern(vocab: Vocab, norms: list[str]) -> Doc:
+    """A phrase pattern: a Doc whose tokens carry the given norms."""
+    doc = Doc(vocab, words=norms)
+    for tok, norm in zip(doc, norms, strict=True):
+        tok.norm_ = norm
+    return doc
 
 
 class RuleMatcher:
@@ -35,9 +71,10 @@ class RuleMatcher:
             if spec.patterns:
                 self._tokens.add(label, [list(p) for p in spec.patterns])
             self._regex.extend((label, re.compile(r, re.IGNORECASE)) for r in spec.regex)
-        for label, phrases in norm_phrases.items():
-            # Lemmatise the phrases with the same pipeline that reads the reports.
-            self._norm.add(label, list(nlp.pipe(p.lower() for p in phrases)))
+        phrases = list(norm_phrases.items())
+        norms = phrase_norms(phrases, pipeline_identity(nlp), lambda ps: lemmatise(nlp, ps))
+        for (label, _), seqs in zip(phrases, norms, strict=True):
+            self._norm.add(label, [_pattern(nlp.vocab, seq) for seq in seqs])
 
     def __call__(self, doc: Doc) -> list[Match]:
         """All hits in `doc`, in no particular order."""

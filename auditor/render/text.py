@@ -4,12 +4,15 @@ checklist under `auditor check`'s score."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING
 
 from auditor.checks.generic import count_range
 from auditor.config import Checklist, CheckSpec
 from auditor.schema import GROUP_NOUN, RegionsReport, ReportAudit
-from auditor.stats import Vocabulary
 from auditor.textsafety import escape_controls
+
+if TYPE_CHECKING:  # auditor.stats imports scipy.stats: too slow for `auditor check`'s start
+    from auditor.stats import Vocabulary
 
 
 def _pct(x: float | None) -> str:
