@@ -9,25 +9,19 @@ from typing import TYPE_CHECKING, Any
 
 from auditor.jsonlines import JsonLineError, read_json_lines
 from auditor.learned.agreement import agreement
-from auditor.schema import VERDICTS, FailedRecord, Report, ReportAudit
+from auditor.schema import VERDICTS, FailedRecord, Report, ReportAudit, Signals, StarStatus
 
 if TYPE_CHECKING:
     from auditor.engine import Auditor
     from auditor.learned.calibration import Calibration
     from auditor.learned.sentence_model import SentenceRoleModel
 
+#: The yes/no labels of the rater's guide, named as in `auditor eval`'s JSON contract.
 BINARY_KEYS = (
-    "star.situation",
-    "star.action",
-    "star.result",
+    *(f"star.{part}" for part in StarStatus.model_fields),
     "next_objective",
     "next_objective_smart",
-    "observed_behavior",
-    "reinforcement",
-    "dialogue",
-    "judgmental",
-    "numbers_only",
-    "compliance_risk",
+    *Signals.model_fields,
 )
 SET_KEYS = ("priorities", "competencies")
 LABEL_KEYS = SET_KEYS + BINARY_KEYS

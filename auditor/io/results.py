@@ -23,7 +23,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from auditor.atomic import atomic_writer, replace_durably, write_json_atomic
-from auditor.schema import METADATA_FIELDS, ReportAudit
+from auditor.schema import METADATA_FIELDS, ReportAudit, Signals, StarStatus
 
 CSV_FIELDS = (
     "id",
@@ -33,17 +33,10 @@ CSV_FIELDS = (
     "focus_competencies",
     "aligned_priorities",
     "priorities",
-    "situation",
-    "action",
-    "result",
+    *StarStatus.model_fields,
     "next_objective",
     "next_objective_smart",
-    "observed_behavior",
-    "reinforcement",
-    "dialogue",
-    "judgmental",
-    "numbers_only",
-    "compliance_risk",
+    *Signals.model_fields,
     "findings",
     "error",
     "warnings",
