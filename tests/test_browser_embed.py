@@ -91,7 +91,7 @@ def sites(engine) -> Iterator[dict]:
     log.addHandler(handler)
     old_level = log.level
     log.setLevel(logging.INFO)
-    yield {"crm": crm_url, "other": other_url, "log": handler}
+    yield {"auditor": auditor, "crm": crm_url, "other": other_url, "log": handler}
     log.removeHandler(handler)
     log.setLevel(old_level)
     server.should_exit = True
@@ -170,7 +170,16 @@ def test_form_on_an_origin_not_allowed_gets_nothing(browser, sites) -> None:
     box = page.locator("#Comments__c")
     box.click()
     box.press_sequentially(WEAK, delay=1)
-    page.wait_for_selector(f"{STATUS}:text('Could not reach')", timeout=20_000)
+    # The check after typing is refused too (its preflight), and the panel says so.
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-fcr-auditor=panel]')]"
+        ".some((h) => h.shadowRoot.textContent.includes('refused this page'))",
+        timeout=20_000,
+    )
+    deadline = time.monotonic() + 10
+    while not any(x.startswith("OPTIONS /api/check") for x in log.lines):
+        assert time.monotonic() < deadline, log.lines
+        time.sleep(0.1)
     page.wait_for_timeout(300)
 
     assert page.locator(MARKS).count() == 0
@@ -180,5 +189,21 @@ def test_form_on_an_origin_not_allowed_gets_nothing(browser, sites) -> None:
     # The server refused the preflights; no check ran for this origin.
     assert any(line.startswith("OPTIONS /api/check 403") for line in log.lines), log.lines
     assert not any(line.startswith("POST /api/check") for line in log.lines), log.lines
+    context.close()
+    assert not errors, errors
+
+
+def test_draft_page_asks_for_the_token_then_checks(browser, sites) -> None:
+    context, page, errors = _open(browser, sites["auditor"] + "/")
+    page.wait_for_selector("#status:text('needs an API token')", timeout=20_000)
+    assert page.locator("#token-box").is_visible()
+    page.fill("#token", TOKEN)
+    page.click("#token-use")
+    page.wait_for_selector("#status:text('Start writing')", timeout=20_000)
+    assert not page.locator("#token-box").is_visible()
+    page.fill("#draft", WEAK)
+    page.wait_for_selector("#status:text('Checked in')", timeout=20_000)
+    assert page.locator("#highlights mark.hl").count() >= 1
+    assert page.locator("#checklist li").count() >= 4
     context.close()
     assert not errors, errors

@@ -219,3 +219,15 @@ def test_serve_table_holds_origins_and_token_file(tmp_path: Path) -> None:
     options = load_project(start=tmp_path).options()
     assert options["allow_origin"] == ("https://crm.example.com",)
     assert options["token_file"] == str((tmp_path / "secrets/token").resolve())
+
+
+@pytest.mark.parametrize(
+    "args", [["--allow-origin", "crm.example.com"], ["--token-file", "/nonexistent/token"]]
+)
+def test_serve_refuses_bad_access_settings_with_exit_2(args: list[str]) -> None:
+    from click.testing import CliRunner
+
+    from auditor.cli import main
+
+    result = CliRunner().invoke(main, ["serve", *args])
+    assert result.exit_code == 2, result.output

@@ -131,7 +131,9 @@ function attach(ta, options) {
     debounceMs: opts.debounceMs || DEBOUNCE_MS,
     body: (text) => ({ text, metadata: opts.repLevel ? { rep_level: opts.repLevel } : {} }),
     onStart: () => setStatus("Checking…"),
-    onError: (message) => setStatus(message, true),
+    // A refused origin fails like a network error (the browser hides why): say both.
+    onError: (message, status) => setStatus(status ? message
+      : "Not checked: the check server refused this page or could not be reached.", true),
     onResult: (body, text, ms) => {
       marks = F.remap(F.marksOf(body.findings), text, ta.value);
       shownText = ta.value;
