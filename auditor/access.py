@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import logging
 import os
@@ -92,7 +93,9 @@ class AccessPolicy:
         scheme, _, given = authorization.partition(" ")
         if scheme.lower() != "bearer":
             given = ""
-        return hmac.compare_digest(given.strip().encode(), self.token.encode())
+        # Digests first: equal lengths, so not even the token's length shows in the timing.
+        digest = hashlib.sha256(given.strip().encode()).digest()
+        return hmac.compare_digest(digest, hashlib.sha256(self.token.encode()).digest())
 
 
 ErrorFactory = Callable[[int, str, str], Response]
@@ -119,15 +122,16 @@ class CrossOriginAccess:
         headers = {k.lower(): v for k, v in scope["headers"]}
         origin = headers.get(b"origin", b"").decode("latin-1")
         foreign = bool(origin) and origin.lower() != _own_origin(scope, headers)
+        # Every answer depends on Origin: a shared cache must not hand one origin's to another.
+        vary = (b"vary", b"Origin")
         if foreign and origin not in self.policy.origins:
             response = self.error(403, "origin_not_allowed", "this origin may not use the API")
+            response.raw_headers.append(vary)
             await response(scope, receive, send)
             return
-        cors = (
-            [(b"access-control-allow-origin", origin.encode("latin-1")), (b"vary", b"Origin")]
-            if foreign
-            else []
-        )
+        cors = [vary]
+        if foreign:
+            cors.append((b"access-control-allow-origin", origin.encode("latin-1")))
         if foreign and scope["method"] == "OPTIONS" and b"access-control-request-method" in headers:
             preflight = Response(
                 status_code=204,
@@ -142,7 +146,7 @@ class CrossOriginAccess:
             return
 
         async def with_cors(message: Message) -> None:
-            if cors and message["type"] == "http.response.start":
+            if message["type"] == "http.response.start":
                 message = {**message, "headers": [*message.get("headers", []), *cors]}
             await send(message)
 

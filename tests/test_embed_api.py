@@ -100,6 +100,7 @@ def test_other_origins_are_403_without_cors(client: TestClient, origin: str) -> 
     assert response.status_code == 403
     assert response.json()["error"] == "origin_not_allowed"
     assert _cors(response) is None
+    assert "Origin" in response.headers["vary"]  # no shared cache hands this to the CRM
     assert client.get("/health", headers={"Origin": origin}).status_code == 403
 
 
