@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from auditor import __version__, render
+from auditor.access import AccessLog, AccessPolicy, CrossOriginAccess, read_token
 from auditor.config import load_checklist
 from auditor.io.fingerprint import tree_digest
 from auditor.io.records import validate_record
@@ -351,8 +352,13 @@ def create_app(
     *,
     engine: Auditor | None = None,
     max_body_bytes: int | None = None,
+    access: AccessPolicy | None = None,
 ) -> FastAPI:
-    """The FastAPI app; builds the Auditor (spaCy) once unless one is passed in."""
+    """The FastAPI app; builds the Auditor (spaCy) once unless one is passed in.
+
+    `access` holds the origins allowed to call the API from their pages and the API token
+    (auditor.access; by default: same origin only, no token).
+    """
     if engine is None:
         from auditor.config import load_ruleset
         from auditor.engine import Auditor  # spaCy is imported only when an app is built
@@ -373,6 +379,13 @@ def create_app(
         load_checklist(rules.source),
     )
     page = render.draft_page(max_chars)
+    embed = render.embed_script(max_chars)
+    embed_headers = {
+        # Loaded by <script src> from other sites' pages: allow that explicitly (a page with
+        # Cross-Origin-Embedder-Policy needs it), and let caches revalidate after an upgrade.
+        "Cross-Origin-Resource-Policy": "cross-origin",
+        "Cache-Control": "no-cache",
+    }
     page_headers = {
         "Content-Security-Policy": _content_security_policy(page),
         "X-Content-Type-Options": "nosniff",
@@ -391,9 +404,16 @@ def create_app(
         description="Checks field coaching report drafts against the rubric. "
         "Offsets: see docs/api.md.",
     )
+    # The last added runs first: log everything, then headers, then who may ask, then framing.
     app.add_middleware(BodyLimit, max_bytes=body_limit)
     app.add_middleware(RejectAmbiguousFraming)
+    app.add_middleware(
+        CrossOriginAccess,
+        policy=access or AccessPolicy(),
+        error=lambda status, code, message: _error(status, code, message),
+    )
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(AccessLog)
     _install_error_handlers(app)
 
     @app.post(
@@ -434,6 +454,11 @@ def create_app(
             checks=len(engine.checks),
         )
 
+    @app.get("/embed.js", include_in_schema=False)
+    def embed_script() -> Response:
+        """The check for a text box on another site's page (docs/api.md, "Embedding")."""
+        return Response(embed, media_type="text/javascript; charset=utf-8", headers=embed_headers)
+
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def draft_page() -> HTMLResponse:
         """The draft page: write a report and see the feedback inline."""
@@ -449,8 +474,9 @@ SERVE_CONFIG_ENV = "FCR_AUDITOR_SERVE"
 def app_from_env() -> FastAPI:
     """The app of one worker of `auditor serve --workers N` (uvicorn imports it in each process).
 
-    $FCR_AUDITOR_SERVE holds JSON {"rubric", "sentence_model", "calibration"} as the command
-    line gave them (null for the defaults); the parent has already checked they load.
+    $FCR_AUDITOR_SERVE holds JSON {"rubric", "sentence_model", "calibration", "allow_origin",
+    "token_file"} as the command line gave them (null for the defaults); the parent has already
+    checked they load.
     """
     from threadpoolctl import threadpool_limits
 
@@ -461,10 +487,12 @@ def app_from_env() -> FastAPI:
     config = json.loads(os.environ[SERVE_CONFIG_ENV])
     threadpool_limits(limits=1)  # the worker processes already use the cores
     sentence_model, calibration, _ = load_learned(config["sentence_model"], config["calibration"])
+    access = AccessPolicy.build(config["allow_origin"], read_token(config["token_file"]))
     return create_app(
         engine=Auditor(
             load_ruleset(config["rubric"]), sentence_model=sentence_model, calibration=calibration
-        )
+        ),
+        access=access,
     )
 
 

@@ -15,6 +15,8 @@ the file. Relative paths are relative to the file's directory. Example:
     [serve]                        # `auditor serve` connection limits (docs/api.md)
     header_timeout = 10            # --header-timeout
     max_connections = 1000         # --max-connections
+    allow_origin = ["https://acme.my.salesforce.com"]   # --allow-origin (embedding, docs/api.md)
+    token_file = "/etc/fcr-auditor/token"               # --token-file
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ class ServeLimits:
     max_header_bytes: int = 16 * 1024  # a longer request line + header gets 400
 
 
-SERVE_KEYS = tuple(f.name for f in fields(ServeLimits))
+#: [serve] keys: the connection limits, then who may call the API (auditor.access).
+SERVE_KEYS = (*(f.name for f in fields(ServeLimits)), "allow_origin", "token_file")
 
 
 class ServeSettings(BaseModel):
@@ -56,6 +59,8 @@ class ServeSettings(BaseModel):
     idle_timeout: float | None = Field(default=None, gt=0)
     max_connections: int | None = Field(default=None, ge=1)
     max_header_bytes: int | None = Field(default=None, ge=1024)
+    allow_origin: list[str] | None = None
+    token_file: str | None = None
 
 
 class ProjectConfig(BaseModel):
@@ -98,6 +103,10 @@ class ProjectConfig(BaseModel):
                 value = tuple(value)
             elif key == "serve":
                 values.update(value)  # serve's own options, under their names
+                if "allow_origin" in value:
+                    values["allow_origin"] = tuple(value["allow_origin"])
+                if "token_file" in value:
+                    values["token_file"] = str((base / value["token_file"]).resolve())
                 continue
             values[key] = value
         return values

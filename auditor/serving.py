@@ -22,6 +22,7 @@ travel in `HardenedConfig`, a uvicorn Config that worker processes receive pickl
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 from typing import Any
 
@@ -49,6 +50,13 @@ REFUSED_RESPONSE = (
 )
 
 
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging configuration, plus the `auditor` loggers on the same stderr handler."""
+    config: dict[str, Any] = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config["loggers"]["auditor"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
+
+
 class HardenedConfig(uvicorn.Config):
     """A uvicorn Config that carries ServeLimits to the protocol (and to worker processes)."""
 
@@ -59,6 +67,10 @@ class HardenedConfig(uvicorn.Config):
             timeout_keep_alive=limits.idle_timeout,  # type: ignore[arg-type]  # float works
             h11_max_incomplete_event_size=limits.max_header_bytes,
             server_header=False,  # no "server: uvicorn": the software is nobody's business
+            # uvicorn's access log shows the query string; auditor.access logs method, path,
+            # status, size and duration only (no report text, no token).
+            access_log=False,
+            log_config=log_config(),
             **kwargs,
         )
         self.limits = limits

@@ -7,6 +7,7 @@ import os
 
 import click
 
+from auditor.access import TOKEN_ENV, AccessConfigError, AccessPolicy, read_token
 from auditor.cli.common import (
     F,
     _auditor,
@@ -77,6 +78,19 @@ def limit_options(fn: F) -> F:
     type=click.IntRange(1, 64),
     help="Server processes, each with its own pipeline (about 350 MB each).",
 )
+@click.option(
+    "--allow-origin",
+    multiple=True,
+    metavar="URL",
+    help="An origin (https://crm.example.com) whose pages may call the API, e.g. through "
+    "/embed.js. Repeatable. Other sites' requests get 403.",
+)
+@click.option(
+    "--token-file",
+    type=click.Path(dir_okay=False),
+    help=f"File whose first line is the API token every /api/ request must send "
+    f"(Authorization: Bearer). Default: ${TOKEN_ENV}, or no token.",
+)
 @limit_options
 @model_options
 @rubric_option
@@ -84,23 +98,29 @@ def serve(
     host: str,
     port: int,
     workers: int,
+    allow_origin: tuple[str, ...],
+    token_file: str | None,
     sentence_model: str | None,
     calibration: str | None,
     rubric: str | None,
     **limit_values: float,
 ) -> None:
-    """Serve the draft page (GET /) and the HTTP API (POST /api/check; see docs/api.md)."""
+    """Serve the draft page (GET /), the HTTP API (POST /api/check) and /embed.js (docs/api.md)."""
     from auditor.api import SERVE_CONFIG_ENV, create_app, serve_workers
     from auditor.serving import serve as serve_app
 
     limits = ServeLimits(**limit_values)  # type: ignore[arg-type]  # click checked the types
+    try:
+        access = AccessPolicy.build(allow_origin, read_token(token_file))
+    except AccessConfigError as exc:
+        raise click.UsageError(str(exc)) from None
 
     rules = _rules(rubric)
     models = _models(sentence_model, calibration)
     url = f"auditor: open http://{host}:{port}/ (API: /openapi.json, docs/api.md)"
     if workers == 1:
         # spaCy and the models load once, before listening; same defaults as `auditor check`.
-        app = create_app(engine=_auditor(rules, models=models))
+        app = create_app(engine=_auditor(rules, models=models), access=access)
         click.echo(url, err=True)
         serve_app(app, host, port, limits)
         return
@@ -113,6 +133,10 @@ def serve(
             "rubric": rubric,
             "sentence_model": sentence_model,
             "calibration": "none" if skipped else calibration,
+            # The token itself stays out of the environment: each worker reads the file
+            # (or inherits $FCR_AUDITOR_TOKEN).
+            "allow_origin": list(access.origins),
+            "token_file": token_file,
         }
     )
     click.echo(f"{url}; {workers} worker processes", err=True)

@@ -20,6 +20,8 @@ _UNSET = {
     "out_dir": "none (audit needs --out)",
     "maps": "id, text, region, manager, rep, rep_level, date by their own names",
     "ignore": "none",
+    "allow_origin": "none (same origin only)",
+    "token_file": "$FCR_AUDITOR_TOKEN, else no token",
 }
 
 
