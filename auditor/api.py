@@ -21,17 +21,25 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from auditor import __version__, render
 from auditor.access import AccessLog, AccessPolicy, CrossOriginAccess, read_token
 from auditor.config import load_checklist
+from auditor.guards import (
+    MAX_LISTED_PROBLEMS,
+    BodyLimit,
+    ErrorBody,
+    FieldError,
+    RejectAmbiguousFraming,
+    SecurityHeaders,
+    error_response,
+    short_text,
+)
 from auditor.io.fingerprint import tree_digest
 from auditor.io.records import validate_record
 from auditor.project import ServeLimits
 from auditor.render.responses import CheckResponse, RubricResponse, rubric_response, to_response
 from auditor.schema import FailedRecord, Report
-from auditor.textsafety import printable
 
 if TYPE_CHECKING:
     from auditor.engine import Auditor
@@ -44,19 +52,6 @@ WORST_JSON_BYTES_PER_CHAR = 12
 #: Room for the rest of the request body (id, metadata, JSON punctuation).
 BODY_OVERHEAD_BYTES = 64 * 1024
 JSON_MEDIA_TYPE = re.compile(r"^application/([\w.+-]+\+)?json$")
-#: An error body lists at most this many problems (and counts them all), so that a request
-#: with 30,000 unknown fields gets a small answer.
-MAX_LISTED_PROBLEMS = 20
-#: Longest name part or message echoed in an error (a field name may be the whole body).
-MAX_ERROR_TEXT = 200
-#: Headers on every response: nothing may frame, sniff or refer; API bodies run nothing.
-SECURITY_HEADERS: dict[str, str] = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-    "Cross-Origin-Opener-Policy": "same-origin",
-}
-API_CSP = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 
 # -- wire models ------------------------------------------------------------------------------
@@ -71,26 +66,6 @@ class CheckRequest(BaseModel):
         description="Report metadata: region, manager, rep, rep_level (new|experienced), date.",
     )
     id: str = Field(default="draft", max_length=200, description="Echoed back in the audit.")
-
-
-class FieldError(BaseModel):
-    """One invalid part of a request: where (`loc`), what is wrong (`msg`) and its kind."""
-
-    loc: list[str | int]
-    msg: str
-    type: str
-
-
-class ErrorBody(BaseModel):
-    """Every error response: a stable code, a sentence for people, and the fields at fault."""
-
-    error: str = Field(description="Stable machine-readable code, e.g. body_too_large.")
-    message: str
-    fields: list[FieldError] = Field(
-        default_factory=list,
-        description=f"The first {MAX_LISTED_PROBLEMS} problems with a request (see `problems`).",
-    )
-    problems: int = Field(default=0, description="How many problems there were in all.")
 
 
 class Health(BaseModel):
@@ -113,35 +88,6 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 # -- errors -----------------------------------------------------------------------------------
-def _short(text: str) -> str:
-    """Printable (no lone surrogates) and at most MAX_ERROR_TEXT characters."""
-    text = printable(text)
-    return text if len(text) <= MAX_ERROR_TEXT else text[: MAX_ERROR_TEXT - 1] + "…"
-
-
-def _error(
-    status: int,
-    code: str,
-    message: str,
-    fields: list[FieldError] | None = None,
-    *,
-    problems: int | None = None,
-    headers: dict[str, str] | None = None,
-) -> JSONResponse:
-    fields = fields or []
-    body = ErrorBody(
-        error=code,
-        message=message,
-        fields=fields[:MAX_LISTED_PROBLEMS],
-        problems=len(fields) if problems is None else problems,
-    )
-    return JSONResponse(
-        body.model_dump(),
-        status_code=status,
-        headers={**SECURITY_HEADERS, "Content-Security-Policy": API_CSP, **(headers or {})},
-    )
-
-
 class UnsupportedMediaTypeError(Exception):
     """The request body is not declared as JSON."""
 
@@ -182,8 +128,8 @@ def _install_error_handlers(app: FastAPI) -> None:
         errors = exc.errors()
         fields = [
             FieldError(
-                loc=[_short(p) if isinstance(p, str) else p for p in e["loc"]],
-                msg=_short(e["msg"]),
+                loc=[short_text(p) if isinstance(p, str) else p for p in e["loc"]],
+                msg=short_text(e["msg"]),
                 type=e["type"],
             )
             for e in errors[:MAX_LISTED_PROBLEMS]
@@ -192,13 +138,13 @@ def _install_error_handlers(app: FastAPI) -> None:
         more = len(errors) - len(fields)
         if more:
             problems += f"; and {more} more"
-        return _error(
+        return error_response(
             422, "invalid_request", f"invalid request: {problems}", fields, problems=len(errors)
         )
 
     async def unsupported(_: Request, exc: UnsupportedMediaTypeError) -> JSONResponse:
         got = exc.content_type or "none"
-        return _error(
+        return error_response(
             415,
             "unsupported_media_type",
             f"send the body as application/json (got content type {got})",
@@ -209,13 +155,15 @@ def _install_error_handlers(app: FastAPI) -> None:
         unparsable = _unparsable_json(exc.__cause__)
         if exc.status_code == 400 and unparsable is not None:
             field = FieldError(loc=["body"], msg=unparsable, type="json_invalid")
-            return _error(422, "invalid_request", f"invalid request: {unparsable}", [field])
+            return error_response(422, "invalid_request", f"invalid request: {unparsable}", [field])
         code = str(exc.detail).lower().replace(" ", "_")
-        return _error(exc.status_code, code, str(exc.detail))
+        return error_response(exc.status_code, code, str(exc.detail))
 
     async def internal(request: Request, exc: Exception) -> JSONResponse:
         log.exception("internal error on %s %s", request.method, request.url.path)
-        return _error(500, "internal_error", "internal error; the server log has the details")
+        return error_response(
+            500, "internal_error", "internal error; the server log has the details"
+        )
 
     app.add_exception_handler(RequestValidationError, invalid_request)  # type: ignore[arg-type]
     app.add_exception_handler(UnsupportedMediaTypeError, unsupported)  # type: ignore[arg-type]
@@ -223,112 +171,6 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, internal)
 
 
-class BodyLimit:
-    """ASGI middleware: answer 413 (JSON) to request bodies over `max_bytes`, declared or not."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Check Content-Length up front; buffer chunked bodies up to the limit."""
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        headers = dict(scope["headers"])
-        declared = headers.get(b"content-length")
-        if declared is not None:
-            if not declared.isdigit() or int(declared) > self.max_bytes:
-                await self._too_large(scope, receive, send)
-                return
-            await self.app(scope, receive, send)
-            return
-        # No Content-Length (chunked): read at most max_bytes, then replay to the app.
-        chunks: list[bytes] = []
-        size = 0
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunks.append(message.get("body", b""))
-            size += len(chunks[-1])
-            more = message.get("more_body", False)
-            if size > self.max_bytes:
-                await self._too_large(scope, receive, send)
-                return
-        body = b"".join(chunks)
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        await self.app(scope, replay, send)
-
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = _error(
-            413, "body_too_large", f"request body over the limit of {self.max_bytes} bytes"
-        )
-        await response(scope, receive, send)
-
-
-class RejectAmbiguousFraming:
-    """ASGI middleware: 400 and close for a request with both Content-Length and chunks.
-
-    A proxy in front may frame such a request by the other header than we do, and the bytes
-    one of us takes for a second request could be smuggled past it (RFC 9112 section 6.3).
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Answer 400 with `Connection: close` when both framing headers are present."""
-        if scope["type"] == "http":
-            names = {name.lower() for name, _ in scope["headers"]}
-            if b"content-length" in names and b"transfer-encoding" in names:
-                response = _error(
-                    400,
-                    "ambiguous_framing",
-                    "send either Content-Length or Transfer-Encoding, not both",
-                    headers={"Connection": "close"},
-                )
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
-
-
-class SecurityHeaders:
-    """ASGI middleware: SECURITY_HEADERS on every response, a CSP on those without their own."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-        self.headers = [
-            (k.lower().encode(), v.encode())
-            for k, v in {**SECURITY_HEADERS, "Content-Security-Policy": API_CSP}.items()
-        ]
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Add each header the response does not already set."""
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                present = {k.lower() for k, _ in message.get("headers", [])}
-                missing = [(k, v) for k, v in self.headers if k not in present]
-                message = {**message, "headers": [*message.get("headers", []), *missing]}
-            await send(message)
-
-        await self.app(scope, receive, with_headers)
-
-
-# -- app --------------------------------------------------------------------------------------
 def _content_security_policy(page: str) -> str:
     """A CSP that lets only the page's own inline script and style run, and talk to us only."""
 
@@ -410,7 +252,7 @@ def create_app(
     app.add_middleware(
         CrossOriginAccess,
         policy=access or AccessPolicy(),
-        error=lambda status, code, message: _error(status, code, message),
+        error=lambda status, code, message: error_response(status, code, message),
     )
     app.add_middleware(SecurityHeaders)
     app.add_middleware(AccessLog)
@@ -428,13 +270,13 @@ def create_app(
         # The same validation as every batch record: lone surrogates, metadata nesting.
         checked = validate_record(report, "request", rules.rubric.limits.max_metadata_depth)
         if isinstance(checked, FailedRecord):
-            return _error(422, "invalid_request", _short(checked.error), [], problems=1)
+            return error_response(422, "invalid_request", short_text(checked.error), [], problems=1)
         with engine_lock:
             audit = engine.audit(report)
         if audit.error:
             # The engine rejects only the text (empty or over max_chars).
             field = FieldError(loc=["body", "text"], msg=audit.error, type="value_error")
-            return _error(422, "invalid_request", audit.error, [field])
+            return error_response(422, "invalid_request", audit.error, [field])
         # Already validated by the engine's models: skip FastAPI's second validation pass.
         return JSONResponse(to_response(audit, rules))
 
