@@ -7,11 +7,19 @@ and depends on nothing but the pack), so many invocations stay affordable.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
-from collections.abc import Callable
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+import httpx
 import yaml
 from click.testing import CliRunner, Result
 
@@ -80,3 +88,45 @@ def small_pack(
         data = _trim(yaml.safe_load(path.read_text(encoding="utf-8")), keep)
         path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return dest
+
+
+def free_port() -> int:
+    """A TCP port on the loopback interface that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def running_server(
+    args: Sequence[str],
+    stderr: IO[bytes] | int = subprocess.DEVNULL,
+    env: Mapping[str, str] | None = None,
+    why_exited: Callable[[], str] = lambda: "server exited",
+) -> Iterator[tuple[str, int]]:
+    """A real `auditor serve ARGS` process on a free port, once /health answers: (url, port).
+
+    The process (and its workers) is stopped with SIGTERM when the block ends.
+    """
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "auditor", "serve", "--port", str(port), *args],
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+        start_new_session=True,
+        env=dict(env) if env is not None else None,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, why_exited()
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.3)
+        yield url, port
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)

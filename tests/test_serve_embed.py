@@ -8,17 +8,13 @@ through `api.app_from_env`, where each worker reads the token file itself.
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from cli_support import small_pack
+from cli_support import RULES_ONLY, running_server, small_pack
 
 CRM = "https://crm.example.com"
 TOKEN = "real-process-token-91c2"
@@ -33,51 +29,23 @@ def server(request, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
     pack = small_pack(tmp / "pack")
     (tmp / "token").write_text(TOKEN + "\n")
     log = tmp / "stderr.log"
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if k != "FCR_AUDITOR_TOKEN"}
-    with log.open("wb") as err:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "auditor",
-                "serve",
-                "--port",
-                str(port),
-                "--workers",
-                str(request.param),
-                "--sentence-model",
-                "none",
-                "--calibration",
-                "none",
-                "--rubric",
-                str(pack),
-                "--allow-origin",
-                CRM,
-                "--token-file",
-                str(tmp / "token"),
-            ],  # fmt: skip
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-            start_new_session=True,
-            env=env,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, log.read_text()
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.3)
+    args = [
+        "--workers",
+        str(request.param),
+        *RULES_ONLY,
+        "--rubric",
+        str(pack),
+        "--allow-origin",
+        CRM,
+        "--token-file",
+        str(tmp / "token"),
+    ]
+    with (
+        log.open("wb") as err,
+        running_server(args, stderr=err, env=env, why_exited=log.read_text) as (url, _),
+    ):
         yield url, log
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
 
 
 def test_token_origins_and_logs_in_a_real_server(server: tuple[str, Path]) -> None:

@@ -7,18 +7,14 @@ bounds (closed well within 10 s, still open after the timeout's half), never tim
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from cli_support import small_pack
+from cli_support import RULES_ONLY, running_server, small_pack
 
 TIMEOUT = 1.0  # header, body and idle timeouts of the server under test
 CAP = 40
@@ -29,46 +25,11 @@ CLOSED_WITHIN = 10.0  # generous bound on "closed within the timeout"
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
     """`auditor serve` (rules only, small pack) with short timeouts, on a free port."""
     pack = small_pack(tmp_path_factory.mktemp("limits") / "pack")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     limits = ["--header-timeout", "--body-timeout", "--idle-timeout"]
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "auditor",
-            "serve",
-            "--port",
-            str(port),
-            "--sentence-model",
-            "none",
-            "--calibration",
-            "none",
-            "--rubric",
-            str(pack),
-            *[a for option in limits for a in (option, str(TIMEOUT))],
-            "--max-connections",
-            str(CAP),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, "server exited"
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.3)
+    args = [*RULES_ONLY, "--rubric", str(pack), "--max-connections", str(CAP)]
+    args += [a for option in limits for a in (option, str(TIMEOUT))]
+    with running_server(args) as (url, port):
         yield url, port
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
 
 
 def _connect(port: int) -> socket.socket:

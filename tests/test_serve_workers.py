@@ -6,18 +6,12 @@ each server worker builds its own pipeline.
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from cli_support import small_pack
+from cli_support import RULES_ONLY, running_server, small_pack
 
 from auditor.config import load_ruleset
 from auditor.engine import Auditor
@@ -38,44 +32,8 @@ def pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def server(pack: Path) -> Iterator[str]:
     """`auditor serve --workers 2` (rules only) over the small pack, on a free port."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "auditor",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            "2",
-            "--sentence-model",
-            "none",
-            "--calibration",
-            "none",
-            "--rubric",
-            str(pack),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, "server exited"
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.3)
+    with running_server(["--workers", "2", *RULES_ONLY, "--rubric", str(pack)]) as (url, _):
         yield url
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
 
 
 def test_workers_answer_like_the_in_process_engine(server: str, pack: Path) -> None:
