@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import threading
+import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -160,7 +161,15 @@ def _install_error_handlers(app: FastAPI) -> None:
         return error_response(exc.status_code, code, str(exc.detail))
 
     async def internal(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("internal error on %s %s", request.method, request.url.path)
+        # The traceback's frames, not the exception's message: a message may quote the draft.
+        frames = "".join(traceback.format_tb(exc.__traceback__))
+        log.error(
+            "internal error on %s %s: %s\n%s",
+            request.method,
+            request.url.path,
+            type(exc).__name__,
+            frames,
+        )
         return error_response(
             500, "internal_error", "internal error; the server log has the details"
         )

@@ -238,9 +238,10 @@ def test_json_with_charset_is_accepted(client: TestClient) -> None:
     assert response.status_code == 200
 
 
-def test_internal_errors_carry_no_stack_trace(engine) -> None:
-    def boom(_report):
-        raise RuntimeError("secret internal detail in /work/main/auditor/engine.py")
+def test_internal_errors_carry_no_stack_trace(engine, caplog: pytest.LogCaptureFixture) -> None:
+    def boom(report):
+        detail = "secret internal detail in /work/main/auditor/engine.py"
+        raise RuntimeError(f"{detail}: {report.text}")
 
     # A copy of the session engine: patching the shared one would leak into other tests.
     broken = engine.with_models()
@@ -250,6 +251,12 @@ def test_internal_errors_carry_no_stack_trace(engine) -> None:
     _assert_error(response, 500, "internal_error")
     assert "secret" not in response.text
     assert "engine.py" not in response.text
+    # The server log has where it failed (frames with their source lines), never the message,
+    # which may quote the draft.
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("auditor"))
+    assert "internal error on POST /api/check: RuntimeError" in logged
+    assert "in boom" in logged
+    assert WEAK[:30] not in logged
 
 
 def test_unknown_path_and_method_are_json(client: TestClient) -> None:
