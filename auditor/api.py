@@ -277,7 +277,7 @@ def create_app(
         """Audit one draft and return its ReportAudit with findings and offsets."""
         report = Report(id=request.id, text=request.text, metadata=request.metadata)
         # The same validation as every batch record: lone surrogates, metadata nesting.
-        checked = validate_record(report, "request", rules.rubric.limits.max_metadata_depth)
+        checked = validate_record(report, "request", rules.rubric.limits)
         if isinstance(checked, FailedRecord):
             return error_response(422, "invalid_request", short_text(checked.error), [], problems=1)
         with engine_lock:

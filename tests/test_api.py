@@ -184,6 +184,15 @@ def test_empty_text_is_422(client: TestClient) -> None:
             + b"}" * 301,
             "metadata nested more than 20 levels deep",
         ),
+        (
+            json.dumps(
+                {
+                    "text": "You asked two questions.",
+                    "metadata": {f"k{i}": i for i in range(30_000)},
+                }
+            ).encode(),
+            "metadata holds more than 2000 keys and items (limits.max_metadata_values)",
+        ),
     ],
 )
 def test_records_a_batch_would_reject_are_422_not_500(

@@ -149,6 +149,7 @@ def _write_matrix(
                 _line({"id": "j-deep", "text": GOOD, "extra": _nested(300)}),
                 b'{"id": "j-deeper", "text": "x", "m": ' + b"[" * 100_000 + b"]" * 100_000 + b"}\n",
                 _line({"id": "j-zero-width", "text": " \u200b\u200c\n\u200d\u2060\ufeff "}),
+                _line({"id": "j-wide", "text": GOOD, "extra": [{"k": i} for i in range(1_500)]}),
             ]
         )
     )
@@ -225,6 +226,7 @@ def _write_matrix(
         ("j-deep", "metadata nested more than 20 levels deep"),
         ("*batch.jsonl:17", "JSON nested too deeply to read"),
         ("j-zero-width", "empty report"),
+        ("j-wide", "metadata holds more than 2000 keys and items"),
         ("c-1", None),
         ("c-2", "2 of 4 columns present"),
         ("c-3", "empty report"),

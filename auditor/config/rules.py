@@ -239,6 +239,7 @@ class Limits(StrictModel):
 
     max_chars: int = Field(default=50_000, gt=0)
     max_metadata_depth: int = Field(default=20, ge=1, le=200)
+    max_metadata_values: int = Field(default=2_000, ge=1)
     max_front_matter_chars: int = Field(default=10_000, gt=0, le=1_000_000)
 
 

@@ -195,4 +195,4 @@ def read_inputs(
                 records = _read_path(path, options, limits)
         for n, rec in enumerate(records, 1):
             where = f"{item}#{n}"
-            yield ids.check(validate_record(rec, where, limits.max_metadata_depth), where)
+            yield ids.check(validate_record(rec, where, limits), where)

@@ -95,17 +95,20 @@ def from_row(fields: tuple[str, str, dict[str, Any], list[str]], where: str) -> 
     return Report(id=rid, text=text, metadata=meta, warnings=warnings)
 
 
-def validate_record(rec: Record, where: str, max_depth: int) -> Record:
+def validate_record(rec: Record, where: str, limits: Limits) -> Record:
     """`rec`, or a FailedRecord when its id, text or metadata cannot be audited and written out.
 
     Every reader's records pass here once. Lone surrogates (a JSON "\\ud800" escape without its
     pair, or an undecodable file name) cannot be encoded as UTF-8, and metadata nested deeper
-    than `max_depth` or holding values JSON has no type for cannot be written safely. A failed
+    than `limits.max_metadata_depth`, holding more than `limits.max_metadata_values` keys and
+    items, or holding values JSON has no type for cannot be written safely. A failed
     record gets a printable id and message (surrogates backslash-escaped) and drops metadata that
     cannot be written.
     """
     rid = printable(rec.id)
-    meta_problem = _metadata_problem(rec.metadata, max_depth)
+    meta_problem = _metadata_size_problem(
+        rec.metadata, limits.max_metadata_values
+    ) or _metadata_problem(rec.metadata, limits.max_metadata_depth)
     meta = rec.metadata if meta_problem is None else {}
     if isinstance(rec, FailedRecord):
         if rid == rec.id and meta_problem is None and not SURROGATE.search(rec.error):
@@ -127,6 +130,24 @@ def _surrogate_problem(text: str, what: str) -> str | None:
         f"invalid Unicode in {what}: lone surrogate {printable(found.group())} at "
         f"character {found.start()}"
     )
+
+
+def _metadata_size_problem(metadata: Any, limit: int) -> str | None:
+    """Why metadata is too large to carry along (more than `limit` keys and items), or None."""
+    seen, todo = 0, [metadata]
+    while todo:
+        value = todo.pop()
+        if isinstance(value, dict):
+            children: Any = value.values()
+        elif isinstance(value, list | tuple | set | frozenset):
+            children = value
+        else:
+            continue
+        seen += len(children)
+        if seen > limit:
+            return f"metadata holds more than {limit} keys and items (limits.max_metadata_values)"
+        todo.extend(children)
+    return None
 
 
 def _metadata_problem(value: Any, max_depth: int, depth: int = 1, key: str = "") -> str | None:
