@@ -11,6 +11,7 @@ import json
 import logging
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -205,3 +206,27 @@ def test_only_the_newest_compiled_packs_are_kept(nlp, cache, monkeypatch) -> Non
         matching.RuleMatcher(nlp, [("t:x", RuleSpec(phrases=(word,)))])
     assert len(list(cache.glob("phrases-*.json"))) == 2
     assert not list(cache.glob(".*.tmp"))
+
+
+def test_a_compile_in_progress_is_waited_for_and_its_file_read(cache: Path) -> None:
+    phrases = [("t:data", ("formulary data",))]
+    pipeline = {"name": "test"}
+    built_elsewhere = [[["formulary", "datum"]]]
+    calls: list[object] = []
+
+    def build(_: object) -> list[list[list[str]]]:
+        calls.append(_)
+        return [[["never", "used"]]]
+
+    result: list[object] = []
+    with compiled._compiling(cache):  # another process is compiling this pack
+        waiting = threading.Thread(
+            target=lambda: result.append(compiled.phrase_norms(phrases, pipeline, build))
+        )
+        waiting.start()
+        waiting.join(timeout=0.5)
+        assert waiting.is_alive(), "did not wait for the compile in progress"
+        key = compiled.cache_key(phrases, pipeline)
+        compiled._write(cache, cache / f"phrases-{key[:40]}.json", key, built_elsewhere)
+    waiting.join(timeout=30)
+    assert result == [built_elsewhere] and calls == []

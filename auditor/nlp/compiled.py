@@ -16,12 +16,13 @@ Directory: `$FCR_AUDITOR_CACHE_DIR` if set (`off`, `none`, `0` or empty disable 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +133,25 @@ def _write(directory: Path, path: Path, key: str, norms: Norms) -> None:
             stale.unlink(missing_ok=True)
 
 
+@contextlib.contextmanager
+def _compiling(directory: Path) -> Iterator[None]:
+    """Hold the cache's compile lock: one process builds, others compiling at once wait.
+
+    Without a usable lock file (an unwritable directory) nothing is held and each builds.
+    """
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd = os.open(directory / ".compile.lock", os.O_CREAT | os.O_RDWR, 0o644)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def phrase_norms(
     phrases: Phrases, pipeline: dict[str, Any], build: Callable[[Phrases], Norms]
 ) -> Norms:
@@ -143,6 +163,11 @@ def phrase_norms(
     path = directory / f"phrases-{key[:40]}.json"
     norms = _read(path, key, phrases)
     if norms is None:
-        norms = build(phrases)
-        _write(directory, path, key, norms)
+        # Worker processes starting together on an empty cache: the first builds, the others
+        # wait for its file instead of all lemmatising the pack at once.
+        with _compiling(directory):
+            norms = _read(path, key, phrases)
+            if norms is None:
+                norms = build(phrases)
+                _write(directory, path, key, norms)
     return norms
