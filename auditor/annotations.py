@@ -7,6 +7,7 @@ Python str indices into the report text.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 SIGNALS = (
@@ -58,6 +59,23 @@ class Objective:
         return self.facets == 3
 
 
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A competency or priority the rules found mentioned, as the learned focus decision reads it.
+
+    `features` are numeric facts about its mentions (counts by sentence role, position, the
+    rules' own score); `words` are the lower-cased words of the sentences that mention it;
+    `evidence` are its mentions that a check may cite, `mentions` all of them.
+    """
+
+    kind: str  # "competency" or "priority"
+    id: str
+    features: Mapping[str, float]
+    words: tuple[str, ...]
+    evidence: tuple[Hit, ...]
+    mentions: tuple[Hit, ...]
+
+
 @dataclass(frozen=True)
 class Annotations:
     """Everything the checks may read about one report."""
@@ -70,6 +88,7 @@ class Annotations:
     focus_evidence: tuple[Hit, ...]
     objectives: tuple[Objective, ...]
     signals: dict[str, tuple[Hit, ...]] = field(default_factory=dict)
+    candidates: tuple[Candidate, ...] = ()
 
     def signal(self, name: str) -> tuple[Hit, ...]:
         """Evidence for a named signal (empty when absent)."""

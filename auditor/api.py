@@ -325,23 +325,28 @@ SERVE_CONFIG_ENV = "FCR_AUDITOR_SERVE"
 def app_from_env() -> FastAPI:
     """The app of one worker of `auditor serve --workers N` (uvicorn imports it in each process).
 
-    $FCR_AUDITOR_SERVE holds JSON {"rubric", "sentence_model", "calibration", "allow_origin",
-    "token_file"} as the command line gave them (null for the defaults); the parent has already
-    checked they load.
+    $FCR_AUDITOR_SERVE holds JSON {"rubric", "sentence_model", "calibration", "focus_model",
+    "allow_origin", "token_file"} as the command line gave them (null for the defaults); the
+    parent has already checked they load.
     """
     from threadpoolctl import threadpool_limits
 
     from auditor.config import load_ruleset
     from auditor.engine import Auditor
-    from auditor.learned.calibration import load_learned
+    from auditor.learned.loading import load_learned
 
     config = json.loads(os.environ[SERVE_CONFIG_ENV])
     threadpool_limits(limits=1)  # the worker processes already use the cores
-    sentence_model, calibration, _ = load_learned(config["sentence_model"], config["calibration"])
+    learned = load_learned(
+        config["sentence_model"], config["calibration"], config.get("focus_model")
+    )
     access = AccessPolicy.build(config["allow_origin"], read_token(config["token_file"]))
     return create_app(
         engine=Auditor(
-            load_ruleset(config["rubric"]), sentence_model=sentence_model, calibration=calibration
+            load_ruleset(config["rubric"]),
+            sentence_model=learned.sentence_model,
+            calibration=learned.calibration,
+            focus_model=learned.focus_model,
         ),
         access=access,
     )

@@ -24,6 +24,7 @@ from auditor.stats import analyse_audits
 
 if TYPE_CHECKING:
     from auditor.learned.calibration import Calibration
+    from auditor.learned.focus_model import FocusModel
     from auditor.learned.sentence_model import SentenceRoleModel
 
 #: `Auditor.audit_stream` or one of its parallel counterparts.
@@ -35,8 +36,7 @@ def open_results(
     out_dir: Path,
     inputs: Iterable[str],
     rules: RuleSet,
-    sentence_model: SentenceRoleModel | None,
-    calibration: Calibration | None,
+    models: tuple[SentenceRoleModel | None, Calibration | None, FocusModel | None],
     options: dict[str, Any],
     resume: bool,
 ) -> AtomicResults:
@@ -49,11 +49,12 @@ def open_results(
         raise ResumeError(
             "--resume cannot check that stdin holds the same reports; save them to a file"
         )
-    sm, cal = sentence_model, calibration
+    sm, cal, fm = models
     learned = {
         "sentence model": sm.sha256 if sm else None,
         "hybrid": json_digest(sm.hybrid.model_dump(mode="json")) if sm else None,
         "calibration": json_digest(cal.artefact) if cal else None,
+        "focus model": fm.sha256 if fm else None,
     }
     return AtomicResults(out_dir, fingerprint(inputs, rules.source, learned, options), resume)
 

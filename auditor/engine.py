@@ -19,6 +19,7 @@ from auditor.checks import CheckContext, build_checks, run_checks
 from auditor.checks.specific import aligned_priorities
 from auditor.config import RuleSet, load_ruleset
 from auditor.learned.calibration import Calibration
+from auditor.learned.focus_model import FocusModel
 from auditor.learned.hybrid import (
     Mode,
     combine,
@@ -63,6 +64,7 @@ class Auditor:
         sentence_model: SentenceRoleModel | None = None,
         calibration: Calibration | None = None,
         sentence_mode: Mode = "hybrid",
+        focus_model: FocusModel | None = None,
     ) -> None:
         self.rules = rules or load_ruleset()
         ignored = set(ignore)
@@ -73,13 +75,15 @@ class Auditor:
         self._signal_of = {c.spec.code: c.signal for c in self.checks}
         self.sentence_model: SentenceRoleModel | None = None
         self.calibration: Calibration | None = None
-        self._set_models(sentence_model, calibration, sentence_mode)
+        self.focus_model: FocusModel | None = None
+        self._set_models(sentence_model, calibration, sentence_mode, focus_model)
 
     def _set_models(
         self,
         sentence_model: SentenceRoleModel | None,
         calibration: Calibration | None,
         sentence_mode: Mode,
+        focus_model: FocusModel | None,
     ) -> None:
         if calibration is not None:
             calibration.check_fits(
@@ -87,6 +91,7 @@ class Auditor:
                 sentence_model.sha256 if sentence_model else None,
             )
         self.sentence_model, self.calibration = sentence_model, calibration
+        self.focus_model = focus_model
         self.sentence_mode = sentence_mode
         self._protected = (
             protected_signals(sentence_model.hybrid, self._signal_of) if sentence_model else set()
@@ -97,10 +102,11 @@ class Auditor:
         sentence_model: SentenceRoleModel | None = None,
         calibration: Calibration | None = None,
         sentence_mode: Mode = "hybrid",
+        focus_model: FocusModel | None = None,
     ) -> Auditor:
         """A copy sharing this auditor's pipeline and checks, with other learned pieces."""
         other = copy.copy(self)
-        other._set_models(sentence_model, calibration, sentence_mode)
+        other._set_models(sentence_model, calibration, sentence_mode, focus_model)
         return other
 
     def _validate(self, report: Report) -> str | None:
@@ -141,6 +147,13 @@ class Auditor:
                 results[idx] = self._audit(ann, reports[idx])
             yield from results
 
+    def annotate(self, reports: Iterable[Report], batch_size: int = 32) -> Iterator[Annotations]:
+        """What the checks would read for each report (for training the learned pieces)."""
+        it = iter(reports)
+        while batch := list(islice(it, batch_size)):
+            docs = self.nlp.pipe([r.text for r in batch], batch_size=batch_size)
+            yield from self._annotations(list(zip(docs, batch, strict=True)))
+
     def _annotations(self, read: list[tuple[Doc, Report]]) -> list[Annotations]:
         """The annotations the checks read, for a batch of read reports."""
         anns = [dataclasses.replace(doc._.fcr, rep_level=rec.rep_level) for doc, rec in read]
@@ -170,6 +183,8 @@ class Auditor:
         return anns
 
     def _audit(self, ann: Annotations, report: Report) -> ReportAudit:
+        if self.focus_model is not None:
+            ann = self.focus_model.decide(ann)
         ctx = CheckContext(ann, self.rules)
         findings = run_checks(self.checks, ctx)
         if self.sentence_model is not None:

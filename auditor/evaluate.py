@@ -14,6 +14,7 @@ from auditor.schema import VERDICTS, FailedRecord, Report, ReportAudit, Signals,
 if TYPE_CHECKING:
     from auditor.engine import Auditor
     from auditor.learned.calibration import Calibration
+    from auditor.learned.focus_model import FocusModel
     from auditor.learned.sentence_model import SentenceRoleModel
 
 #: The yes/no labels of the rater's guide, named as in `auditor eval`'s JSON contract.
@@ -190,28 +191,36 @@ def ablation_metrics(
     records: Sequence[Report | FailedRecord],
     sentence_model: SentenceRoleModel | None,
     calibration: Calibration | None,
+    focus_model: FocusModel | None = None,
 ) -> dict[str, Any]:
-    """Metrics of rules only, model only, hybrid and calibrated on one file (docs/models.md).
+    """Metrics of rules only, sentence model only, hybrid, hybrid with the learned focus
+    decision, and calibrated, on one file (docs/models.md).
 
     The learned pieces are those given, else the shipped ones even when they are off by default.
     """
     from auditor.learned.artefacts import ModelLoadError, default_model_dir
     from auditor.learned.calibration import Calibration
+    from auditor.learned.focus_model import FocusModel
     from auditor.learned.sentence_model import SentenceRoleModel
 
     try:  # no shipped directory (None) raises TypeError
         sm = sentence_model or SentenceRoleModel.load(default_model_dir("sentence_model", False))  # type: ignore[arg-type]
         cal = calibration or Calibration.load(default_model_dir("calibration", False))  # type: ignore[arg-type]
+        fm = focus_model or FocusModel.load(default_model_dir("focus_model", False))  # type: ignore[arg-type]
     except (ModelLoadError, TypeError) as exc:
-        raise AblationError(f"--ablation needs a sentence model and a calibration: {exc}") from None
+        raise AblationError(
+            f"--ablation needs a sentence model, a calibration and a focus model: {exc}"
+        ) from None
     audits = {}
     for name, variant in (
         ("rules", engine.with_models()),
         ("model", engine.with_models(sm, sentence_mode="model")),
         ("hybrid", engine.with_models(sm)),
+        ("focus", engine.with_models(sm, focus_model=fm)),
     ):
         audits[name] = list(variant.audit_stream(records))
-    base = "hybrid" if cal.sentence_model else "rules"  # the pipeline it was fitted on
+    # The pipeline it was fitted on (the default one, with the focus model when given).
+    base = ("focus" if focus_model else "hybrid") if cal.sentence_model else "rules"
     if cal.sentence_model not in (None, sm.sha256):
         raise AblationError("--ablation: the calibration was fitted with another sentence model")
     audits["calibrated"] = [cal.apply(a) for a in audits[base]]

@@ -27,7 +27,7 @@ from auditor.cli import main
 from auditor.config import DEFAULT_RULES_DIR
 
 #: Model flags that keep a CLI run on the rules alone, like the session `engine` fixture.
-RULES_ONLY = ("--sentence-model", "none", "--calibration", "none")
+RULES_ONLY = ("--sentence-model", "none", "--calibration", "none", "--focus-model", "none")
 
 Cli = Callable[..., Result]
 

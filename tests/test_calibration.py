@@ -189,7 +189,7 @@ def test_calibrate_command_writes_a_card_with_agreement(
     assert Calibration.load(out).sentence_model is None
 
 
-def test_eval_ablation_adds_four_metric_objects(small_labelled: Path) -> None:
+def test_eval_ablation_adds_five_metric_objects(small_labelled: Path) -> None:
     from click.testing import CliRunner
 
     from auditor.cli import main
@@ -201,9 +201,9 @@ def test_eval_ablation_adds_four_metric_objects(small_labelled: Path) -> None:
     full = json.loads(result.output)
     ablation = full.pop("ablation")
     assert full == plain  # the top-level object is unchanged by --ablation
-    assert list(ablation) == ["rules", "model", "hybrid", "calibrated"]
+    assert list(ablation) == ["rules", "model", "hybrid", "focus", "calibrated"]
     for metrics in ablation.values():
         assert set(metrics) == set(plain) and set(metrics["labels"]) == set(plain["labels"])
     shipped = Calibration.load(CORPUS.parent.parent / "models" / "calibration_default")
-    base = "hybrid" if shipped.sentence_model else "rules"  # the pipeline it was fitted on
+    base = "focus" if shipped.sentence_model else "rules"  # the default pipeline it was fitted on
     assert ablation["calibrated"]["labels"] == ablation[base]["labels"]  # verdicts only

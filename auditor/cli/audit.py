@@ -48,6 +48,7 @@ def _parallel(rules: RuleSet, ignore: tuple[str, ...], models: tuple, workers: i
         ignore=ignore,
         sentence_model=models[0],
         calibration=models[1],
+        focus_model=models[2],
     )
 
 
@@ -70,6 +71,7 @@ def _dask(
         ignore=ignore,
         sentence_model=models[0],
         calibration=models[1],
+        focus_model=models[2],
     )
 
 
@@ -96,7 +98,7 @@ def _open_results(
     from auditor.io.results import ResumeError
 
     try:
-        out = open_results(out_dir, inputs, rules, models[0], models[1], options, resume)
+        out = open_results(out_dir, inputs, rules, models, options, resume)
     except ResumeError as exc:
         _fail(str(exc))
     except OSError as exc:
@@ -174,6 +176,7 @@ def audit(
     scheduler: str | None,
     sentence_model: str | None,
     calibration: str | None,
+    focus_model: str | None,
     rubric: str | None,
     **input_opts: Any,
 ) -> None:
@@ -186,7 +189,7 @@ def audit(
         _fail(escape_controls(str(exc)))
     if scheduler and engine != "dask":
         _fail("--scheduler needs --engine dask")
-    models = _models(sentence_model, calibration)
+    models = _models(sentence_model, calibration, focus_model)
     codes = _split_codes(ignore)
     if engine == "dask":
         stream = _dask(rules, codes, models, workers, scheduler)

@@ -77,6 +77,7 @@ def check(
     fail_on: FailOn,
     sentence_model: str | None,
     calibration: str | None,
+    focus_model: str | None,
     rubric: str | None,
 ) -> None:
     """Check draft reports (.txt/.md files, glob patterns, or - for stdin): linter lines, each
@@ -97,7 +98,9 @@ def check(
     records = [x for _, x in inputs if not isinstance(x, str)]
     audits: Iterator[ReportAudit] = iter(())
     if records:
-        engine = _auditor(rules, _split_codes(ignore), _models(sentence_model, calibration))
+        engine = _auditor(
+            rules, _split_codes(ignore), _models(sentence_model, calibration, focus_model)
+        )
         audits = engine.audit_stream(records)
     paint = wants_color(color, sys.stdout.isatty(), os.environ.get("NO_COLOR"))
     unreadable = failed = shown = False

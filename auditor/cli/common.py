@@ -80,7 +80,7 @@ def one_blas_thread() -> None:
     threadpool_limits(limits=1, user_api="blas")
 
 
-def _auditor(rules: RuleSet, ignore: tuple[str, ...] = (), models: tuple = (None, None)):
+def _auditor(rules: RuleSet, ignore: tuple[str, ...] = (), models: tuple = (None, None, None)):
     from auditor.engine import Auditor  # spaCy loads only for commands that read reports
     from auditor.learned.artefacts import ModelLoadError
     from auditor.nlp.pipeline import ModelError
@@ -88,7 +88,13 @@ def _auditor(rules: RuleSet, ignore: tuple[str, ...] = (), models: tuple = (None
     _check_ignore(rules, ignore)
     one_blas_thread()
     try:
-        return Auditor(rules, ignore=ignore, sentence_model=models[0], calibration=models[1])
+        return Auditor(
+            rules,
+            ignore=ignore,
+            sentence_model=models[0],
+            calibration=models[1],
+            focus_model=models[2],
+        )
     except (ModelError, ConfigError, ModelLoadError) as exc:
         _fail(str(exc))
 
@@ -99,7 +105,7 @@ def _check_models(rules: RuleSet, ignore: tuple[str, ...], models: tuple) -> Non
     from auditor.nlp.pipeline import ModelError, model_dir, verify_model
 
     _check_ignore(rules, ignore)
-    sentence_model, calibration = models
+    sentence_model, calibration = models[0], models[1]
     try:
         verify_model(model_dir())
         if calibration is not None:
@@ -116,7 +122,14 @@ def _split_codes(values: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def model_options(fn: F) -> F:
-    """Add `--sentence-model DIR|none` and `--calibration DIR|none` (docs/models.md)."""
+    """Add `--sentence-model`, `--calibration` and `--focus-model` DIR|none (docs/models.md)."""
+    fn = click.option(
+        "--focus-model",
+        "focus_model",
+        metavar="DIR|none",
+        default=None,
+        help="Learned focus decision (default: per models/defaults.json).",
+    )(fn)
     fn = click.option(
         "--calibration",
         "calibration",
@@ -185,18 +198,21 @@ def _table_options(rubric: str | None, **options: Any) -> TableOptions:
         raise  # unreachable
 
 
-def _models(sentence_model: str | None, calibration: str | None) -> tuple:
-    """The learned pieces to use: a named directory, `none`, or the enabled default."""
+def _models(
+    sentence_model: str | None, calibration: str | None, focus_model: str | None = None
+) -> tuple:
+    """The learned pieces to use (sentence model, calibration, focus model): a named
+    directory, `none`, or the enabled default."""
     from auditor.learned.artefacts import ModelLoadError
-    from auditor.learned.calibration import load_learned
+    from auditor.learned.loading import load_learned
 
     try:
-        sm, cal, note = load_learned(sentence_model, calibration)
+        sm, cal, fm, note = load_learned(sentence_model, calibration, focus_model)
     except ModelLoadError as exc:
         _fail(str(exc))
     if note:
         click.echo(f"auditor: {note}", err=True)
-    return sm, cal
+    return sm, cal, fm
 
 
 def _progress(

@@ -32,6 +32,7 @@ def eval_(
     ablation: bool,
     sentence_model: str | None,
     calibration: str | None,
+    focus_model: str | None,
     rubric: str | None,
 ) -> None:
     """Compare audits of a labelled JSON Lines file with its gold labels."""
@@ -50,7 +51,7 @@ def eval_(
         gold = read_labels(Path(labelled))
     except LabelError as exc:
         _fail(str(exc))
-    models = _models(sentence_model, calibration)
+    models = _models(sentence_model, calibration, focus_model)
     engine = _auditor(rules, models=models)
     ev = evaluate(gold, engine.audit_stream(read_inputs([labelled])))
     result = ev.result()

@@ -13,44 +13,66 @@ from auditor.io import read_inputs
 
 
 @main.command()
-@click.argument("sentences", type=click.Path(exists=True, dir_okay=False))
+@click.argument("data", type=click.Path(exists=True, dir_okay=False))
 @click.option(
     "--out",
     "out_dir",
     type=click.Path(file_okay=False),
     required=True,
-    help="Model directory to write (model.json, card.json, hybrid.yaml).",
+    help="Model directory to write (the model file and card.json).",
+)
+@click.option(
+    "--model",
+    "kind",
+    type=click.Choice(["sentence-roles", "focus"]),
+    default="sentence-roles",
+    show_default=True,
+    help="sentence-roles: DATA is {report_id, text, role} sentence annotations; focus: DATA "
+    "is labelled reports (docs/labels.md) and the model learns which mentioned competencies "
+    "and priorities they coach.",
 )
 @click.option(
     "--test",
     "test",
     type=click.Path(exists=True, dir_okay=False),
     default=None,
-    help="Held-out sentence annotations; their metrics go into the model card.",
+    help="Held-out data of the same kind; its metrics go into the model card.",
 )
 @click.option(
     "--c",
     "c",
-    default=20.0,
-    show_default=True,
+    default=None,
     type=click.FloatRange(min=1e-6),
-    help="Inverse regularisation strength of the logistic regression.",
+    help="Inverse regularisation strength of the logistic regression "
+    "(default: 20 for sentence-roles; for focus, chosen by cross-validation).",
 )
 @click.option("--seed", default=0, show_default=True, type=int)
-def train(sentences: str, out_dir: str, test: str | None, c: float, seed: int) -> None:
-    """Train the sentence-role model on {"report_id", "text", "role"} JSON Lines."""
+@rubric_option
+def train(
+    data: str,
+    out_dir: str,
+    kind: str,
+    test: str | None,
+    c: float | None,
+    seed: int,
+    rubric: str | None,
+) -> None:
+    """Train a learned piece: the sentence-role model or the focus decision (docs/models.md)."""
+    if kind == "focus":
+        _train_focus(data, out_dir, test, c, seed, rubric)
+        return
     from auditor.learned.artefacts import ModelLoadError
     from auditor.learned.sentence_model import train_from_file
 
     start = time.perf_counter()
     try:
-        model, card = train_from_file(sentences, test, c=c, seed=seed)
+        model, card = train_from_file(data, test, c=20.0 if c is None else c, seed=seed)
         model.save(out_dir, card)
     except (ValueError, ModelLoadError) as exc:
         _fail(str(exc))
-    data = card["training_data"]
+    facts = card["training_data"]
     click.echo(
-        f"trained on {data['sentences']} sentences of {data['reports']} reports in "
+        f"trained on {facts['sentences']} sentences of {facts['reports']} reports in "
         f"{time.perf_counter() - start:.1f}s -> {out_dir}"
     )
     if "test_metrics" in card:
@@ -63,6 +85,58 @@ def train(sentences: str, out_dir: str, test: str | None, c: float, seed: int) -
                 f"  {role:<16}p {r['precision']:.3f}  r {r['recall']:.3f}  "
                 f"f1 {r['f1']:.3f}  n {r['support']}"
             )
+
+
+def _train_focus(
+    data: str, out_dir: str, test: str | None, c: float | None, seed: int, rubric: str | None
+) -> None:
+    """`auditor train --model focus`: fit on labelled reports read by the rules."""
+    from auditor.evaluate import LabelError, read_labels
+    from auditor.learned.focus_model import FocusModel, data_facts, evaluate_focus
+
+    start = time.perf_counter()
+    rules = _rules(rubric)
+    try:
+        gold = read_labels(Path(data))
+        t_gold = read_labels(Path(test)) if test else {}
+    except LabelError as exc:
+        _fail(str(exc))
+    engine = _auditor(rules, models=(None, None, None))
+    examples = _examples(engine, data, gold)
+    try:
+        model, card = FocusModel.train(examples, c=c, seed=seed)
+    except ValueError as exc:
+        _fail(str(exc))
+    card["training_data"] = data_facts(Path(data), examples)
+    if test:
+        t_examples = _examples(engine, test, t_gold)
+        card["test_data"] = data_facts(Path(test), t_examples)
+        card["test_metrics"] = evaluate_focus(model, t_examples)
+    model.save(out_dir, card)
+    click.echo(
+        f"trained on {len(examples)} reports in {time.perf_counter() - start:.1f}s -> {out_dir}"
+    )
+    for kind, cv in card["cross_validation"].items():
+        click.echo(
+            f"  {kind:<11} cross-validated micro F1 {cv['micro_f1']:.3f} "
+            f"(rules {cv['rules_micro_f1']:.3f}); C {cv['c']}, threshold {cv['threshold']}, "
+            f"at most {cv['max_chosen'] or 'any'}"
+        )
+    for kind, m in card.get("test_metrics", {}).items():
+        click.echo(
+            f"  {kind:<11} test micro F1 {m['micro_f1']:.3f} (rules {m['rules_micro_f1']:.3f})"
+        )
+
+
+def _examples(engine, path: str, gold: dict) -> list:
+    """Focus-model examples: each labelled report's annotations and its gold labels."""
+    from auditor.learned.focus_model import train_examples
+    from auditor.schema import Report
+
+    reports = [r for r in read_inputs([path]) if isinstance(r, Report) and r.id in gold]
+    return train_examples(
+        (ann, gold[r.id]) for ann, r in zip(engine.annotate(reports), reports, strict=True)
+    )
 
 
 @main.command()
@@ -102,6 +176,13 @@ def train(sentences: str, out_dir: str, test: str | None, c: float, seed: int) -
     default=None,
     help="Audit with this sentence model (default: per models/defaults.json).",
 )
+@click.option(
+    "--focus-model",
+    "focus_model",
+    metavar="DIR|none",
+    default=None,
+    help="Audit with this focus model (default: per models/defaults.json).",
+)
 @rubric_option
 def calibrate(
     labelled: str,
@@ -110,6 +191,7 @@ def calibrate(
     l2: float,
     gates: str,
     sentence_model: str | None,
+    focus_model: str | None,
     rubric: str | None,
 ) -> None:
     """Learn check weights and verdict thresholds that reproduce the graders' verdicts."""
@@ -122,8 +204,8 @@ def calibrate(
         t_gold = {k: v.get("quality") for k, v in read_labels(Path(test)).items()} if test else {}
     except LabelError as exc:
         _fail(str(exc))
-    sm = _models(sentence_model, "none")[0]
-    engine = _auditor(rules, models=(sm, None))
+    sm, _, fm = _models(sentence_model, "none", focus_model)
+    engine = _auditor(rules, models=(sm, None, fm))
     codes = [c.spec.code for c in engine.checks]
     try:
         cal, facts = fit(

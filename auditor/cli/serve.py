@@ -102,6 +102,7 @@ def serve(
     token_file: str | None,
     sentence_model: str | None,
     calibration: str | None,
+    focus_model: str | None,
     rubric: str | None,
     **limit_values: float,
 ) -> None:
@@ -116,7 +117,7 @@ def serve(
         raise click.UsageError(str(exc)) from None
 
     rules = _rules(rubric)
-    models = _models(sentence_model, calibration)
+    models = _models(sentence_model, calibration, focus_model)
     url = f"auditor: open http://{host}:{port}/ (API: /openapi.json, docs/api.md)"
     if workers == 1:
         # spaCy and the models load once, before listening; same defaults as `auditor check`.
@@ -133,6 +134,7 @@ def serve(
             "rubric": rubric,
             "sentence_model": sentence_model,
             "calibration": "none" if skipped else calibration,
+            "focus_model": focus_model,
             # The token itself stays out of the environment: each worker reads the file
             # (or inherits $FCR_AUDITOR_TOKEN).
             "allow_origin": list(access.origins),

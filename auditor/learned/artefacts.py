@@ -20,7 +20,7 @@ from auditor.atomic import write_json_atomic
 CARD_FILE = "card.json"
 MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 DEFAULTS_FILE = MODELS_DIR / "defaults.json"
-ModelKind = Literal["sentence_model", "calibration"]
+ModelKind = Literal["sentence_model", "calibration", "focus_model"]
 
 
 class ModelLoadError(RuntimeError):

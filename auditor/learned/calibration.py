@@ -18,14 +18,11 @@ import numpy as np
 from auditor.atomic import write_json_atomic
 from auditor.learned.agreement import agreement
 from auditor.learned.artefacts import (
-    ModelKind,
     ModelLoadError,
-    default_model_dir,
     file_facts,
     read_verified,
     write_card,
 )
-from auditor.learned.sentence_model import SentenceRoleModel
 from auditor.schema import VERDICTS, ReportAudit, Verdict
 
 ARTEFACT = "calibration.json"
@@ -269,39 +266,3 @@ def calibrate(
     if test is not None:
         facts["test_data"] = file_facts(t_data)
     return cal, facts
-
-
-def load_learned(
-    sentence_model: str | None,
-    calibration: str | None,
-) -> tuple[SentenceRoleModel | None, Calibration | None, str | None]:
-    """The learned pieces to use, each named by a directory, "none", or None (the default).
-
-    Returns the sentence model, the calibration and a note for the user when the default
-    calibration was skipped because it was fitted with another sentence-model setting.
-    Raises ModelLoadError for a directory that does not hold a valid artefact.
-    """
-    loaded: list[Any] = []
-    pieces: tuple[tuple[ModelKind, str | None, Any], ...] = (
-        ("sentence_model", sentence_model, SentenceRoleModel),
-        ("calibration", calibration, Calibration),
-    )
-    for kind, given, cls in pieces:
-        path = (
-            default_model_dir(kind)
-            if given is None
-            else (None if given.lower() == "none" else Path(given))
-        )
-        loaded.append(cls.load(path) if path else None)
-    sm, cal = loaded
-    if calibration is None and cal and cal.sentence_model != (sm.sha256 if sm else None):
-        # A default calibration fitted on another pipeline would misread its audits.
-        return (
-            sm,
-            None,
-            (
-                "default calibration skipped: it was fitted with another "
-                "sentence-model setting (pass --calibration DIR to choose one)"
-            ),
-        )
-    return sm, cal, None

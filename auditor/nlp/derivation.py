@@ -14,11 +14,15 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from math import log1p
 from typing import cast
 
-from auditor.annotations import Annotations, Hit, Objective
+from auditor.annotations import Annotations, Candidate, Hit, Objective
 from auditor.config import RuleSet
 
+_WORD = re.compile(r"[a-z][a-z'-]*")
+#: The sentence roles whose counts describe a focus candidate.
+ROLES = ("situation", "action", "result", "next_objective", "reinforcement", "rep_voice")
 _TOPIC = re.compile(r"\s*(?:[:–—]|\s-\s)")
 #: What leads into a focus the manager states: "Focus: ", "Focus until we meet again - ".
 _FOCUS_LABEL = re.compile(r"\bfocus\b[^.:;\n]{0,40}(?:[:–—]|\s-)$", re.IGNORECASE)
@@ -196,7 +200,11 @@ def derive_annotations(text: str, reading: Reading, rules: RuleSet) -> Annotatio
 
     priorities = tuple(hit(m) for m, _ in reading.of("priority"))
     competencies = tuple(hit(m) for m, _ in reading.of("competency"))
-    focus, focus_evidence = _focus(text, reading, rules, hit)
+    comp_mentions = _mentions(text, reading, rules, "competency")
+    focus = _focus(comp_mentions, _scores(comp_mentions), rules)
+    focus_evidence = tuple(
+        hit(mt.match) for c in focus for mt in _evidence(comp_mentions, c, rules)
+    )
     lex = {
         label: tuple(hit(m) for m, _ in reading.of("lex") if m.label == f"lex:{label}")
         for label in ("judgmental", "compliance_risk", "metric")
@@ -227,6 +235,27 @@ def derive_annotations(text: str, reading: Reading, rules: RuleSet) -> Annotatio
     if numbers_only:
         priorities = ()  # a priority is connected through coaching, and there is none
         signals["priorities"] = ()
+    prio_mentions = _mentions(text, reading, rules, "priority") if priorities else []
+    alignment = rules.strategy.alignment
+    prio_ids = {mt.id for mt in prio_mentions}
+    comp_ids = {mt.id for mt in comp_mentions}
+    candidates = _candidates(
+        "competency",
+        comp_mentions,
+        focus,
+        frozenset(c for p in prio_ids for c in alignment.get(p, ())),
+        reading,
+        rules,
+        hit,
+    ) + _candidates(
+        "priority",
+        prio_mentions,
+        tuple(prio_ids),
+        frozenset(p for p, cs in alignment.items() if comp_ids & set(cs)),
+        reading,
+        rules,
+        hit,
+    )
     return Annotations(
         text=text,
         rep_level=None,
@@ -236,19 +265,30 @@ def derive_annotations(text: str, reading: Reading, rules: RuleSet) -> Annotatio
         focus_evidence=focus_evidence,
         objectives=_objectives(reading, rules),
         signals=signals,
+        candidates=candidates,
     )
 
 
-def _focus(
-    text: str, reading: Reading, rules: RuleSet, hit: Callable[[Match], Hit]
-) -> tuple[tuple[str, ...], tuple[Hit, ...]]:
-    """Focus competencies and their evidence: mentions in coaching sentences weigh more."""
+@dataclass(frozen=True, slots=True)
+class _Mention:
+    """A competency or priority mention with the weight its sentence gives it."""
+
+    id: str
+    match: Match
+    sentence: int
+    weight: float
+    stated: bool  # the manager's own statement of a focus ("Objections: ...", "Focus: closing")
+    topic: bool
+    context: bool
+
+
+def _mentions(text: str, reading: Reading, rules: RuleSet, kind: str) -> list[_Mention]:
+    """Mentions of one kind ("competency", "priority"): coaching sentences weigh more."""
     sents, spec = reading.sentences, rules.sections.focus
-    best: dict[tuple[str, int], float] = {}  # (competency, sentence) -> weight
-    evidence: dict[str, list[Hit]] = defaultdict(list)
-    for m, i in reading.of("competency"):
+    weights = cast(dict[str, float], spec.role_weights)  # keys validated as roles
+    out = []
+    for m, i in reading.of(kind):
         cid, _, ctx = m.label.partition(":")[2].partition(":")
-        weights = cast(dict[str, float], spec.role_weights)  # keys validated as roles
         weight = max((weights.get(r, 0.0) for r in sents[i].roles), default=0.0) or (
             _passing_weight(sents, i, rules)
         )
@@ -259,23 +299,99 @@ def _focus(
         if topic:
             # "Objections: take your time when..." names the competency as the topic.
             weight = max(weight, spec.topic_weight)
-        # The manager's own statement of the focus ("Objections: ...", "Focus: closing") counts
-        # for the focus but is not evidence a check could hold against the report.
         stated = topic or bool(_FOCUS_LABEL.search(lead))
-        if weight > spec.passing_weight and not stated:
-            evidence[cid].append(hit(m))
-        best[cid, i] = max(best.get((cid, i), 0.0), weight)
+        out.append(_Mention(cid, m, i, weight, stated, topic, bool(ctx)))
+    return out
+
+
+def _scores(mentions: Iterable[_Mention]) -> dict[str, float]:
+    """Sum of mention weights per id; several mentions in one sentence count once."""
+    best: dict[tuple[str, int], float] = {}
+    for mt in mentions:
+        best[mt.id, mt.sentence] = max(best.get((mt.id, mt.sentence), 0.0), mt.weight)
     scores: dict[str, float] = defaultdict(float)
     for (cid, _), weight in best.items():
         scores[cid] += weight
+    return scores
+
+
+def _focus(
+    mentions: Sequence[_Mention], scores: Mapping[str, float], rules: RuleSet
+) -> tuple[str, ...]:
+    """The rules' focus competencies: the strongest needs less evidence than the others."""
+    spec = rules.sections.focus
     ranked = sorted(scores, key=lambda c: (-scores[c], rules.competency_ids.index(c)))
-    # The strongest competency needs less evidence than the second and third.
-    focus = tuple(
+    return tuple(
         c
         for n, c in enumerate(ranked)
         if scores[c] >= (spec.top_min_score if n == 0 else spec.min_score)
     )
-    return focus, tuple(h for c in focus for h in evidence[c])
+
+
+def _evidence(mentions: Iterable[_Mention], cid: str, rules: RuleSet) -> list[_Mention]:
+    """Mentions a check may cite: in coaching sentences, not the manager's own focus label."""
+    floor = rules.sections.focus.passing_weight
+    return [mt for mt in mentions if mt.id == cid and mt.weight > floor and not mt.stated]
+
+
+def _candidates(
+    kind: str,
+    mentions: Sequence[_Mention],
+    chosen: Sequence[str],
+    linked: frozenset[str],
+    reading: Reading,
+    rules: RuleSet,
+    hit: Callable[[Match], Hit],
+) -> tuple[Candidate, ...]:
+    """Every mentioned id of a kind with the facts the learned focus decision reads.
+
+    `chosen` are the ids the rules decided on; `linked` the ids of the other kind that the
+    strategy's alignment map ties this kind's ids to (a competency serving a mentioned priority).
+    """
+    sents = reading.sentences
+    scores = _scores(mentions)
+    total = sum(scores.values()) or 1.0
+    ranked = sorted(scores, key=lambda c: -scores[c])
+    n = max(len(sents), 1)
+    out = []
+    for rank, cid in enumerate(ranked):
+        own = [mt for mt in mentions if mt.id == cid]
+        idx = sorted({mt.sentence for mt in own})
+        others = [scores[o] for o in scores if o != cid]
+        features: dict[str, float] = {
+            f"id={cid}": 1.0,
+            "mentions": log1p(len(own)),
+            "sentences": log1p(len(idx)),
+            "score": scores[cid],
+            "share": scores[cid] / total,
+            "gap": scores[cid] - max(others, default=0.0),
+            "top": float(rank == 0),
+            "second": float(rank == 1),
+            "rules_chose": float(cid in chosen),
+            "first": idx[0] / n,
+            "last": idx[-1] / n,
+            "topic": float(any(mt.topic for mt in own)),
+            "stated": float(any(mt.stated for mt in own)),
+            "context_only": float(all(mt.context for mt in own)),
+            "candidates": log1p(len(scores)),
+            "linked": float(cid in linked),
+            "heading": float(any(sents[i].heading_role for i in idx)),
+            "no_role": float(min(sum(1 for i in idx if not sents[i].roles), 3)),
+        }
+        for role in ROLES:
+            features[f"role={role}"] = float(min(sum(1 for i in idx if role in sents[i].roles), 3))
+        words = tuple(w for i in idx for w in _WORD.findall(sents[i].text.lower()))
+        out.append(
+            Candidate(
+                kind,
+                cid,
+                features,
+                words,
+                tuple(hit(mt.match) for mt in _evidence(own, cid, rules)),
+                tuple(hit(mt.match) for mt in own),
+            )
+        )
+    return tuple(out)
 
 
 def _passing_weight(sents: Sequence[SentenceReading], i: int, rules: RuleSet) -> float:
