@@ -41,6 +41,10 @@ class Example:
     gold: dict[str, frozenset[str]]
 
 
+#: Name prefixes of the word and word-pair features.
+WORD_PREFIXES = ("w=", "b=")
+
+
 def _ngrams(words: Sequence[str]) -> set[str]:
     grams = {f"w={w}" for w in words}
     grams.update(f"b={a} {b}" for a, b in zip(words, words[1:], strict=False))
@@ -185,6 +189,7 @@ def _fit_weights(
     rows: Sequence[dict[str, float]], y: np.ndarray, c: float, min_df: int, seed: int
 ) -> dict[str, Any]:
     """Columns (features seen in at least `min_df` rows), standardisation and weights."""
+    from scipy.sparse import csr_matrix
     from sklearn.linear_model import LogisticRegression
 
     df: dict[str, int] = {}
@@ -192,27 +197,30 @@ def _fit_weights(
         for name in row:
             df[name] = df.get(name, 0) + 1
     names = sorted(n for n, k in df.items() if k >= min_df)
-    side = _Side(
-        {
-            "features": names,
-            "mean": [0.0] * len(names),
-            "scale": [1.0] * len(names),
-            "weights": [0.0] * len(names),
-            "intercept": 0.0,
-            "threshold": 0.5,
-            "max_chosen": None,
-        }
-    )
-    x = side.matrix(rows)
     if not rows:
         return {"features": [], "mean": [], "scale": [], "weights": [], "intercept": -8.0}
-    mean, scale = x.mean(axis=0), x.std(axis=0)
+    column = {name: j for j, name in enumerate(names)}
+    data, indices, indptr = [], [], [0]
+    for row in rows:
+        for name, value in row.items():
+            if name in column:
+                indices.append(column[name])
+                data.append(value)
+        indptr.append(len(indices))
+    x = csr_matrix((data, indices, indptr), shape=(len(rows), len(names)))
+    # Counts and positions are standardised; word features stay 0/1 (and the matrix sparse).
+    mean, scale = np.zeros(len(names)), np.ones(len(names))
+    numeric = [j for j, name in enumerate(names) if not name.startswith(WORD_PREFIXES)]
+    dense = x[:, numeric].toarray()
+    mean[numeric], scale[numeric] = dense.mean(axis=0), dense.std(axis=0)
     scale[scale == 0] = 1.0
     facts = {"features": names, "mean": mean.round(8).tolist(), "scale": scale.round(8).tolist()}
     if len(set(y.tolist())) < 2:  # a small fold: every candidate chosen, or none
         return {**facts, "weights": [0.0] * len(names), "intercept": 8.0 if y.any() else -8.0}
+    x = x.tolil()
+    x[:, numeric] = (dense - mean[numeric]) / scale[numeric]
     lr = LogisticRegression(C=c, max_iter=2000, random_state=seed)
-    lr.fit((x - mean) / scale, y)
+    lr.fit(x.tocsr(), y)
     return {
         **facts,
         "weights": lr.coef_[0].round(8).tolist(),
@@ -226,7 +234,7 @@ FLOORS: tuple[float | None, ...] = (None, 0.02, 0.05, 0.1)
 
 
 #: Inverse regularisation strengths tried when none is given.
-CS = (0.1, 0.5, 2.0)
+CS = (0.03, 0.1, 0.5, 2.0)
 
 
 def _fit_side(
