@@ -136,11 +136,27 @@ class Sections(StrictModel):
     focus: FocusSpec
 
 
+class NotEvidenceFor(StrictModel):
+    """Taxonomy ids that a sentence with a lexicon hit is no evidence of."""
+
+    priorities: tuple[str, ...] = ()
+    competencies: tuple[str, ...] = ()
+
+    @property
+    def labels(self) -> set[tuple[str, str]]:
+        """(kind, id) pairs: ("priority", id) and ("competency", id)."""
+        return {("priority", p) for p in self.priorities} | {
+            ("competency", c) for c in self.competencies
+        }
+
+
 class Lexicon(RuleSpec):
-    """A word list for one signal, with phrases that cancel a hit near it (`Reading.exceptions`)."""
+    """A word list for one signal, with phrases that cancel a hit near it (`Reading.exceptions`)
+    and the taxonomy ids its hit's sentence does not evidence (`not_evidence_for`)."""
 
     label: Literal["judgmental", "compliance_risk", "metric"]
     exceptions: tuple[str, ...] = ()
+    not_evidence_for: NotEvidenceFor = NotEvidenceFor()
 
 
 class SignalExamples(StrictModel):
