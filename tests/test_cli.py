@@ -39,6 +39,8 @@ AUDIT_KEYS = {
     "metadata",
     "score",
     "verdict",
+    "compliance",
+    "verdict_change",
     "priorities",
     "competencies",
     "focus_competencies",
@@ -107,7 +109,9 @@ def test_check_prints_linter_lines_and_summary(cli: Cli, tmp_path: Path) -> None
 
     summary = lines[n + 1 :]
     assert summary[0] == f"score {audit.score}/100  verdict {audit.verdict}"
-    marks = {re.sub(r" \(.*\)$", "", x[6:]): x[3] == "x" for x in summary[1:]}
+    assert audit.compliance == "risk" and audit.score is not None and audit.score <= 40
+    assert summary[1] == "compliance: risk (a gate: the report is weak, its score at most 40)"
+    marks = {re.sub(r" \(.*\)$", "", x[6:]): x[3] == "x" for x in summary[2:]}
     assert marks == {
         "situation": audit.star.situation,
         "action": audit.star.action,

@@ -40,6 +40,7 @@ def _cross_check(root: Path, rules: RuleSet, lexicon_paths: dict[str, Path]) -> 
     refs = {
         "scoring.strong_requires": scoring.strong_requires,
         "scoring.weak_if_any": scoring.weak_if_any,
+        "scoring.compliance.check": (scoring.compliance.check,) if scoring.compliance else (),
     }
     for n, rule in enumerate(scoring.weak_if_count):
         refs[f"scoring.weak_if_count[{n}]"] = rule.checks + rule.and_failed

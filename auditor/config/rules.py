@@ -241,6 +241,13 @@ class Thresholds(StrictModel):
     adequate: float = Field(ge=0, le=100)
 
 
+class ComplianceGate(StrictModel):
+    """When `check` fails the report has a compliance risk: weak, its score at most `max_score`."""
+
+    check: str
+    max_score: int = Field(default=40, ge=0, le=100)
+
+
 class Scoring(StrictModel):
     """Weights become a score; thresholds and gates make the verdict."""
 
@@ -248,6 +255,13 @@ class Scoring(StrictModel):
     strong_requires: tuple[str, ...] = ()
     weak_if_any: tuple[str, ...] = ()
     weak_if_count: tuple[WeakIfCount, ...] = ()
+    compliance: ComplianceGate | None = None
+
+    @property
+    def gate_checks(self) -> tuple[str, ...]:
+        """The checks whose failure alone makes a report weak (weak_if_any, compliance)."""
+        extra = (self.compliance.check,) if self.compliance else ()
+        return self.weak_if_any + tuple(c for c in extra if c not in self.weak_if_any)
 
 
 class Limits(StrictModel):
