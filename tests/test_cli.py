@@ -169,6 +169,7 @@ def test_audit_writes_results_and_summary_with_exact_offsets(cli: Cli, tmp_path:
     assert [r["id"] for r in rows] == ["u-1", "u-2", "u-3"]
     assert [r["verdict"] for r in rows] == [a.verdict for a in audits]
     assert [r["score"] for r in rows] == [str(a.score) for a in audits]
+    assert [r["compliance"] for r in rows] == [a.compliance for a in audits]
     assert rows[0]["region"] == "EMEA-FR"
 
     assert re.search(r"^reports\s+3$", result.stdout, re.M)
