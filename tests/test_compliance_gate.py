@@ -12,7 +12,8 @@ import pytest
 from cli_support import Cli, copy_pack
 
 import auditor.learned.calibration as calibration_module
-from auditor.config import RuleSet
+from auditor.config import RuleSet, load_ruleset
+from auditor.engine import Auditor
 from auditor.learned.calibration import FORMAT, FORMAT_VERSION, Calibration
 from auditor.schema import Report
 
@@ -64,8 +65,9 @@ ADEQUATE = AGAINST
 NO_DIRECTION = "Great day in the field, thanks for the effort. Keep it up."
 
 
-def lenient(codes: list[str]) -> Calibration:
-    """A calibration that calls every report strong and has no gates of its own."""
+def lenient(codes: list[str], thresholds: tuple[float, float] = (-10.0, -5.0)) -> Calibration:
+    """A calibration that calls every report strong (or, with thresholds above 0, weak) and has
+    no gates of its own."""
     features = [f"failed:{c}" for c in codes] + ["smart_facets"]
     return Calibration(
         {
@@ -73,7 +75,7 @@ def lenient(codes: list[str]) -> Calibration:
             "format_version": FORMAT_VERSION,
             "features": features,
             "weights": [0.0] * len(features),
-            "thresholds": [-10.0, -5.0],
+            "thresholds": list(thresholds),
             "gates": [],
             "l2": 1.0,
             "sentence_model_sha256": None,
@@ -100,14 +102,24 @@ def test_a_gated_report_stays_weak_under_calibration(
         assert audit.compliance == "risk" and audit.score is not None and audit.score <= 40
 
 
-def test_a_calibrated_verdict_says_what_changed_and_why(engine, calibrated_engine) -> None:
+@pytest.mark.parametrize(
+    ("thresholds", "verdict", "reason"),
+    [
+        ((-10.0, -5.0), "strong", "model value 0.00 is strong (above -5.00)"),
+        ((5.0, 10.0), "weak", "model value 0.00 is weak (at most 5.00)"),
+    ],
+)
+def test_a_calibrated_verdict_says_what_changed_and_why(
+    engine, rules: RuleSet, thresholds: tuple[float, float], verdict: str, reason: str
+) -> None:
     assert engine.audit(Report(id="r", text=ADEQUATE)).verdict == "adequate"
-    audit = calibrated_engine.audit(Report(id="r", text=ADEQUATE))
-    assert audit.verdict == "strong" and audit.compliance == "clear"
+    cal = lenient([c.code for c in rules.rubric.checks], thresholds)
+    audit = engine.with_models(calibration=cal).audit(Report(id="r", text=ADEQUATE))
+    assert audit.verdict == verdict and audit.compliance == "clear"
     change = audit.verdict_change
     assert change is not None
-    assert (change.rubric, change.calibrated, change.value) == ("adequate", "strong", 0.0)
-    assert change.reason.startswith("model value 0.00 is strong (above -5.00)")
+    assert (change.rubric, change.calibrated, change.value) == ("adequate", verdict, 0.0)
+    assert change.reason.startswith(reason)
 
 
 def test_check_prints_the_calibrated_change(cli: Cli, rules: RuleSet, tmp_path: Path) -> None:
@@ -157,3 +169,14 @@ def test_a_check_the_calibration_never_saw_warns_once(
     validate = cli("rules", "validate", "--rubric", str(pack))
     assert validate.exit_code == 0
     assert "calibration never saw check(s) XTR001" in validate.stderr
+
+
+def test_the_cap_comes_from_the_rubric(rules: RuleSet, tmp_path: Path) -> None:
+    def cap_at_25(data: dict[str, Any]) -> None:
+        data["scoring"]["compliance"]["max_score"] = 25
+
+    engine = Auditor(load_ruleset(copy_pack(tmp_path / "pack", cap_at_25)))
+    audit = engine.audit(Report(id="r", text=OFF_LABEL))
+    assert (audit.compliance, audit.verdict, audit.score) == ("risk", "weak", 25)
+    unchecked = Auditor(rules, ignore=["CMP001"]).audit(Report(id="r", text=OFF_LABEL))
+    assert unchecked.compliance is None and unchecked.verdict_change is None
