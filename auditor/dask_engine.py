@@ -11,6 +11,7 @@ records, so no record is ever lost.
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from collections import deque
@@ -48,6 +49,8 @@ def _engine(key: str) -> Any:
             from auditor.engine import Auditor  # spaCy loads in the worker, once per run
 
             threadpool_limits(limits=1)  # one BLAS thread: the workers already use the cores
+            # The client checked the models and warned (cli `_check_models`): not again.
+            logging.getLogger("auditor.learned").setLevel(logging.ERROR)
             _cached = None  # a long-lived worker drops the previous run's pipeline first
             plugin = get_worker().plugins[key]
             assert isinstance(plugin, _AuditorArgs)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from auditor.annotations import Annotations, Hit
 from auditor.checks import CheckContext, build_checks, run_checks
 from auditor.checks.specific import aligned_priorities
-from auditor.config import RuleSet, load_ruleset
+from auditor.config import RuleSet, Scoring, load_ruleset
 from auditor.learned.calibration import Calibration
 from auditor.learned.focus_model import FocusModel
 from auditor.learned.hybrid import (
@@ -39,8 +39,9 @@ from auditor.schema import (
     Signals,
     StarStatus,
     Tag,
+    VerdictChange,
 )
-from auditor.scoring import score_report
+from auditor.scoring import compliance_of, gated, score_report
 from auditor.textsafety import is_blank
 
 if TYPE_CHECKING:
@@ -52,6 +53,23 @@ def _tags(hits: Iterable[Hit]) -> list[Tag]:
     for h in hits:
         grouped.setdefault(h.label, []).append(Evidence(start=h.start, end=h.end, text=h.text))
     return [Tag(id=k, evidence=v) for k, v in grouped.items()]
+
+
+def calibrated(audit: ReportAudit, calibration: Calibration, scoring: Scoring) -> ReportAudit:
+    """The audit with the calibration's verdict, unless the rubric's gates make it weak; a
+    verdict the calibration changed carries `verdict_change` (audits with an error pass)."""
+    if audit.error or audit.verdict is None or gated({f.code for f in audit.findings}, scoring):
+        return audit
+    verdict = calibration.verdict(audit)
+    if verdict == audit.verdict:
+        return audit
+    change = VerdictChange(
+        rubric=audit.verdict,
+        calibrated=verdict,
+        value=round(calibration.value(audit), 2),
+        reason=calibration.explain(audit),
+    )
+    return audit.model_copy(update={"verdict": verdict, "verdict_change": change})
 
 
 class Auditor:
@@ -86,10 +104,9 @@ class Auditor:
         focus_model: FocusModel | None,
     ) -> None:
         if calibration is not None:
-            calibration.check_fits(
-                [c.spec.code for c in self.checks],
-                sentence_model.sha256 if sentence_model else None,
-            )
+            codes = [c.spec.code for c in self.checks]
+            calibration.check_fits(codes, sentence_model.sha256 if sentence_model else None)
+            calibration.warn_unseen(codes)
         self.sentence_model, self.calibration = sentence_model, calibration
         self.focus_model = focus_model
         self.sentence_mode = sentence_mode
@@ -189,15 +206,17 @@ class Auditor:
         findings = run_checks(self.checks, ctx)
         if self.sentence_model is not None:
             findings = with_sources(findings, ann, self._signal_of)
-        score, verdict = score_report(
-            findings, (c.spec for c in self.checks), self.rules.rubric.scoring
-        )
+        scoring = self.rules.rubric.scoring
+        score, verdict = score_report(findings, (c.spec for c in self.checks), scoring)
         best = ann.best_objective
         audit = ReportAudit(
             id=report.id,
             metadata=report.metadata,
             score=score,
             verdict=verdict,
+            compliance=compliance_of(
+                {f.code for f in findings}, scoring, (c.spec.code for c in self.checks)
+            ),
             priorities=_tags(ann.priorities),
             competencies=_tags(ann.competencies),
             focus_competencies=list(ann.focus),
@@ -218,4 +237,4 @@ class Auditor:
             warnings=report.warnings,
             text=report.text,
         )
-        return self.calibration.apply(audit) if self.calibration else audit
+        return calibrated(audit, self.calibration, scoring) if self.calibration else audit

@@ -198,6 +198,7 @@ def ablation_metrics(
 
     The learned pieces are those given, else the shipped ones even when they are off by default.
     """
+    from auditor.engine import calibrated
     from auditor.learned.artefacts import ModelLoadError, default_model_dir
     from auditor.learned.calibration import Calibration
     from auditor.learned.focus_model import FocusModel
@@ -223,7 +224,8 @@ def ablation_metrics(
     base = ("focus" if focus_model else "hybrid") if cal.sentence_model else "rules"
     if cal.sentence_model not in (None, sm.sha256):
         raise AblationError("--ablation: the calibration was fitted with another sentence model")
-    audits["calibrated"] = [cal.apply(a) for a in audits[base]]
+    scoring = engine.rules.rubric.scoring
+    audits["calibrated"] = [calibrated(a, cal, scoring) for a in audits[base]]
     return {name: evaluate(gold, a).result() for name, a in audits.items()}
 
 

@@ -13,6 +13,7 @@ worker outlives a killed run.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import threading
@@ -72,6 +73,8 @@ def _start_worker(
 
         # One BLAS thread per worker: workers already use the cores, more oversubscribe them.
         threadpool_limits(limits=1)
+        # The parent process checked the models and warned (cli `_check_models`): not again.
+        logging.getLogger("auditor.learned").setLevel(logging.ERROR)
         if make_engine is None:
             from auditor.engine import Auditor  # spaCy loads in the worker, once
 

@@ -16,6 +16,8 @@ Verdict = Literal["strong", "adequate", "weak"]
 #: The verdicts from worst to best; the one place their order is written.
 VERDICTS: tuple[Verdict, ...] = ("weak", "adequate", "strong")
 RepLevel = Literal["new", "experienced"]
+#: A report's compliance status: its rubric's compliance check failed ("risk") or passed.
+Compliance = Literal["risk", "clear"]
 
 METADATA_FIELDS = ("region", "manager", "rep", "rep_level", "date")
 
@@ -109,13 +111,28 @@ class Signals(BaseModel):
     compliance_risk: bool
 
 
+class VerdictChange(BaseModel):
+    """How calibration to graders changed the rubric's verdict, and why."""
+
+    rubric: Verdict
+    calibrated: Verdict
+    value: float
+    reason: str
+
+
 class ReportAudit(BaseModel):
-    """The audit of one report: tags, checklist, findings, score and verdict, or an error."""
+    """The audit of one report: tags, checklist, findings, score and verdict, or an error.
+
+    `compliance` is None when the report was not audited or the rubric's compliance check did
+    not run; `verdict_change` is set only when a calibration changed the rubric's verdict.
+    """
 
     id: str
     metadata: dict[str, Any] = Field(default_factory=dict)
     score: int | None = None
     verdict: Verdict | None = None
+    compliance: Compliance | None = None
+    verdict_change: VerdictChange | None = None
     priorities: list[Tag] = Field(default_factory=list)
     competencies: list[Tag] = Field(default_factory=list)
     focus_competencies: list[str] = Field(default_factory=list)
@@ -167,6 +184,8 @@ class GroupStats(_Out):
     priority_share: dict[str, float]
     alignment_rate: float | None
     no_focus_share: float | None
+    compliance_risks: int
+    compliance_risk_share: float | None
     divergence: float | None
     small_sample: bool
 

@@ -374,3 +374,11 @@ def test_rubric_has_the_checklist_and_focus_range(client: TestClient, rules) -> 
     for key, level in (("default", None), ("new", "new"), ("experienced", "experienced")):
         low, high = count_range(rules.rubric.checks, "focus_competencies", level)
         assert body["focus_range"][key] == {"min": low, "max": high}
+
+
+def test_check_response_carries_the_compliance_status(client: TestClient) -> None:
+    risky = "Next time mention that it works off-label in children too; the doctor liked that."
+    body = client.post("/api/check", json={"text": risky}).json()
+    assert (body["compliance"], body["verdict"]) == ("risk", "weak") and body["score"] <= 40
+    clean = client.post("/api/check", json={"text": "You asked Dr Lee two open questions."}).json()
+    assert clean["compliance"] == "clear" and clean["verdict_change"] is None

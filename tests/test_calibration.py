@@ -137,7 +137,6 @@ def test_gates_make_a_report_weak_whatever_its_value(data, rules) -> None:
     clean = _audit(0, set(), rules, smart=3)
     assert cal.verdict(clean) == "strong"
     assert cal.verdict(_audit(1, {"CMP001"}, rules, smart=3)) == "weak"
-    assert cal.apply(clean).score == clean.score  # only the verdict is calibrated
 
 
 def test_check_fits_names_the_mismatch(data, rules) -> None:

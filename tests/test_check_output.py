@@ -128,7 +128,7 @@ def test_several_files_and_a_glob_in_argument_order(cli: Cli, tmp_path: Path) ->
     lint = [LINTER.fullmatch(x) for x in result.stdout.splitlines()]
     seen = list(dict.fromkeys(m["path"] for m in lint if m))
     assert seen == order
-    summaries = [x for x in result.stdout.splitlines() if " score " in x]
+    summaries = [x for x in result.stdout.splitlines() if ": score " in x]
     assert [s.split(": score ")[0] for s in summaries] == order
     assert str(paths["c_md"]) not in result.stdout
 

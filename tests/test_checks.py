@@ -308,7 +308,8 @@ def _failed(rules: RuleSet, *codes: str) -> list[Finding]:
         (("DIA001",), 96, "strong"),  # light check, not required for strong
         (("DIA001", "DIA001"), 96, "strong"),  # a check fails once, however many findings
         (("STAR001",), 94, "adequate"),  # strong requires STAR001
-        (("CMP001",), 87, "weak"),  # weak_if_any gate
+        (("CMP001",), 40, "weak"),  # the compliance gate: weak, score capped at 40
+        (("NUM001",), 87, "weak"),  # weak_if_any gate
         (("STAR001", "STAR002", "STAR003"), 79, "weak"),  # 3 of the direction checks
         (("STAR001", "OBS001"), 86, "adequate"),  # 2 of them without judgement
         (("STAR001", "OBS001", "JUD001"), 78, "weak"),  # 2 of them with JUD001
@@ -332,7 +333,8 @@ def test_score_is_the_passed_share_of_the_weight(rules) -> None:
     total = sum(c.weight for c in checks)
     for c in checks:
         score, _ = score_report(_failed(rules, c.code), checks, rules.rubric.scoring)
-        assert score == round(100 * (total - c.weight) / total), c.code
+        share = round(100 * (total - c.weight) / total)
+        assert score == (min(share, 40) if c.code == "CMP001" else share), c.code
     weightless = [c.model_copy(update={"weight": 0}) for c in checks]
     assert score_report(_failed(rules, "DIA001"), weightless, rules.rubric.scoring)[0] == 100
 

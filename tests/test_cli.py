@@ -39,6 +39,8 @@ AUDIT_KEYS = {
     "metadata",
     "score",
     "verdict",
+    "compliance",
+    "verdict_change",
     "priorities",
     "competencies",
     "focus_competencies",
@@ -107,7 +109,9 @@ def test_check_prints_linter_lines_and_summary(cli: Cli, tmp_path: Path) -> None
 
     summary = lines[n + 1 :]
     assert summary[0] == f"score {audit.score}/100  verdict {audit.verdict}"
-    marks = {re.sub(r" \(.*\)$", "", x[6:]): x[3] == "x" for x in summary[1:]}
+    assert audit.compliance == "risk" and audit.score is not None and audit.score <= 40
+    assert summary[1] == "compliance: risk (a gate: the report is weak, its score at most 40)"
+    marks = {re.sub(r" \(.*\)$", "", x[6:]): x[3] == "x" for x in summary[2:]}
     assert marks == {
         "situation": audit.star.situation,
         "action": audit.star.action,
@@ -165,6 +169,7 @@ def test_audit_writes_results_and_summary_with_exact_offsets(cli: Cli, tmp_path:
     assert [r["id"] for r in rows] == ["u-1", "u-2", "u-3"]
     assert [r["verdict"] for r in rows] == [a.verdict for a in audits]
     assert [r["score"] for r in rows] == [str(a.score) for a in audits]
+    assert [r["compliance"] for r in rows] == [a.compliance for a in audits]
     assert rows[0]["region"] == "EMEA-FR"
 
     assert re.search(r"^reports\s+3$", result.stdout, re.M)

@@ -176,6 +176,7 @@ def test_group_statistics_by_hand(settings: StatsSettings) -> None:
         audit("3", score=70, focus=("y",)),
         audit("4", score=40, focus=()),
     ]
+    audits[3] = audits[3].model_copy(update={"compliance": "risk"})
     rep = analyse(records(audits), VOCAB, settings)
     (g,) = rep.groups
     assert (g.name, g.n, g.errors, g.managers) == ("A", 4, 0, 1)
@@ -187,6 +188,7 @@ def test_group_statistics_by_hand(settings: StatsSettings) -> None:
     assert g.competency_share == {"x": 0.5, "y": 0.5}
     assert g.priority_share == {"p": 0.5}
     assert g.alignment_rate == 0.5 and g.no_focus_share == 0.25
+    assert (g.compliance_risks, g.compliance_risk_share) == (1, 0.25)
     assert g.divergence == 0  # the only group is the organisation
     assert g.small_sample is False
 

@@ -109,10 +109,9 @@ def _check_models(rules: RuleSet, ignore: tuple[str, ...], models: tuple) -> Non
     try:
         verify_model(model_dir())
         if calibration is not None:
-            calibration.check_fits(
-                [c for c in rules.checks_by_code if c not in ignore],
-                sentence_model.sha256 if sentence_model else None,
-            )
+            codes = [c for c in rules.checks_by_code if c not in ignore]
+            calibration.check_fits(codes, sentence_model.sha256 if sentence_model else None)
+            calibration.warn_unseen(codes)
     except (ModelError, ModelLoadError) as exc:
         _fail(str(exc))
 

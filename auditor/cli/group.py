@@ -48,6 +48,7 @@ def main(ctx: click.Context, config_file: str | None) -> None:
     ctx.default_map = _defaults_for(main, project.options())
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("auditor: %(message)s"))
-    io_log = logging.getLogger("auditor.io")
-    io_log.handlers[:] = [handler]
-    io_log.propagate = False
+    for name in ("auditor.io", "auditor.learned"):
+        named = logging.getLogger(name)
+        named.handlers[:] = [handler]
+        named.propagate = False

@@ -167,7 +167,7 @@ def _examples(engine, path: str, gold: dict) -> list:
     type=click.Choice(["rubric", "none"]),
     default="rubric",
     show_default=True,
-    help="Keep the rubric's weak_if_any gates as hard rules.",
+    help="Fit with the rubric's weak_if_any and compliance gates as hard rules.",
 )
 @click.option(
     "--sentence-model",
@@ -214,7 +214,7 @@ def calibrate(
             gold,
             codes,
             l2=l2,
-            gates=rules.rubric.scoring.weak_if_any if gates == "rubric" else (),
+            gates=rules.rubric.scoring.gate_checks if gates == "rubric" else (),
             sentence_model=sm.sha256 if sm else None,
             test=(Path(test), list(engine.audit_stream(read_inputs([test]))), t_gold)
             if test

@@ -55,6 +55,21 @@ def rules_validate(directory: str | None, rubric: str | None) -> None:
         f"{pack.source}: valid ({len(checks)} checks, "
         f"{len(pack.priority_ids)} priorities, {len(pack.competency_ids)} competencies)"
     )
+    _warn_default_calibration([c.spec.code for c in checks])
+
+
+def _warn_default_calibration(codes: list[str]) -> None:
+    """Warn (stderr) when the enabled default calibration never saw some of the pack's checks."""
+    from auditor.learned.artefacts import ModelLoadError, default_model_dir
+    from auditor.learned.calibration import Calibration
+
+    path = default_model_dir("calibration")
+    if path is None:
+        return
+    try:
+        Calibration.load(path).warn_unseen(codes)
+    except ModelLoadError as exc:
+        click.echo(f"auditor: warning: the default calibration is not usable: {exc}", err=True)
 
 
 @rules.command(name="list")

@@ -20,6 +20,7 @@ from auditor.config.loading import load_ruleset
 from auditor.config.rules import (
     CheckExamples,
     CheckSpec,
+    ComplianceGate,
     CueName,
     ExceptionSpec,
     FocusSpec,
@@ -58,6 +59,7 @@ __all__ = [
     "BootstrapSettings",
     "CheckExamples",
     "CheckSpec",
+    "ComplianceGate",
     "Checklist",
     "ChecklistItem",
     "ConfigError",

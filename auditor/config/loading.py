@@ -17,7 +17,7 @@ def _check_unknown(path: Path, key: str, values: Any, allowed: tuple[str, ...]) 
         )
 
 
-def _cross_check(root: Path, rules: RuleSet) -> None:
+def _cross_check(root: Path, rules: RuleSet, lexicon_paths: dict[str, Path]) -> None:
     """Ids referenced across files must exist."""
     strategy = root / "strategy.yaml"
     _check_unknown(
@@ -40,6 +40,7 @@ def _cross_check(root: Path, rules: RuleSet) -> None:
     refs = {
         "scoring.strong_requires": scoring.strong_requires,
         "scoring.weak_if_any": scoring.weak_if_any,
+        "scoring.compliance.check": (scoring.compliance.check,) if scoring.compliance else (),
     }
     for n, rule in enumerate(scoring.weak_if_count):
         refs[f"scoring.weak_if_count[{n}]"] = rule.checks + rule.and_failed
@@ -47,6 +48,13 @@ def _cross_check(root: Path, rules: RuleSet) -> None:
         _check_unknown(rubric, key, values, codes)
     if scoring.thresholds.adequate > scoring.thresholds.strong:
         raise ConfigError(f"{rubric}: scoring.thresholds: adequate must not exceed strong")
+    for label, lexicon in rules.lexicons.items():
+        masked = lexicon.not_evidence_for
+        for key, ids, allowed in (
+            ("priorities", masked.priorities, rules.priority_ids),
+            ("competencies", masked.competencies, rules.competency_ids),
+        ):
+            _check_unknown(lexicon_paths[label], f"not_evidence_for.{key}", ids, allowed)
     for needed in ("judgmental", "compliance_risk", "metric"):
         if needed not in rules.lexicons:
             raise ConfigError(f"{root / 'lexicons'}: no lexicon with label {needed!r}")
@@ -67,15 +75,17 @@ def load_ruleset(directory: str | Path | None = None) -> RuleSet:
         path = root / f"{key}.yaml"
         parts[key] = load_file(model, path)
     lexicons: dict[str, Lexicon] = {}
+    lexicon_paths: dict[str, Path] = {}
     lex_dir = root / "lexicons"
     for path in sorted(lex_dir.glob("*.yaml")) if lex_dir.is_dir() else ():
         lexicon = load_file(Lexicon, path)
         if lexicon.label in lexicons:
             raise ConfigError(f"{path}: label: {lexicon.label!r} is defined by another lexicon")
         lexicons[lexicon.label] = lexicon
+        lexicon_paths[lexicon.label] = path
     reading = root / "reading.yaml"
     if reading.is_file():  # optional: without it, the defaults in `Reading`
         parts["reading"] = load_file(Reading, reading)
     rules = RuleSet(source=str(root), lexicons=lexicons, **parts)
-    _cross_check(root, rules)
+    _cross_check(root, rules, lexicon_paths)
     return rules

@@ -136,11 +136,27 @@ class Sections(StrictModel):
     focus: FocusSpec
 
 
+class NotEvidenceFor(StrictModel):
+    """Taxonomy ids that a sentence with a lexicon hit is no evidence of."""
+
+    priorities: tuple[str, ...] = ()
+    competencies: tuple[str, ...] = ()
+
+    @property
+    def labels(self) -> set[tuple[str, str]]:
+        """(kind, id) pairs: ("priority", id) and ("competency", id)."""
+        return {("priority", p) for p in self.priorities} | {
+            ("competency", c) for c in self.competencies
+        }
+
+
 class Lexicon(RuleSpec):
-    """A word list for one signal, with phrases that cancel a hit near it (`Reading.exceptions`)."""
+    """A word list for one signal, with phrases that cancel a hit near it (`Reading.exceptions`)
+    and the taxonomy ids its hit's sentence does not evidence (`not_evidence_for`)."""
 
     label: Literal["judgmental", "compliance_risk", "metric"]
     exceptions: tuple[str, ...] = ()
+    not_evidence_for: NotEvidenceFor = NotEvidenceFor()
 
 
 class SignalExamples(StrictModel):
@@ -225,6 +241,13 @@ class Thresholds(StrictModel):
     adequate: float = Field(ge=0, le=100)
 
 
+class ComplianceGate(StrictModel):
+    """When `check` fails the report has a compliance risk: weak, its score at most `max_score`."""
+
+    check: str
+    max_score: int = Field(default=40, ge=0, le=100)
+
+
 class Scoring(StrictModel):
     """Weights become a score; thresholds and gates make the verdict."""
 
@@ -232,6 +255,13 @@ class Scoring(StrictModel):
     strong_requires: tuple[str, ...] = ()
     weak_if_any: tuple[str, ...] = ()
     weak_if_count: tuple[WeakIfCount, ...] = ()
+    compliance: ComplianceGate | None = None
+
+    @property
+    def gate_checks(self) -> tuple[str, ...]:
+        """The checks whose failure alone makes a report weak (weak_if_any, compliance)."""
+        extra = (self.compliance.check,) if self.compliance else ()
+        return self.weak_if_any + tuple(c for c in extra if c not in self.weak_if_any)
 
 
 class Limits(StrictModel):

@@ -30,6 +30,7 @@ CSV_FIELDS = (
     *METADATA_FIELDS,
     "score",
     "verdict",
+    "compliance",
     "focus_competencies",
     "aligned_priorities",
     "priorities",
@@ -78,6 +79,7 @@ def csv_row(audit: ReportAudit) -> dict[str, Any]:
         row.update(
             score=audit.score,
             verdict=audit.verdict,
+            compliance=audit.compliance or "",
             focus_competencies=";".join(audit.focus_competencies),
             aligned_priorities=";".join(audit.aligned_priorities),
             priorities=";".join(t.id for t in audit.priorities),

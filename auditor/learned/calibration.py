@@ -3,12 +3,14 @@
 The model is a proportional-odds (ordinal logistic) regression: each failed check and the share
 of SMART facets of the best objective carry one readable weight; the weighted sum is compared
 with two learned thresholds (weak | adequate | strong). It is fitted with L2 regularisation by a
-deterministic optimiser, stored as plain JSON beside a model card, and applied to a ReportAudit
-(only the verdict changes; the score stays the rubric's).
+deterministic optimiser, stored as plain JSON beside a model card. The engine applies it to a
+ReportAudit (only the verdict changes, the score stays the rubric's, and the rubric's gates hold).
 """
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,11 +27,16 @@ from auditor.learned.artefacts import (
 )
 from auditor.schema import VERDICTS, ReportAudit, Verdict
 
+log = logging.getLogger("auditor.learned")
+#: (calibration artefact, unseen checks) already warned about in this process: once per run.
+_warned: set[tuple[str, tuple[str, ...]]] = set()
+
 ARTEFACT = "calibration.json"
 FORMAT = "fcr-auditor/calibration"
 FORMAT_VERSION = 1
 FAILED = "failed:"
 MEASURES = ("smart_facets",)
+MEASURE_NAMES = {"smart_facets": "SMART facets"}
 DECIMALS = 4
 
 
@@ -69,6 +76,11 @@ def _fit(x: np.ndarray, y: np.ndarray, l2: float) -> tuple[np.ndarray, np.ndarra
     start = np.zeros(d + k)
     res = minimize(loss, start, method="L-BFGS-B", options={"maxiter": 2000})
     return res.x[:d], thresholds(res.x[d:])
+
+
+def _feature_name(name: str) -> str:
+    """A feature as the audit's explanation names it: "STAR001 failed", "SMART facets"."""
+    return f"{name[len(FAILED) :]} failed" if name.startswith(FAILED) else MEASURE_NAMES[name]
 
 
 def _pipeline(sentence_model: str | None) -> str:
@@ -137,11 +149,25 @@ class Calibration:
             return "weak"
         return VERDICTS[int(np.searchsorted(self.thresholds, self.value(audit), side="left"))]
 
-    def apply(self, audit: ReportAudit) -> ReportAudit:
-        """The audit with the calibrated verdict (audits with an error pass through)."""
-        if audit.error:
-            return audit
-        return audit.model_copy(update={"verdict": self.verdict(audit)})
+    def explain(self, audit: ReportAudit) -> str:
+        """Why the calibrated verdict is what it is: the calibration's own gate, or the value's
+        range and the features that made the value, largest first."""
+        gates = sorted({f.code for f in audit.findings} & set(self.gates))
+        if gates:
+            return f"the calibration's gate {', '.join(gates)} failed"
+        value = self.value(audit)
+        k = int(np.searchsorted(self.thresholds, value, side="left"))
+        low, high = (f"{t:.2f}" for t in self.thresholds)
+        bounds = (f"at most {low}", f"above {low}, at most {high}", f"above {high}")[k]
+        terms = [
+            (_feature_name(n), w * x)
+            for n, w, x in zip(
+                self.features, self.weights, features_of(audit, self.features), strict=True
+            )
+            if w * x
+        ]
+        made = ", ".join(f"{n} {c:+.2f}" for n, c in sorted(terms, key=lambda t: -abs(t[1])))
+        return f"model value {value:.2f} is {VERDICTS[k]} ({bounds}): {made or 'no feature'}"
 
     def check_fits(self, codes: Sequence[str], sentence_model: str | None) -> None:
         """Raise ModelLoadError unless audits come from the pipeline and checks it was fitted on."""
@@ -161,6 +187,24 @@ class Calibration:
             raise ModelLoadError(
                 f"calibration reads check(s) {', '.join(missing)} that the rule "
                 "pack does not run; recalibrate (see docs/models.md)"
+            )
+
+    def unseen(self, codes: Sequence[str]) -> list[str]:
+        """The checks among `codes` the calibration has no weight for: their failures cannot
+        move its verdict (the rubric's gates still hold)."""
+        return [c for c in codes if f"{FAILED}{c}" not in self.features]
+
+    def warn_unseen(self, codes: Sequence[str]) -> None:
+        """Log a warning, once per process, when the rule pack runs checks this calibration
+        never saw."""
+        unseen = tuple(self.unseen(codes))
+        key = (json.dumps(self.artefact, sort_keys=True), unseen)
+        if unseen and key not in _warned:
+            _warned.add(key)
+            log.warning(
+                "calibration never saw check(s) %s: their failures do not move its verdict "
+                "(the rubric's gates still hold); recalibrate (docs/models.md)",
+                ", ".join(unseen),
             )
 
     def table(self) -> list[tuple[str, float]]:

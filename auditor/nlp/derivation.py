@@ -8,6 +8,7 @@ both run (and are tested) without a model.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from bisect import bisect_right
 from collections import defaultdict
@@ -186,8 +187,36 @@ def _specific(s: SentenceFacts, rules: RuleSet) -> bool:
     return not s.verbs.isdisjoint(_lowered(rules.sections.smart.specific.lemmas))
 
 
+def without_masked_mentions(reading: Reading, rules: RuleSet) -> Reading:
+    """The reading without the priority and competency mentions that a lexicon hit in the same
+    sentence masks (`not_evidence_for`): an off-label instruction is no compliance coaching.
+
+    Only hits kept after their lexicon's exceptions mask, so a sentence that coaches against a
+    risk ("we agreed to refer such questions to medical") keeps its mentions.
+    """
+    masked: dict[int, set[tuple[str, str]]] = defaultdict(set)
+    for m, i in reading.of("lex"):
+        lexicon = rules.lexicons.get(m.label.partition(":")[2])
+        if lexicon is not None:
+            masked[i].update(lexicon.not_evidence_for.labels)
+    if not masked:
+        return reading
+    kept = {
+        kind: tuple((m, i) for m, i in reading.of(kind) if _taxonomy_key(m) not in masked[i])
+        for kind in ("priority", "competency")
+    }
+    return dataclasses.replace(reading, matches={**reading.matches, **kept})
+
+
+def _taxonomy_key(m: Match) -> tuple[str, str]:
+    """(kind, id) of a priority or competency match ("competency:id:context" included)."""
+    kind, _, rest = m.label.partition(":")
+    return kind, rest.partition(":")[0]
+
+
 def derive_annotations(text: str, reading: Reading, rules: RuleSet) -> Annotations:
     """Focus competencies, objectives and signals from a report's sentence readings."""
+    reading = without_masked_mentions(reading, rules)
     sents = reading.sentences
 
     def hit(m: Match, label: str | None = None) -> Hit:

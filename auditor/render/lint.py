@@ -1,5 +1,6 @@
 """`auditor check`'s text output: linter lines grouped per check, with every span of the check
-and its suggestion on indented continuation lines, then the score, verdict and checklist.
+and its suggestion on indented continuation lines, then the score, verdict, compliance status, a
+calibration's change of the verdict and the checklist.
 
 One linter line per check code, at its first span: `PATH:LINE:COL: SEVERITY CODE message`.
 Under it (not with `quiet`), when the check has more than one span, one line per span
@@ -25,6 +26,9 @@ from auditor.textsafety import escape_controls
 INDENT = "    "
 SUGGESTION = "suggestion: "
 SCORE_LINE = "score {score}/100  verdict {verdict}"
+COMPLIANCE_LINE = "compliance: {status}"
+COMPLIANCE_RISK = " (a gate: the report is weak, its score at most {cap})"
+CALIBRATED_LINE = "calibrated: {rubric} -> {calibrated} ({reason})"
 #: A quoted span is cut to this many characters (an ellipsis marks the cut).
 MAX_QUOTE = 60
 
@@ -36,6 +40,8 @@ _SGR = {
     "weak": "1;31",
     "adequate": "33",
     "strong": "32",
+    "risk": "1;31",
+    "clear": "32",
 }
 
 
@@ -184,4 +190,12 @@ def iter_lint(
     yield ""
     score = SCORE_LINE.format(score=audit.score, verdict=paint(audit.verdict or "", color))
     yield f"{where}: {score}" if named_summary else score
+    gate = rules.rubric.scoring.compliance
+    if audit.compliance and gate:
+        status = COMPLIANCE_LINE.format(status=paint(audit.compliance, color))
+        yield status + (
+            COMPLIANCE_RISK.format(cap=gate.max_score) if audit.compliance == "risk" else ""
+        )
+    if change := audit.verdict_change:
+        yield CALIBRATED_LINE.format(**change.model_dump())
     yield from iter_checklist(audit, checklist, rules.rubric.checks, names)

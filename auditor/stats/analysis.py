@@ -73,6 +73,7 @@ def group_stats(
     focus = Counter(c for r in ok for c in r.focus)
     aligned = Counter(p for r in ok for p in set(r.aligned))
     verdicts = Counter(r.verdict for r in ok)
+    risks = sum(1 for r in ok if r.compliance == "risk")
     ci = bootstrap_mean_ci(scores, settings.bootstrap.resamples, settings.bootstrap.confidence, rng)
     quartiles = (
         tuple(rounded(q, 2) for q in np.percentile(scores, [0, 25, 50, 75, 100])) if n else None
@@ -93,6 +94,8 @@ def group_stats(
         priority_share={p: rounded(aligned[p] / n) for p in vocab.active_priorities} if n else {},
         alignment_rate=rounded(share(sum(1 for r in ok if r.aligned), n)),
         no_focus_share=rounded(share(sum(1 for r in ok if not r.focus), n)),
+        compliance_risks=risks,
+        compliance_risk_share=rounded(share(risks, n)),
         divergence=rounded(jensen_shannon(_focus_counts(ok, list(vocab.competencies)), org_focus)),
         small_sample=n < settings.min_group_size,
     )

@@ -87,6 +87,7 @@ class Record:
     aligned: tuple[str, ...]
     flags: frozenset[str]
     error: str | None
+    compliance: str | None = None  # the audit's compliance status: "risk", "clear" or None
 
     @property
     def ok(self) -> bool:
@@ -132,6 +133,7 @@ def compact(audit: ReportAudit, pool: dict[Any, Any] | None = None) -> Record:
         aligned=shared(tuple(sys.intern(p) for p in audit.aligned_priorities)),
         flags=shared(frozenset(k for k, v in signals.items() if v)),
         error=audit.error,
+        compliance=audit.compliance,
     )
 
 
