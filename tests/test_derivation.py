@@ -230,6 +230,22 @@ def test_a_lexicon_exception_reaches_the_hits_sentence_and_two_after(rules: Rule
     )  # an exception before the hit does not cancel it
 
 
+def test_a_bare_hit_counts_only_in_a_sentence_that_names_no_behaviour(rules: RuleSet) -> None:
+    def judged(sentence: str | tuple[str, dict[str, Any]], cue: str | None = None) -> list[str]:
+        report = Report(sentence, "Next call is on Monday.").hit("bare:judgmental", "do better", 0)
+        if cue:
+            report.hit(cue, "when she raised cost", 0)
+        ann = report.annotate(rules)
+        return [f"{h.label}:{h.text}" for h in ann.signal("judgmental")]
+
+    assert judged("Next time do better.") == ["judgmental:do better"]
+    coached = ("To do better, ask two open questions.", {"verbs": frozenset({"ask"})})
+    assert judged(coached) == []  # a coaching verb (smart.specific) names the behaviour
+    observed = "You must do better when she raised cost."
+    assert judged(observed) == ["judgmental:do better"]
+    assert judged(observed, "cue:observed") == [] and judged(observed, "cue:rep_voice") == []
+
+
 def test_numbers_only_drops_priorities(rules: RuleSet) -> None:
     report = Report("Sales are down and market share too.", "Priority is access.")
     report.hit("lex:metric", "Sales", 0).hit("lex:metric", "market share", 0)

@@ -137,10 +137,15 @@ class Sections(StrictModel):
 
 
 class Lexicon(RuleSpec):
-    """A word list for one signal, with phrases that cancel a hit near it (`Reading.exceptions`)."""
+    """A word list for one signal, with phrases that cancel a hit near it (`Reading.exceptions`).
+
+    `bare` rules count only in a sentence that names no behaviour: no coaching verb
+    (`smart.specific.lemmas`), no observed-behaviour cue and no rep's-voice cue ("do better").
+    """
 
     label: Literal["judgmental", "compliance_risk", "metric"]
     exceptions: tuple[str, ...] = ()
+    bare: RuleSpec = RuleSpec()
 
 
 class SignalExamples(StrictModel):
