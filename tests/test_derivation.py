@@ -169,6 +169,8 @@ def test_objectives_with_their_facets(rules: RuleSet) -> None:
         ("Not one objection threw you: effectively done.", "effectively", True),  # out of window
         ("NEVER effectively handled.", "effectively", False),  # case-insensitive
         ("You know it well.", "well", True),  # 'no' only as a whole word
+        ("You didn't do well.", "well", False),  # "n't" ends a word: no word start before it
+        ("You briefed Juno Hospital well.", "well", True),  # the window starts inside "Juno"
     ],
 )
 def test_negated_praise_is_no_reinforcement(

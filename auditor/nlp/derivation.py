@@ -76,8 +76,12 @@ def _exception_pattern(exceptions: tuple[str, ...]) -> re.Pattern[str]:
 
 @lru_cache(maxsize=16)
 def _negation_pattern(words: tuple[str, ...], between: int) -> re.Pattern[str]:
-    cues = "|".join(re.escape(w) for w in words)
-    return re.compile(rf"\b(?:{cues})\W+(?:\w+\W+){{0,{between}}}$", re.IGNORECASE)
+    # A word starts at a word boundary; "n't" ends one ("didn't"), with either apostrophe.
+    cues = "|".join(
+        re.escape(w).replace("'", "['’]") if w.startswith("n'") else rf"\b{re.escape(w)}"
+        for w in words
+    )
+    return re.compile(rf"(?:{cues})\W+(?:\w+\W+){{0,{between}}}$", re.IGNORECASE)
 
 
 @lru_cache(maxsize=16)
@@ -190,7 +194,8 @@ def _roles(
     praise = rules.reading.praise
     negated = _negation_pattern(praise.negation, praise.words_between)
     if any(
-        not negated.search(text[max(s.start, m.start - praise.window) : m.start])
+        # Searched in place, so a window that starts inside a word ("Ju|no") sees the word.
+        not negated.search(text, max(s.start, m.start - praise.window), m.start)
         for m in cues.get("reinforcement", ())
     ) and (head == "reinforcement" or cues.get("observed") or cues.get("action") or has_competency):
         roles.add("reinforcement")
