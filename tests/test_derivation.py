@@ -169,6 +169,8 @@ def test_objectives_with_their_facets(rules: RuleSet) -> None:
         ("Not one objection threw you: effectively done.", "effectively", True),  # out of window
         ("NEVER effectively handled.", "effectively", False),  # case-insensitive
         ("You know it well.", "well", True),  # 'no' only as a whole word
+        ("You didn't do well.", "well", False),  # "n't" ends a word: no word start before it
+        ("You briefed Juno Hospital well.", "well", True),  # the window starts inside "Juno"
     ],
 )
 def test_negated_praise_is_no_reinforcement(
@@ -228,6 +230,22 @@ def test_a_lexicon_exception_reaches_the_hits_sentence_and_two_after(rules: Rule
     assert (
         before.hit("lex:compliance_risk", "pregnancy", 1).annotate(rules).has("compliance_risk")
     )  # an exception before the hit does not cancel it
+
+
+def test_a_bare_hit_counts_only_in_a_sentence_that_names_no_behaviour(rules: RuleSet) -> None:
+    def judged(sentence: str | tuple[str, dict[str, Any]], cue: str | None = None) -> list[str]:
+        report = Report(sentence, "Next call is on Monday.").hit("bare:judgmental", "do better", 0)
+        if cue:
+            report.hit(cue, "when she raised cost", 0)
+        ann = report.annotate(rules)
+        return [f"{h.label}:{h.text}" for h in ann.signal("judgmental")]
+
+    assert judged("Next time do better.") == ["judgmental:do better"]
+    coached = ("To do better, ask two open questions.", {"verbs": frozenset({"ask"})})
+    assert judged(coached) == []  # a coaching verb (smart.specific) names the behaviour
+    observed = "You must do better when she raised cost."
+    assert judged(observed) == ["judgmental:do better"]
+    assert judged(observed, "cue:observed") == [] and judged(observed, "cue:rep_voice") == []
 
 
 def test_numbers_only_drops_priorities(rules: RuleSet) -> None:

@@ -152,11 +152,16 @@ class NotEvidenceFor(StrictModel):
 
 class Lexicon(RuleSpec):
     """A word list for one signal, with phrases that cancel a hit near it (`Reading.exceptions`)
-    and the taxonomy ids its hit's sentence does not evidence (`not_evidence_for`)."""
+    and the taxonomy ids its hit's sentence does not evidence (`not_evidence_for`).
+
+    `bare` rules count only in a sentence that names no behaviour: no coaching verb
+    (`smart.specific.lemmas`), no observed-behaviour cue and no rep's-voice cue ("do better").
+    """
 
     label: Literal["judgmental", "compliance_risk", "metric"]
     exceptions: tuple[str, ...] = ()
     not_evidence_for: NotEvidenceFor = NotEvidenceFor()
+    bare: RuleSpec = RuleSpec()
 
 
 class SignalExamples(StrictModel):

@@ -178,6 +178,7 @@ class FcrTagger:
         ]
         specs += [(f"cue:{name}", spec) for name, spec in rules.sections.cues.items()]
         specs += [(f"lex:{lex.label}", lex) for lex in rules.lexicons.values()]
+        specs += [(f"bare:{lex.label}", lex.bare) for lex in rules.lexicons.values()]
         specs += [
             ("smart:time", rules.sections.smart.time),
             ("smart:measure", rules.sections.smart.measure),
