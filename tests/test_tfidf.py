@@ -81,3 +81,15 @@ def test_checking_a_draft_does_not_import_scikit_learn(tmp_path: Path) -> None:
         check=True,
     )
     assert "LOADED [] True" in out.stderr, out.stderr
+
+
+def test_a_loaded_sentence_model_survives_pickling_for_worker_processes() -> None:
+    import pickle
+
+    from auditor.learned.artefacts import default_model_dir
+    from auditor.learned.sentence_model import SentenceRoleModel
+
+    model = SentenceRoleModel.load(default_model_dir("sentence_model", False))  # type: ignore[arg-type]
+    texts = ["You asked Dr Lee two open questions.", "Next ride-along: book the nurse in-service."]
+    copy = pickle.loads(pickle.dumps(model))
+    assert (copy.predict_proba(texts) == model.predict_proba(texts)).all()

@@ -234,7 +234,7 @@ FLOORS: tuple[float | None, ...] = (None, 0.02, 0.05, 0.1)
 
 
 #: Inverse regularisation strengths tried when none is given.
-CS = (0.03, 0.1, 0.5, 2.0)
+CS = (0.01, 0.03, 0.1, 0.5, 2.0)
 
 
 def _fit_side(

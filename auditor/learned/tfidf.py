@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -63,7 +64,8 @@ class Tfidf:
             raise ValueError(f"unsupported TF-IDF settings: {params}")
         lo, hi = params["ngram_range"]
         grams = _word_ngrams if params["analyzer"] == "word" else _char_wb_ngrams
-        self._analyze: Callable[[str], list[str]] = lambda text: grams(text, lo, hi)
+        # A partial, not a lambda: worker processes receive the model pickled.
+        self._analyze: Callable[[str], list[str]] = partial(grams, lo=lo, hi=hi)
         self._index = {term: i for i, term in enumerate(vocabulary)}
         self.idf = np.asarray(idf, dtype=float)
         if self.idf.shape != (len(self._index),):
