@@ -109,13 +109,20 @@ def draft_of(n_words: int, texts: list[str]) -> str:
 
 
 def build_auditor(sentence_model: str) -> Any:
-    """The Auditor `auditor audit` runs: the bundled rules, the default sentence model or none."""
+    """The Auditor `auditor audit` runs: the bundled rules with the learned pieces enabled in
+    models/defaults.json (sentence model, focus model, calibration), or the rules alone."""
     from auditor.engine import Auditor
-    from auditor.learned.artefacts import default_model_dir
-    from auditor.learned.sentence_model import SentenceRoleModel
 
-    path = default_model_dir("sentence_model") if sentence_model == "default" else None
-    return Auditor(sentence_model=SentenceRoleModel.load(path) if path else None)
+    if sentence_model != "default":
+        return Auditor()
+    from auditor.learned.loading import load_learned
+
+    learned = load_learned(None, None, None)
+    return Auditor(
+        sentence_model=learned.sentence_model,
+        calibration=learned.calibration,
+        focus_model=learned.focus_model,
+    )
 
 
 def measure_batch(n: int, source: str, sentence_model: str, seed: int) -> dict[str, Any]:
@@ -229,7 +236,7 @@ def main(argv: list[str] | None = None) -> None:
         "--sentence-model",
         choices=["default", "none"],
         default="default",
-        help="as `auditor audit`: the model enabled in models/defaults.json",
+        help="as `auditor audit`: the models enabled in models/defaults.json",
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
