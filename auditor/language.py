@@ -1,20 +1,22 @@
 """A report's language, told offline (lingua) from its opening and a sample of the rest.
 
 The detector chooses among the pack's candidate languages (rules/language.yaml) with lingua's
-low-accuracy mode (trigram models shipped in its wheel). Its models load on the first report
-long enough to tell, never at import. The text is read in pieces cut at sentence ends: those
-in the first `head_chars` characters and a few spread over the rest, each without its names,
-codes and numbers (`common_words`); a piece counts for the language the detector is at least
-`min_confidence` sure of. A report is in another language when
-that language counts the most characters and at least half of those read; otherwise it is in
-the pack's (so are texts shorter than `min_chars`), and mixed when another language counts at
-least `mixed_share` of them. Refusing an English report costs more than auditing a foreign one.
+low-accuracy mode (trigram models shipped in its wheel). Its models load on the first piece of
+text that needs them, never at import. The text is read in pieces cut at sentence ends: those
+in the first `head_chars` characters and a few spread over the rest (each standing for its
+stretch of the rest), each without its names,
+codes and numbers (`common_words`). A piece counts for the pack's language when enough of its
+words are the pack's function words (no model needed: most reports are in the pack's language),
+else for the language the detector is at least `min_confidence` sure of. A report is in another
+language when that language counts the most characters and at least half of those read;
+otherwise it is in the pack's (so are texts shorter than `min_chars`), and mixed when another
+language counts at least `mixed_share` of them: refusing a report in the pack's language costs
+more than auditing one that is not.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -63,7 +65,7 @@ def _pieces(text: str, size: int) -> list[str]:
     for sentence in _SENTENCE_END.split(text):
         for start in range(0, len(sentence), size):
             part = sentence[start : start + size]
-            if current and len(current) + len(part) > size:
+            if current and len(current) + 1 + len(part) > size:
                 pieces.append(current)
                 current = ""
             current = f"{current} {part}" if current else part
@@ -72,19 +74,23 @@ def _pieces(text: str, size: int) -> list[str]:
     return [p for p in pieces if p.strip()]
 
 
-def sample(text: str, settings: LanguageSettings) -> list[str]:
-    """The pieces detection reads: the head's, then some spread over the rest up to its end."""
-    pieces = _pieces(text[: settings.head_chars], settings.chunk_chars)
+def sample(text: str, settings: LanguageSettings) -> list[tuple[str, float]]:
+    """The pieces detection reads, each with the share of the text it stands for per character.
+
+    All the head's pieces (weight 1), then the longest piece before each of a few evenly spaced
+    points of the rest, the last at its end, each standing for its stretch of the rest.
+    """
+    pieces = [(p, 1.0) for p in _pieces(text[: settings.head_chars], settings.chunk_chars)]
     rest = text[settings.head_chars :]
     wanted = -(-settings.sample_chars // settings.chunk_chars)  # ceiling division
     if not rest.strip() or not wanted:
         return pieces
     step = len(rest) / wanted
-    for i in range(1, wanted + 1):  # the last piece before each `wanted`-quantile of the rest
+    for i in range(1, wanted + 1):
         end = round(i * step)
-        pieces.extend(
-            _pieces(rest[max(0, end - settings.chunk_chars) : end], settings.chunk_chars)[-1:]
-        )
+        window = rest[max(0, end - 2 * settings.chunk_chars) : end]
+        longest = sorted(_pieces(window, settings.chunk_chars), key=len)[-1:]
+        pieces.extend((p, max(1.0, step / len(p))) for p in longest)
     return pieces
 
 
@@ -125,18 +131,24 @@ class LanguageTeller:
     def tell(self, text: str) -> ReportLanguage:
         """The language of `text` and, when it is mixed, the other language and its share."""
         s = self.settings
-        pieces = [common_words(p) for p in sample(text, s)]
-        if weighted_length("".join(pieces), s.wide_char_weight) < s.min_chars:
+        pieces = [(common_words(p), weight) for p, weight in sample(text, s)]
+        if weighted_length("".join(p for p, _ in pieces), s.wide_char_weight) < s.min_chars:
             return ReportLanguage(s.language)
-        detector = self._built()
-        counted: Counter[str] = Counter()
-        read = 0
-        for piece in filter(None, pieces):
-            size = weighted_length(piece, s.wide_char_weight)
+        counted: dict[str, float] = {}
+        read = 0.0
+        for piece, weight in pieces:
+            if not piece:
+                continue
+            size = weight * weighted_length(piece, s.wide_char_weight)
             read += size
-            best = detector.compute_language_confidence_values(piece)[0]
+            words = piece.split()
+            if sum(w in s.function_words for w in words) >= s.function_word_share * len(words):
+                counted[s.language] = counted.get(s.language, 0.0) + size
+                continue
+            best = self._built().compute_language_confidence_values(piece)[0]
             if best.value >= s.min_confidence:
-                counted[best.language.iso_code_639_1.name.lower()] += size
+                code = best.language.iso_code_639_1.name.lower()
+                counted[code] = counted.get(code, 0.0) + size
         top = max(counted, key=lambda code: (counted[code], code == s.language), default=None)
         if top is not None and top != s.language and 2 * counted[top] >= read:
             return ReportLanguage(top)

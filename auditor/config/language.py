@@ -21,9 +21,11 @@ class LanguageSettings(StrictModel):
     )
     min_chars: int = Field(default=50, ge=1)
     wide_char_weight: int = Field(default=3, ge=1)
-    head_chars: int = Field(default=600, ge=1)
-    sample_chars: int = Field(default=300, ge=0)
+    head_chars: int = Field(default=1000, ge=1)
+    sample_chars: int = Field(default=600, ge=0)
     chunk_chars: int = Field(default=150, ge=20)
+    function_words: frozenset[str] = frozenset()
+    function_word_share: float = Field(default=0.15, gt=0, le=1)
     min_confidence: float = Field(default=0.8, gt=0, le=1)
     mixed_share: float = Field(default=0.2, gt=0, lt=1)
 
