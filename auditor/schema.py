@@ -9,13 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Severity = Literal["error", "warning", "info"]
 Verdict = Literal["strong", "adequate", "weak"]
 #: The verdicts from worst to best; the one place their order is written.
 VERDICTS: tuple[Verdict, ...] = ("weak", "adequate", "strong")
 RepLevel = Literal["new", "experienced"]
+#: What became of a record: audited; not audited (`error` says why); or in a language the rule
+#: pack does not cover (`error` names both languages, `language` is the report's).
+Status = Literal["audited", "error", "unsupported_language"]
 
 METADATA_FIELDS = ("region", "manager", "rep", "rep_level", "date")
 
@@ -110,7 +113,11 @@ class Signals(BaseModel):
 
 
 class ReportAudit(BaseModel):
-    """The audit of one report: tags, checklist, findings, score and verdict, or an error."""
+    """The audit of one report: tags, checklist, findings, score and verdict, or an error.
+
+    `language` is the report's ISO 639-1 code as detected (the pack's for a text too short to
+    tell); None when the record failed before its language was told.
+    """
 
     id: str
     metadata: dict[str, Any] = Field(default_factory=dict)
@@ -124,9 +131,17 @@ class ReportAudit(BaseModel):
     next_objective: NextObjective | None = None
     signals: Signals | None = None
     findings: list[Finding] = Field(default_factory=list)
+    language: str | None = None
+    status: Status = "audited"
     error: str | None = None
     warnings: list[str] = Field(default_factory=list)
     text: str | None = None
+
+    @model_validator(mode="after")
+    def _error_means_not_audited(self) -> ReportAudit:
+        if self.error is not None and self.status == "audited":
+            self.status = "error"
+        return self
 
     @property
     def ok(self) -> bool:
