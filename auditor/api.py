@@ -283,9 +283,11 @@ def create_app(
         with engine_lock:
             audit = engine.audit(report)
         if audit.error:
-            # The engine rejects only the text (empty or over max_chars).
+            # The engine rejects only the text: empty, over max_chars, or in another language.
             field = FieldError(loc=["body", "text"], msg=audit.error, type="value_error")
-            return error_response(422, "invalid_request", audit.error, [field])
+            unsupported = audit.status == "unsupported_language"
+            code = "unsupported_language" if unsupported else "invalid_request"
+            return error_response(422, code, audit.error, [field])
         # Already validated by the engine's models: skip FastAPI's second validation pass.
         return JSONResponse(to_response(audit, rules))
 

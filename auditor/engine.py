@@ -1,7 +1,9 @@
 """audit(report) -> ReportAudit: read with the NLP pipeline, run the checks, score.
 
 The pipeline and checks are built once per `Auditor`; `audit_stream` keeps input order, passes
-records that failed to read through as errors, and never holds more than one batch in memory.
+records that failed to read through as errors, tells each report's language first (one in a
+language the pack does not cover is not read: `status` unsupported_language), and never holds
+more than one batch in memory.
 The sentence-role model, when there is one, runs once per batch over the sentences of the
 reports whose rules left empty a signal it may fill.
 """
@@ -18,6 +20,7 @@ from auditor.annotations import Annotations, Hit
 from auditor.checks import CheckContext, build_checks, run_checks
 from auditor.checks.specific import aligned_priorities
 from auditor.config import RuleSet, Scoring, load_ruleset
+from auditor.language import LanguageTeller, ReportLanguage
 from auditor.learned.calibration import Calibration
 from auditor.learned.focus_model import FocusModel
 from auditor.learned.hybrid import (
@@ -89,6 +92,7 @@ class Auditor:
         self.checks = [c for c in build_checks(self.rules) if c.spec.code not in ignored]
         self.nlp = build_nlp(self.rules)
         self.max_chars = self.rules.rubric.limits.max_chars
+        self.languages = LanguageTeller(self.rules.language, self.rules.source)
         # Which signal each check reads, by code: the hybrid's rule-only and source notes need it.
         self._signal_of = {c.spec.code: c.signal for c in self.checks}
         self.sentence_model: SentenceRoleModel | None = None
@@ -144,7 +148,7 @@ class Auditor:
         it = iter(records)
         while batch := list(islice(it, batch_size)):
             todo: list[tuple[str, int]] = []
-            reports: dict[int, Report] = {}
+            reports: dict[int, tuple[Report, ReportLanguage]] = {}
             results: list[ReportAudit] = []
             for rec in batch:
                 err = rec.error if isinstance(rec, FailedRecord) else self._validate(rec)
@@ -154,14 +158,28 @@ class Auditor:
                             id=rec.id, metadata=rec.metadata, error=err, warnings=rec.warnings
                         )
                     )
-                else:
-                    todo.append((rec.text, len(results)))
-                    reports[len(results)] = rec
-                    results.append(ReportAudit(id=rec.id))  # replaced by its audit below
+                    continue
+                found = self.languages.tell(rec.text)
+                unsupported = self.languages.unsupported(found)
+                if unsupported:
+                    results.append(
+                        ReportAudit(
+                            id=rec.id,
+                            metadata=rec.metadata,
+                            language=found.code,
+                            status="unsupported_language",
+                            error=unsupported,
+                            warnings=rec.warnings,
+                        )
+                    )
+                    continue
+                todo.append((rec.text, len(results)))
+                reports[len(results)] = (rec, found)
+                results.append(ReportAudit(id=rec.id))  # replaced by its audit below
             read = list(self.nlp.pipe(todo, as_tuples=True, batch_size=batch_size))
-            anns = self._annotations([(doc, reports[idx]) for doc, idx in read])
+            anns = self._annotations([(doc, reports[idx][0]) for doc, idx in read])
             for (_, idx), ann in zip(read, anns, strict=True):
-                results[idx] = self._audit(ann, reports[idx])
+                results[idx] = self._audit(ann, *reports[idx])
             yield from results
 
     def annotate(self, reports: Iterable[Report], batch_size: int = 32) -> Iterator[Annotations]:
@@ -199,7 +217,7 @@ class Auditor:
             )
         return anns
 
-    def _audit(self, ann: Annotations, report: Report) -> ReportAudit:
+    def _audit(self, ann: Annotations, report: Report, found: ReportLanguage) -> ReportAudit:
         if self.focus_model is not None:
             ann = self.focus_model.decide(ann)
         ctx = CheckContext(ann, self.rules)
@@ -209,6 +227,7 @@ class Auditor:
         scoring = self.rules.rubric.scoring
         score, verdict = score_report(findings, (c.spec for c in self.checks), scoring)
         best = ann.best_objective
+        mixed = self.languages.mixed(found)
         audit = ReportAudit(
             id=report.id,
             metadata=report.metadata,
@@ -234,7 +253,8 @@ class Auditor:
             ),
             signals=Signals(**{name: ann.has(name) for name in Signals.model_fields}),
             findings=findings,
-            warnings=report.warnings,
+            language=found.code,
+            warnings=[*report.warnings, mixed] if mixed else report.warnings,
             text=report.text,
         )
         return calibrated(audit, self.calibration, scoring) if self.calibration else audit

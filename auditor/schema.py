@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Severity = Literal["error", "warning", "info"]
 Verdict = Literal["strong", "adequate", "weak"]
@@ -18,6 +18,9 @@ VERDICTS: tuple[Verdict, ...] = ("weak", "adequate", "strong")
 RepLevel = Literal["new", "experienced"]
 #: A report's compliance status: its rubric's compliance check failed ("risk") or passed.
 Compliance = Literal["risk", "clear"]
+#: What became of a record: audited; not audited (`error` says why); or in a language the rule
+#: pack does not cover (`error` names both languages, `language` is the report's).
+Status = Literal["audited", "error", "unsupported_language"]
 
 METADATA_FIELDS = ("region", "manager", "rep", "rep_level", "date")
 
@@ -125,6 +128,8 @@ class ReportAudit(BaseModel):
 
     `compliance` is None when the report was not audited or the rubric's compliance check did
     not run; `verdict_change` is set only when a calibration changed the rubric's verdict.
+    `language` is the report's ISO 639-1 code as detected (the pack's for a text too short to
+    tell); None when the record failed before its language was told.
     """
 
     id: str
@@ -141,9 +146,17 @@ class ReportAudit(BaseModel):
     next_objective: NextObjective | None = None
     signals: Signals | None = None
     findings: list[Finding] = Field(default_factory=list)
+    language: str | None = None
+    status: Status = "audited"
     error: str | None = None
     warnings: list[str] = Field(default_factory=list)
     text: str | None = None
+
+    @model_validator(mode="after")
+    def _error_means_not_audited(self) -> ReportAudit:
+        if self.error is not None and self.status == "audited":
+            self.status = "error"
+        return self
 
     @property
     def ok(self) -> bool:

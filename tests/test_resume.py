@@ -157,10 +157,10 @@ def _fail_on(monkeypatch: pytest.MonkeyPatch, rid: str) -> None:
     """Make the engine raise an unexpected error when it audits report `rid`."""
     real = auditor.engine.Auditor._audit
 
-    def failing(self, ann, report):
+    def failing(self, ann, report, *rest):
         if report.id == rid:
             raise RuntimeError("boom")
-        return real(self, ann, report)
+        return real(self, ann, report, *rest)
 
     monkeypatch.setattr(auditor.engine.Auditor, "_audit", failing)
 

