@@ -13,22 +13,12 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from auditor.cli import main as auditor
+from auditor.evaluate import LABEL_KEYS
 
 ROOT = Path(__file__).resolve().parents[1]
 HOLDOUTS = ("holdout.jsonl", "holdout2.jsonl")
 #: The labels issue 11 sets targets for (F1), and the verdict's weighted kappa.
-TARGETS = (
-    "priorities",
-    "competencies",
-    "star.situation",
-    "star.action",
-    "star.result",
-    "next_objective",
-    "next_objective_smart",
-    "observed_behavior",
-    "judgmental",
-    "compliance_risk",
-)
+TARGETS = tuple(k for k in LABEL_KEYS if k not in ("reinforcement", "dialogue", "numbers_only"))
 
 
 def figures(path: Path) -> dict[str, float]:

@@ -16,19 +16,8 @@ from typing import Any
 
 from sklearn.metrics import cohen_kappa_score, f1_score
 
-BOOLS = (
-    "star.situation",
-    "star.action",
-    "star.result",
-    "next_objective",
-    "next_objective_smart",
-    "observed_behavior",
-    "reinforcement",
-    "dialogue",
-    "judgmental",
-    "numbers_only",
-    "compliance_risk",
-)
+from auditor.evaluate import BINARY_KEYS, SET_KEYS
+
 ORDER = {"weak": 0, "adequate": 1, "strong": 2}
 
 
@@ -42,7 +31,7 @@ def agreement(gold: dict[str, dict], second: dict[str, dict]) -> dict[str, Any]:
     """Per-label agreement over the ids both files label."""
     ids = sorted(set(gold) & set(second))
     out: dict[str, Any] = {"n": len(ids)}
-    for key in ("priorities", "competencies"):
+    for key in SET_KEYS:
         tp = fp = fn = same = 0
         for i in ids:
             g, s = set(gold[i][key]), set(second[i][key])
@@ -52,7 +41,7 @@ def agreement(gold: dict[str, dict], second: dict[str, dict]) -> dict[str, Any]:
             "micro_f1": round(2 * tp / (2 * tp + fp + fn), 3),
             "exact": round(same / len(ids), 3),
         }
-    for key in BOOLS:
+    for key in BINARY_KEYS:
         g = [bool(_get(gold[i], key)) for i in ids]
         s = [bool(_get(second[i], key)) for i in ids]
         kappa = cohen_kappa_score(g, s) if len(set(g + s)) > 1 else 1.0
