@@ -171,18 +171,15 @@ class FocusModel:
         return cls(artefact)
 
 
-def _rows(
-    examples: Iterable[Example], kind: str
-) -> tuple[list[dict[str, float]], np.ndarray, list[int]]:
-    """Feature rows, 0/1 targets and the report index of every candidate of a kind."""
-    rows, y, report = [], [], []
-    for n, ex in enumerate(examples):
+def _rows(examples: Iterable[Example], kind: str) -> tuple[list[dict[str, float]], np.ndarray]:
+    """Feature rows and 0/1 targets of every candidate of a kind."""
+    rows, y = [], []
+    for ex in examples:
         for cand in ex.candidates:
             if cand.kind == kind:
                 rows.append(_raw(cand, ex.rep_level))
                 y.append(int(cand.id in ex.gold[GOLD_KEY[kind]]))
-                report.append(n)
-    return rows, np.asarray(y), report
+    return rows, np.asarray(y)
 
 
 def _fit_weights(
@@ -252,7 +249,7 @@ def _fit_side(
                     if f1 > best[0]:
                         best = (f1, strength, t, cap, floor)
     f1, strength, threshold, cap, floor = best
-    rows, y, _ = _rows(examples, kind)
+    rows, y = _rows(examples, kind)
     spec = {
         **_fit_weights(rows, y, strength, min_df, seed),
         "threshold": threshold,
@@ -278,7 +275,7 @@ def _cross_validated(
     proba: dict[int, list[float]] = {}
     for k in range(5):
         train = [ex for n, ex in enumerate(examples) if folds[n] != k]
-        rows, y, _ = _rows(train, kind)
+        rows, y = _rows(train, kind)
         side = _Side(
             {**_fit_weights(rows, y, c, min_df, seed), "threshold": 0.5, "max_chosen": None}
         )
