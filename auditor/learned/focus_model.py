@@ -45,6 +45,11 @@ class Example:
 WORD_PREFIXES = ("w=", "b=")
 
 
+def _of(candidates: Iterable[Candidate], kind: str) -> list[Candidate]:
+    """The candidates of one kind, in order."""
+    return [c for c in candidates if c.kind == kind]
+
+
 def _ngrams(words: Sequence[str]) -> set[str]:
     grams = {f"w={w}" for w in words}
     grams.update(f"b={a} {b}" for a, b in zip(words, words[1:], strict=False))
@@ -82,11 +87,13 @@ class _Side:
                     x[r, j] = value
         return x
 
-    def proba(self, rows: Sequence[dict[str, float]]) -> np.ndarray:
-        if not rows:
-            return np.zeros(0)
-        z = ((self.matrix(rows) - self.mean) / self.scale) @ self.weights + self.intercept
-        return 1.0 / (1.0 + np.exp(-z))
+    def probas(self, cands: Sequence[Candidate], rep_level: str | None) -> list[float]:
+        """The probability that each candidate is coached (or served)."""
+        if not cands:
+            return []
+        x = self.matrix([_raw(c, rep_level) for c in cands])
+        z = ((x - self.mean) / self.scale) @ self.weights + self.intercept
+        return (1.0 / (1.0 + np.exp(-z))).tolist()
 
 
 def choose(
@@ -118,9 +125,8 @@ class FocusModel:
 
     def probabilities(self, ann: Annotations, kind: str) -> list[tuple[Candidate, float]]:
         """Each candidate of a kind with the probability that the report coaches/serves it."""
-        cands = [c for c in ann.candidates if c.kind == kind]
-        proba = self.sides[kind].proba([_raw(c, ann.rep_level) for c in cands])
-        return list(zip(cands, proba.tolist(), strict=True))
+        cands = _of(ann.candidates, kind)
+        return list(zip(cands, self.sides[kind].probas(cands, ann.rep_level), strict=True))
 
     def decide(self, ann: Annotations) -> Annotations:
         """The annotations with the model's focus and priorities; evidence stays rule mentions."""
@@ -175,10 +181,9 @@ def _rows(examples: Iterable[Example], kind: str) -> tuple[list[dict[str, float]
     """Feature rows and 0/1 targets of every candidate of a kind."""
     rows, y = [], []
     for ex in examples:
-        for cand in ex.candidates:
-            if cand.kind == kind:
-                rows.append(_raw(cand, ex.rep_level))
-                y.append(int(cand.id in ex.gold[GOLD_KEY[kind]]))
+        for cand in _of(ex.candidates, kind):
+            rows.append(_raw(cand, ex.rep_level))
+            y.append(int(cand.id in ex.gold[GOLD_KEY[kind]]))
     return rows, np.asarray(y)
 
 
@@ -189,13 +194,13 @@ def _fit_weights(
     from scipy.sparse import csr_matrix
     from sklearn.linear_model import LogisticRegression
 
+    if not rows:
+        return {"features": [], "mean": [], "scale": [], "weights": [], "intercept": -8.0}
     df: dict[str, int] = {}
     for row in rows:
         for name in row:
             df[name] = df.get(name, 0) + 1
     names = sorted(n for n, k in df.items() if k >= min_df)
-    if not rows:
-        return {"features": [], "mean": [], "scale": [], "weights": [], "intercept": -8.0}
     column = {name: j for j, name in enumerate(names)}
     data, indices, indptr = [], [], [0]
     for row in rows:
@@ -239,13 +244,14 @@ def _fit_side(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Weights on all reports; C, threshold and cap maximising cross-validated micro F1."""
     folds = np.random.default_rng(seed).permutation(len(examples)) % 5
+    targets = _targets(examples, kind)
     best: tuple[float, float, float, int | None, float | None] = (-1.0, 0.0, 0.5, None, None)
     for strength in CS if c is None else (c,):
         proba = _cross_validated(examples, folds, kind, strength, min_df, seed)
         for t in THRESHOLDS:
             for cap in CAPS:
                 for floor in FLOORS:
-                    f1 = _micro_f1(examples, kind, proba, t, cap, floor)
+                    f1 = _micro_f1(targets, proba, t, cap, floor)
                     if f1 > best[0]:
                         best = (f1, strength, t, cap, floor)
     f1, strength, threshold, cap, floor = best
@@ -256,7 +262,7 @@ def _fit_side(
         "max_chosen": cap,
         "floor": floor,
     }
-    rules_f1 = _micro_f1(examples, kind, _rule_proba(examples, kind), 0.5, None)
+    rules_f1 = _micro_f1(targets, _rule_proba(examples, kind), 0.5, None)
     return spec, {
         "micro_f1": round(f1, 4),
         "rules_micro_f1": round(rules_f1, 4),
@@ -281,22 +287,25 @@ def _cross_validated(
         )
         for n, ex in enumerate(examples):
             if folds[n] == k:
-                cands = [cd for cd in ex.candidates if cd.kind == kind]
-                proba[n] = side.proba([_raw(cd, ex.rep_level) for cd in cands]).tolist()
+                proba[n] = side.probas(_of(ex.candidates, kind), ex.rep_level)
     return proba
 
 
 def _rule_proba(examples: Sequence[Example], kind: str) -> dict[int, list[float]]:
     """The rules' own decision as 0/1 probabilities (the baseline in the card)."""
     return {
-        n: [c.features["rules_chose"] for c in ex.candidates if c.kind == kind]
+        n: [c.features["rules_chose"] for c in _of(ex.candidates, kind)]
         for n, ex in enumerate(examples)
     }
 
 
+def _targets(examples: Sequence[Example], kind: str) -> list[tuple[list[str], frozenset[str]]]:
+    """Per report: the ids of its candidates of a kind, in order, and its gold ids."""
+    return [([c.id for c in _of(ex.candidates, kind)], ex.gold[GOLD_KEY[kind]]) for ex in examples]
+
+
 def _micro_f1(
-    examples: Sequence[Example],
-    kind: str,
+    targets: Sequence[tuple[list[str], frozenset[str]]],
     proba: dict[int, list[float]],
     threshold: float,
     cap: int | None,
@@ -304,10 +313,8 @@ def _micro_f1(
 ) -> float:
     """Report-level micro F1 of a decision rule (gold ids without a candidate count as misses)."""
     tp = fp = fn = 0
-    for n, ex in enumerate(examples):
-        cands = [c for c in ex.candidates if c.kind == kind]
-        picked = {cands[i].id for i in choose(proba[n], threshold, cap, floor)}
-        gold = ex.gold[GOLD_KEY[kind]]
+    for n, (ids, gold) in enumerate(targets):
+        picked = {ids[i] for i in choose(proba[n], threshold, cap, floor)}
         tp += len(picked & gold)
         fp += len(picked - gold)
         fn += len(gold - picked)
@@ -318,18 +325,15 @@ def evaluate_focus(model: FocusModel, examples: Sequence[Example]) -> dict[str, 
     """Report-level micro F1 per kind of the model and of the rules on held-out examples."""
     out = {}
     for kind in KINDS:
-        side = model.sides[kind]
+        side, targets = model.sides[kind], _targets(examples, kind)
         proba = {
-            n: side.proba([_raw(c, ex.rep_level) for c in ex.candidates if c.kind == kind]).tolist()
-            for n, ex in enumerate(examples)
+            n: side.probas(_of(ex.candidates, kind), ex.rep_level) for n, ex in enumerate(examples)
         }
         out[kind] = {
             "micro_f1": round(
-                _micro_f1(examples, kind, proba, side.threshold, side.max_chosen, side.floor), 4
+                _micro_f1(targets, proba, side.threshold, side.max_chosen, side.floor), 4
             ),
-            "rules_micro_f1": round(
-                _micro_f1(examples, kind, _rule_proba(examples, kind), 0.5, None), 4
-            ),
+            "rules_micro_f1": round(_micro_f1(targets, _rule_proba(examples, kind), 0.5, None), 4),
         }
     return out
 

@@ -255,7 +255,7 @@ def derive_annotations(text: str, reading: Reading, rules: RuleSet) -> Annotatio
     priorities = tuple(hit(m) for m, _ in reading.of("priority"))
     competencies = tuple(hit(m) for m, _ in reading.of("competency"))
     comp_mentions = _mentions(text, reading, rules, "competency")
-    focus = _focus(comp_mentions, _scores(comp_mentions), rules)
+    focus = _focus(_scores(comp_mentions), rules)
     focus_evidence = tuple(
         hit(mt.match) for c in focus for mt in _evidence(comp_mentions, c, rules)
     )
@@ -369,9 +369,7 @@ def _scores(mentions: Iterable[_Mention]) -> dict[str, float]:
     return scores
 
 
-def _focus(
-    mentions: Sequence[_Mention], scores: Mapping[str, float], rules: RuleSet
-) -> tuple[str, ...]:
+def _focus(scores: Mapping[str, float], rules: RuleSet) -> tuple[str, ...]:
     """The rules' focus competencies: the strongest needs less evidence than the others."""
     spec = rules.sections.focus
     ranked = sorted(scores, key=lambda c: (-scores[c], rules.competency_ids.index(c)))
