@@ -11,7 +11,8 @@ modules of the package, which are
 - `rules`: the models of the rule pack (taxonomy, sections, reading, strategy, rubric, lexicons);
 - `language`: the language the pack covers and the thresholds of telling a report's language;
 - `loading`: `load_ruleset`, which reads the pack's files and checks the ids across them;
-- `stats`: the settings of `auditor regions` (stats.yaml), read on their own by `load_settings`;
+- `stats`: the settings of `auditor regions` and `auditor outcomes` (stats.yaml), read on their
+  own by `load_settings`;
 - `checklist`: the checklist of `auditor check` (checklist.yaml), read by `load_checklist`.
 """
 
@@ -50,6 +51,8 @@ from auditor.config.rules import (
 from auditor.config.stats import (
     BootstrapSettings,
     IndexBand,
+    OutcomeMessages,
+    OutcomeSettings,
     OutlierSettings,
     StatsSettings,
     load_settings,
@@ -73,6 +76,8 @@ __all__ = [
     "Lexicon",
     "Limits",
     "NumbersOnlySpec",
+    "OutcomeMessages",
+    "OutcomeSettings",
     "OutlierSettings",
     "PositionalHeadings",
     "PraiseSpec",

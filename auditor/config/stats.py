@@ -45,8 +45,49 @@ class IndexBand(StrictModel):
     text: str
 
 
+#: The coaching measures of one rep's period that `auditor outcomes` relates to a KPI's change.
+OUTCOME_MEASURES = ("mean_score", "share_strong", "reports")
+
+
+class OutcomeMessages(StrictModel):
+    """The sentences of `auditor outcomes` (str.format fields are named in stats.yaml)."""
+
+    rises: str
+    falls: str
+    unclear: str
+    too_few: str
+    not_tested: str
+    constant: str
+    caveat: str
+    intervals: str
+    unit_nouns: dict[str, str]
+
+
+class OutcomeSettings(StrictModel):
+    """When `auditor outcomes` states an association between coaching and a KPI's change."""
+
+    min_units: int = Field(ge=3)
+    min_pairs: int = Field(ge=5)
+    min_pairs_per_group: int = Field(ge=2)
+    bootstrap: BootstrapSettings
+    measures: dict[str, str]
+    competency_measure: str
+    messages: OutcomeMessages
+
+    @field_validator("measures")
+    @classmethod
+    def _known_measures(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(OUTCOME_MEASURES))
+        if unknown or not value:
+            raise ValueError(
+                f"unknown or no measure(s) {', '.join(unknown)}; "
+                f"allowed: {', '.join(OUTCOME_MEASURES)}"
+            )
+        return value
+
+
 class StatsSettings(StrictModel):
-    """Defaults for `auditor regions` and the dashboard (rules/stats.yaml)."""
+    """Defaults for `auditor regions`, the dashboard and `auditor outcomes` (rules/stats.yaml)."""
 
     min_group_size: int = Field(ge=1)
     bootstrap: BootstrapSettings
@@ -55,6 +96,7 @@ class StatsSettings(StrictModel):
     weakest_reports: int = Field(ge=0)
     outliers: OutlierSettings
     index_bands: tuple[IndexBand, ...] = Field(min_length=1)
+    outcomes: OutcomeSettings | None = None  # a pack's file without it takes the bundled one
 
     def meaning(self, index: float, by: GroupBy) -> str:
         """The sentence that says what a consistency index means."""
@@ -67,6 +109,12 @@ class StatsSettings(StrictModel):
 def load_settings(directory: str | Path | None = None) -> StatsSettings:
     """Read stats.yaml from a rule pack, falling back to the bundled one when the pack has none."""
     path = Path(directory or DEFAULT_RULES_DIR) / "stats.yaml"
+    bundled = DEFAULT_RULES_DIR / "stats.yaml"
     if not path.is_file():
-        path = DEFAULT_RULES_DIR / "stats.yaml"
-    return load_file(StatsSettings, path)
+        path = bundled
+    settings = load_file(StatsSettings, path)
+    if settings.outcomes is None and path != bundled:
+        settings = settings.model_copy(
+            update={"outcomes": load_file(StatsSettings, bundled).outcomes}
+        )
+    return settings
