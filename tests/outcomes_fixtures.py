@@ -47,7 +47,9 @@ def synthetic(
         level = rng.normal(90, 8)
         for m in range(months):
             month = date(2025, m + 1, 15)
-            kpi.append({"rep": rep, "month": month.strftime("%Y-%m"), "pct_to_goal": f"{level:.2f}"})
+            kpi.append(
+                {"rep": rep, "month": month.strftime("%Y-%m"), "pct_to_goal": f"{level:.2f}"}
+            )
             scores = [
                 int(np.clip(round(rng.normal(quality, 8)), 0, 100))
                 for _ in range(int(rng.integers(1, 4)))

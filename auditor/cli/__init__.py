@@ -13,6 +13,7 @@ from auditor.cli import (  # noqa: F401 (each module registers its commands on `
     check,
     evaluation,
     learn,
+    outcomes,
     regions,
     rules,
     serve,

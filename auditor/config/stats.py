@@ -58,6 +58,7 @@ class OutcomeMessages(StrictModel):
     too_few: str
     not_tested: str
     constant: str
+    no_claim: str
     caveat: str
     intervals: str
     unit_nouns: dict[str, str]

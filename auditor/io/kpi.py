@@ -94,7 +94,7 @@ def read_kpi(
                 f"(use --kpi-map {name}=COLUMN)"
             )
         found[name] = hit
-    table = KpiTable()
+    table = KpiTable(value_column=header[found["value"]].strip())
     for where, cells in rows:
         if isinstance(cells, str):
             table.problems.append(KpiProblem(where, cells))
@@ -143,9 +143,9 @@ def _csv(path: Path, default: str) -> tuple[list[str], Iterator[Row]]:
     def rows() -> Iterator[Row]:
         try:
             for cells in reader:
-                yield f"{path}:row{reader.line_num}", cells
+                yield f"{path}:row{reader.line_num + 1}", cells
         except csv.Error as exc:
-            yield f"{path}:row{reader.line_num}", f"unreadable from here on: {exc}"
+            yield f"{path}:row{reader.line_num + 1}", f"unreadable from here on: {exc}"
 
     return header, rows()
 

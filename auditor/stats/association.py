@@ -91,6 +91,8 @@ def associate(
 ) -> dict[str, tuple[Interval, Interval]]:
     """Per measure: Spearman's rho with y, and the mean of y above the threshold minus at or
     below it, each with its cluster-bootstrap interval at `level` (the same resamples for all)."""
+    if not measures or not y.size:
+        return {}
     _, member = np.unique(clusters, return_inverse=True)
     k = int(member.max()) + 1 if member.size else 0
     drawn = rng.integers(0, max(k, 1), size=(resamples, k))

@@ -59,6 +59,7 @@ class KpiTable:
 
     rows: list[KpiRow] = field(default_factory=list)
     problems: list[KpiProblem] = field(default_factory=list)
+    value_column: str = "value"  # the header the values were read from
 
 
 @dataclass
@@ -125,6 +126,7 @@ class OutcomesReport(BaseModel):
 
     kpi: str
     unit: str
+    unit_noun: str
     period: PeriodKind
     pairs: int
     units: int
@@ -136,7 +138,8 @@ class OutcomesReport(BaseModel):
     kpi_rows: int
     kpi_problems: list[str]
     associations: list[Association]
-    claims: list[str]
+    claimed: bool
+    claims: list[str]  # the associations stated, or the one sentence that none is
     caveat: str
     intervals: str
 
@@ -226,6 +229,7 @@ def analyse_outcomes(
     return OutcomesReport(
         kpi=kpi_name,
         unit=unit,
+        unit_noun=noun,
         period=kind,
         pairs=len(keys),
         units=n_units,
@@ -237,7 +241,9 @@ def analyse_outcomes(
         kpi_rows=len(kpi.rows),
         kpi_problems=[str(p) for p in problems],
         associations=results,
-        claims=[a.statement for a in results if a.status in ("rises", "falls")],
+        claims=[a.statement for a in results if a.status in ("rises", "falls")]
+        or [settings.messages.no_claim.format(kpi=kpi_name)],
+        claimed=any(a.status in ("rises", "falls") for a in results),
         caveat=settings.messages.caveat.format(unit_noun=noun),
         intervals=settings.messages.intervals.format(
             resamples=boot.resamples,
@@ -283,9 +289,9 @@ def _tested(
     text = getattr(settings.messages, status).format(
         **fields,
         measure=name,
-        rho=_num(rho.estimate),
-        low=_num(rho.low),
-        high=_num(rho.high),
+        rho=_num(rounded(rho.estimate, 3)),
+        low=_num(rounded(rho.low, 3)),
+        high=_num(rounded(rho.high, 3)),
         level=f"{level:.1%}",
     )
     return Association(

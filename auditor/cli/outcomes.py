@@ -1,0 +1,143 @@
+"""`auditor outcomes`: coaching in one period against a KPI's change to the next."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from auditor.atomic import write_text_atomic
+from auditor.cli.common import (
+    _auditor,
+    _fail,
+    _models,
+    _progress,
+    _rules,
+    _stats_settings,
+    _table_options,
+    input_options,
+    rubric_option,
+)
+from auditor.cli.group import main
+from auditor.io import InputError, check_inputs, read_inputs
+from auditor.schema import PeriodKind
+from auditor.textsafety import escape_controls
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option(
+    "--kpi",
+    "kpi_file",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="KPI per rep (or territory) and period: CSV/TSV, .xlsx or JSON Lines.",
+)
+@click.option(
+    "--kpi-map",
+    "kpi_maps",
+    multiple=True,
+    metavar="FIELD=COLUMN",
+    help="KPI column for rep, territory, period or value (default: columns of those names; "
+    "period also month, quarter, date; value also kpi). Repeatable.",
+)
+@click.option(
+    "--kpi-name",
+    default=None,
+    help="The KPI's name in the output (default: its value column).",
+)
+@click.option(
+    "--by",
+    "unit",
+    type=click.Choice(["rep", "territory"]),
+    default="rep",
+    show_default=True,
+    help="The report metadata field and KPI column that join them.",
+)
+@click.option(
+    "--period",
+    type=click.Choice(["month", "quarter"]),
+    default="month",
+    show_default=True,
+    help="Period length: coaching in one period, the KPI's change to the next.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "html"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the output to FILE instead of stdout.",
+)
+@click.option("--quiet", is_flag=True, help="No progress bar when auditing raw reports.")
+@input_options
+@rubric_option
+def outcomes(
+    inputs: tuple[str, ...],
+    kpi_file: str,
+    kpi_maps: tuple[str, ...],
+    kpi_name: str | None,
+    unit: str,
+    period: PeriodKind,
+    fmt: str,
+    out_file: str | None,
+    quiet: bool,
+    rubric: str | None,
+    **input_opts: Any,
+) -> None:
+    """Association of coaching (results.jsonl or raw reports) with the next period's KPI change."""
+    from auditor.io.kpi import parse_kpi_map, read_kpi
+    from auditor.io.results import is_results_file, read_results
+    from auditor.render.outcomes import iter_outcomes_text, render_outcomes_html
+    from auditor.stats import vocabulary
+    from auditor.stats.outcomes import analyse_outcomes, collect_coaching
+
+    rules = _rules(rubric)
+    settings = _stats_settings(rubric).outcomes
+    assert settings is not None  # load_settings fills it from the bundled pack
+    try:
+        columns = parse_kpi_map(kpi_maps)
+        kpi = read_kpi(Path(kpi_file), unit, columns, input_opts.get("date_order"))
+        if len(inputs) == 1 and is_results_file(Path(inputs[0])):
+            audits = read_results(Path(inputs[0]))
+        else:  # raw reports: audit them first, exactly as `auditor audit` would
+            check_inputs(inputs)
+            engine = _auditor(rules, models=_models(None, None))
+            table = _table_options(rubric, **input_opts)
+            audits = _progress(
+                engine.audit_stream(read_inputs(inputs, table, limits=rules.rubric.limits)), quiet
+            )
+        coaching = collect_coaching(audits, unit, period)
+    except InputError as exc:
+        _fail(escape_controls(str(exc)))
+    if not (coaching.used or coaching.failed or coaching.no_unit or coaching.undated):
+        _fail(escape_controls(f"no reports in {', '.join(inputs)}"))
+    report = analyse_outcomes(
+        coaching,
+        kpi,
+        settings,
+        vocabulary(rules).competencies,
+        unit,
+        period,
+        kpi_name or kpi.value_column,
+    )
+    if report.kpi_problems:
+        click.echo(f"auditor: {len(report.kpi_problems)} KPI row(s) not used", err=True)
+    if fmt == "json":
+        text = report.model_dump_json(indent=2)
+    elif fmt == "html":
+        text = render_outcomes_html(report, source=", ".join(inputs))
+    else:
+        text = "\n".join(iter_outcomes_text(report))
+    if out_file:
+        write_text_atomic(Path(out_file), text)
+        click.echo(f"{fmt}: {out_file}", err=True)
+    else:
+        click.echo(text)
