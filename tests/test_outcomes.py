@@ -16,6 +16,7 @@ from auditor.io.kpi import parse_value, period_label, read_kpi
 from auditor.stats import vocabulary
 from auditor.stats.association import weighted_ranks
 from auditor.stats.outcomes import (
+    Association,
     KpiRow,
     KpiTable,
     OutcomesReport,
@@ -24,12 +25,13 @@ from auditor.stats.outcomes import (
     next_period,
 )
 
-SETTINGS = load_settings().outcomes
+_LOADED = load_settings().outcomes
+assert _LOADED is not None
+SETTINGS: OutcomeSettings = _LOADED
 COMPETENCIES = vocabulary(load_ruleset()).competencies
 
 
 def _settings(**changes: object) -> OutcomeSettings:
-    assert SETTINGS is not None
     return SETTINGS.model_copy(update=changes)
 
 
@@ -52,7 +54,7 @@ def _report(
     )
 
 
-def _by(report: OutcomesReport) -> dict[str, object]:
+def _by(report: OutcomesReport) -> dict[str, Association]:
     return {a.measure: a for a in report.associations}
 
 
@@ -60,9 +62,9 @@ def test_planted_effect_is_recovered_with_the_right_sign() -> None:
     report = _report(seed=1, effect=1.0)
     mean_score = _by(report)["mean_score"]
     assert report.pairs == 40 * 7 and report.units == 40
-    assert mean_score.status == "rises"  # type: ignore[attr-defined]
-    assert 0 < mean_score.low < mean_score.rho < mean_score.high  # type: ignore[attr-defined]
-    assert mean_score.difference_low > 0  # type: ignore[attr-defined]  # higher half rose more
+    assert mean_score.status == "rises"
+    assert 0 < mean_score.low < mean_score.rho < mean_score.high
+    assert mean_score.difference_low > 0  # higher half rose more
     assert report.claimed and "tended to rise more" in report.claims[0]
     assert "association, not proof" in report.caveat
     # The competencies coached at random carry no effect and are not claimed.
@@ -73,7 +75,7 @@ def test_planted_effect_is_recovered_with_the_right_sign() -> None:
 
 def test_planted_negative_effect_is_recovered_as_falls() -> None:
     report = _report(seed=2, effect=-1.0)
-    assert _by(report)["mean_score"].status == "falls"  # type: ignore[attr-defined]
+    assert _by(report)["mean_score"].status == "falls"
 
 
 def test_no_effect_makes_no_claim() -> None:
@@ -89,7 +91,7 @@ def test_no_effect_makes_no_claim() -> None:
 def test_false_claims_across_seeds_stay_near_the_nominal_rate() -> None:
     # 20 data sets without an effect: at 95% with Bonferroni over the measures, any claim at all
     # should come up about once in 20; three or more would mean the intervals are too narrow.
-    settings = _settings(bootstrap=SETTINGS.bootstrap.model_copy(update={"resamples": 400}))  # type: ignore[union-attr]
+    settings = _settings(bootstrap=SETTINGS.bootstrap.model_copy(update={"resamples": 400}))
     claimed = [_report(100 + s, 0.0, settings, reps=25, months=6).claimed for s in range(20)]
     assert sum(claimed) <= 2, claimed
 
@@ -135,7 +137,7 @@ def test_monthly_values_are_averaged_into_quarters() -> None:
     ],
 )
 def test_next_period(label: str, kind: str, after: str) -> None:
-    assert next_period(label, kind) == after  # type: ignore[arg-type]
+    assert next_period(label, kind) == after  # type: ignore[arg-type]  # a PeriodKind value
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ from auditor.cli.common import (
     _stats_settings,
     _table_options,
     input_options,
+    model_options,
     rubric_option,
 )
 from auditor.cli.group import main
@@ -78,6 +79,7 @@ from auditor.textsafety import escape_controls
 )
 @click.option("--quiet", is_flag=True, help="No progress bar when auditing raw reports.")
 @input_options
+@model_options
 @rubric_option
 def outcomes(
     inputs: tuple[str, ...],
@@ -89,6 +91,9 @@ def outcomes(
     fmt: str,
     out_file: str | None,
     quiet: bool,
+    sentence_model: str | None,
+    calibration: str | None,
+    focus_model: str | None,
     rubric: str | None,
     **input_opts: Any,
 ) -> None:
@@ -109,7 +114,7 @@ def outcomes(
             audits = read_results(Path(inputs[0]))
         else:  # raw reports: audit them first, exactly as `auditor audit` would
             check_inputs(inputs)
-            engine = _auditor(rules, models=_models(None, None))
+            engine = _auditor(rules, models=_models(sentence_model, calibration, focus_model))
             table = _table_options(rubric, **input_opts)
             audits = _progress(
                 engine.audit_stream(read_inputs(inputs, table, limits=rules.rubric.limits)), quiet
