@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
@@ -18,7 +19,7 @@ from auditor.config import (
     load_ruleset,
     load_settings,
 )
-from auditor.io import InputError, TableOptions
+from auditor.io import InputError, TableOptions, check_inputs, read_inputs
 from auditor.schema import ReportAudit
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -242,3 +243,25 @@ def _stats_settings(rubric: str | None) -> StatsSettings:
     except ConfigError as exc:
         _fail(f"invalid rule pack:\n{exc}")
         raise  # unreachable
+
+
+def saved_or_audited(
+    inputs: tuple[str, ...],
+    rules: RuleSet,
+    rubric: str | None,
+    quiet: bool,
+    models: tuple[str | None, str | None, str | None] = (None, None, None),
+    **input_opts: Any,
+) -> Iterator[ReportAudit]:
+    """The audits of one results.jsonl, or of raw reports audited first exactly as `auditor
+    audit` would (with the named or default models); InputError for unusable inputs."""
+    from auditor.io.results import is_results_file, read_results
+
+    if len(inputs) == 1 and is_results_file(Path(inputs[0])):
+        return read_results(Path(inputs[0]))
+    check_inputs(inputs)
+    engine = _auditor(rules, models=_models(*models))
+    table = _table_options(rubric, **input_opts)
+    return _progress(
+        engine.audit_stream(read_inputs(inputs, table, limits=rules.rubric.limits)), quiet
+    )

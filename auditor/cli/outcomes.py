@@ -9,19 +9,16 @@ import click
 
 from auditor.atomic import write_text_atomic
 from auditor.cli.common import (
-    _auditor,
     _fail,
-    _models,
-    _progress,
     _rules,
     _stats_settings,
-    _table_options,
     input_options,
     model_options,
     rubric_option,
+    saved_or_audited,
 )
 from auditor.cli.group import main
-from auditor.io import InputError, check_inputs, read_inputs
+from auditor.io import InputError
 from auditor.schema import PeriodKind
 from auditor.textsafety import escape_controls
 
@@ -99,7 +96,6 @@ def outcomes(
 ) -> None:
     """Association of coaching (results.jsonl or raw reports) with the next period's KPI change."""
     from auditor.io.kpi import parse_kpi_map, read_kpi
-    from auditor.io.results import is_results_file, read_results
     from auditor.render.outcomes import iter_outcomes_text, render_outcomes_html
     from auditor.stats import vocabulary
     from auditor.stats.outcomes import analyse_outcomes, collect_coaching
@@ -110,15 +106,9 @@ def outcomes(
     try:
         columns = parse_kpi_map(kpi_maps)
         kpi = read_kpi(Path(kpi_file), unit, columns, input_opts.get("date_order"))
-        if len(inputs) == 1 and is_results_file(Path(inputs[0])):
-            audits = read_results(Path(inputs[0]))
-        else:  # raw reports: audit them first, exactly as `auditor audit` would
-            check_inputs(inputs)
-            engine = _auditor(rules, models=_models(sentence_model, calibration, focus_model))
-            table = _table_options(rubric, **input_opts)
-            audits = _progress(
-                engine.audit_stream(read_inputs(inputs, table, limits=rules.rubric.limits)), quiet
-            )
+        audits = saved_or_audited(
+            inputs, rules, rubric, quiet, (sentence_model, calibration, focus_model), **input_opts
+        )
         coaching = collect_coaching(audits, unit, period)
     except InputError as exc:
         _fail(escape_controls(str(exc)))

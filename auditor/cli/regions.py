@@ -9,18 +9,15 @@ import click
 
 from auditor.atomic import write_text_atomic
 from auditor.cli.common import (
-    _auditor,
     _fail,
-    _models,
-    _progress,
     _rules,
     _stats_settings,
-    _table_options,
     input_options,
     rubric_option,
+    saved_or_audited,
 )
 from auditor.cli.group import main
-from auditor.io import InputError, check_inputs, read_inputs
+from auditor.io import InputError
 from auditor.schema import GroupBy, PeriodKind
 from auditor.textsafety import escape_controls
 
@@ -76,7 +73,6 @@ def regions(
     **input_opts: Any,
 ) -> None:
     """Consistency across regions, managers or periods, from results.jsonl or raw reports."""
-    from auditor.io.results import is_results_file, read_results
     from auditor.render.dashboard import render_dashboard
     from auditor.render.text import iter_text_report
     from auditor.stats import analyse_audits
@@ -86,17 +82,8 @@ def regions(
     if min_group_size is not None:
         settings = settings.model_copy(update={"min_group_size": min_group_size})
     try:
-        if len(inputs) == 1 and is_results_file(Path(inputs[0])):
-            audits = read_results(Path(inputs[0]))
-        else:  # raw reports: audit them first, exactly as `auditor audit` would
-            check_inputs(inputs)
-            engine = _auditor(rules, models=_models(None, None))
-            table = _table_options(rubric, **input_opts)
-            audits = _progress(
-                engine.audit_stream(read_inputs(inputs, table, limits=rules.rubric.limits)), quiet
-            )
         analysis = analyse_audits(
-            audits,
+            saved_or_audited(inputs, rules, rubric, quiet, **input_opts),
             rules,
             settings,
             by,
