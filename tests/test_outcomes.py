@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -217,3 +220,23 @@ def test_kpi_json_lines_with_a_broken_line(tmp_path: Path) -> None:
     assert [p.where for p in table.problems] == [f"{path}:row2", f"{path}:row3"]
     assert "malformed JSON" in table.problems[0].reason
     assert table.problems[1].reason == "not a JSON object"
+
+
+CELL = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
+
+
+@given(st.lists(st.tuples(CELL, CELL, CELL), max_size=12))
+def test_no_kpi_row_is_lost_or_crashes(rows: list[tuple[str, str, str]]) -> None:
+    # Every CSV line with content becomes a usable row or a problem; nothing raises.
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["rep", "period", "value"])
+    writer.writerows(rows)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "kpi.csv"
+        path.write_text(buffer.getvalue(), encoding="utf-8")
+        table = read_kpi(path, "rep")
+    records = list(csv.reader(io.StringIO(buffer.getvalue(), newline="")))[1:]
+    with_content = [r for r in records if any(c.strip() for c in r)]
+    assert len(table.rows) + len(table.problems) == len(with_content)
+    assert all(r.unit.strip() and r.period for r in table.rows)

@@ -152,3 +152,31 @@ def test_raw_reports_are_audited_first_and_a_small_sample_makes_no_claim(
     assert "No statement on mean coaching score:" in result.stdout
     assert "No measure shows a clear association" in result.stdout
     assert CAVEAT in result.stdout
+
+
+def test_by_territory_joins_on_the_territory_field(
+    cli: Cli, planted: Fixture, tmp_path: Path
+) -> None:
+    results = tmp_path / "results.jsonl"
+    results.write_text(
+        planted.results.read_text(encoding="utf-8").replace('"rep": ', '"territory": '),
+        encoding="utf-8",
+    )
+    kpi = tmp_path / "kpi.csv"
+    kpi.write_text(
+        planted.kpi.read_text(encoding="utf-8").replace("rep,", "TERR,", 1), encoding="utf-8"
+    )
+    result = cli(
+        "outcomes",
+        str(results),
+        "--kpi",
+        str(kpi),
+        "--by",
+        "territory",
+        "--kpi-map",
+        "territory=terr",
+        *VALUE,
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Coaching and pct_to_goal: 280 pairs from 40 territories")
+    assert "tended to rise more" in result.stdout
