@@ -60,7 +60,8 @@ def iter_outcomes_text(report: OutcomesReport) -> Iterator[str]:
     if len(report.kpi_problems) > SHOWN_PROBLEMS:
         yield f"... and {len(report.kpi_problems) - SHOWN_PROBLEMS} more KPI rows not used."
     yield ""
-    yield report.intervals
+    if report.intervals:
+        yield report.intervals
     yield escape_controls(report.caveat)
 
 

@@ -108,7 +108,6 @@ class Association(BaseModel):
     name: str
     status: Status
     pairs: int
-    units: int = 0
     rho: float | None = None
     low: float | None = None
     high: float | None = None
@@ -141,7 +140,7 @@ class OutcomesReport(BaseModel):
     claimed: bool
     claims: list[str]  # the associations stated, or the one sentence that none is
     caveat: str
-    intervals: str
+    intervals: str  # how the intervals were made; empty when no measure was tested
 
 
 def _kpi_values(
@@ -224,8 +223,6 @@ def analyse_outcomes(
             results.append(_tested(measure, name, x, *found[measure], level, settings, fields))
         else:
             results.append(_untested(measure, name, x, enough, settings, fields))
-    for a in results:
-        a.units = n_units
     return OutcomesReport(
         kpi=kpi_name,
         unit=unit,
@@ -250,7 +247,9 @@ def analyse_outcomes(
             m=len(tested),
             level=f"{level:.1%}",
             nominal=f"{1 - boot.confidence:.0%}",
-        ),
+        )
+        if tested
+        else "",
     )
 
 
