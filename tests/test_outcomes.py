@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from outcomes_fixtures import synthetic
 from scipy import stats as sps
 
-from auditor.config import OutcomeSettings, load_ruleset, load_settings
+from auditor.config import ConfigError, OutcomeSettings, load_ruleset, load_settings
 from auditor.io.kpi import parse_value, period_label, read_kpi
 from auditor.stats import vocabulary
 from auditor.stats.association import weighted_ranks
@@ -240,3 +240,34 @@ def test_no_kpi_row_is_lost_or_crashes(rows: list[tuple[str, str, str]]) -> None
     with_content = [r for r in records if any(c.strip() for c in r)]
     assert len(table.rows) + len(table.problems) == len(with_content)
     assert all(r.unit.strip() and r.period for r in table.rows)
+
+
+def test_kpi_workbook(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Rep", "Month", "NBRx"])
+    sheet.append(["R1", "2025-01", 12])
+    sheet.append(["R1", None, 13])
+    path = tmp_path / "kpi.xlsx"
+    book.save(path)
+    table = read_kpi(path, "rep", {"rep": ("rep",), "period": ("month",), "value": ("nbrx",)})
+    assert [(r.unit, r.period, r.value) for r in table.rows] == [("R1", "2025-01", 12.0)]
+    assert [str(p) for p in table.problems] == [f"{path}:row3: unreadable period ''"]
+    assert table.value_column == "NBRx"
+
+
+def test_a_pack_without_outcome_settings_uses_the_bundled_ones(tmp_path: Path) -> None:
+    bundled = (Path(__file__).resolve().parent.parent / "rules" / "stats.yaml").read_text(
+        encoding="utf-8"
+    )
+    (tmp_path / "stats.yaml").write_text(bundled.split("\noutcomes:")[0], encoding="utf-8")
+    assert load_settings(tmp_path).outcomes == SETTINGS
+    (tmp_path / "stats.yaml").write_text(
+        bundled.replace("    reports: number of coaching reports", "    calls: calls"),
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match="unknown or no measure"):
+        load_settings(tmp_path)
