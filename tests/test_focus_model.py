@@ -6,11 +6,19 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from auditor.annotations import Annotations, Candidate, Hit
+from auditor.learned import text_scores
 from auditor.learned.artefacts import CARD_FILE, ModelLoadError
-from auditor.learned.focus_model import MODEL_FILE, FocusModel, choose, train_examples
+from auditor.learned.focus_model import (
+    MODEL_FILE,
+    Example,
+    FocusModel,
+    choose,
+    train_examples,
+)
 from auditor.schema import Report
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "sample_reports"
@@ -165,3 +173,60 @@ def test_check_refuses_a_directory_that_is_not_a_focus_model(cli, tmp_path: Path
     draft.write_text("Good call today with Dr Lee.", encoding="utf-8")
     result = cli("check", str(draft), "--focus-model", str(tmp_path))
     assert result.exit_code == 2 and "model card not found" in result.output
+
+
+def _synthetic(n: int) -> list[Example]:
+    """Reports with two look-alike candidates; only the report's words tell which is coached."""
+    rng = np.random.default_rng(0)
+    out = []
+    for i in range(n):
+        coached = "customer_discovery" if i % 2 else "messaging"
+        words = "asked open questions about her patients" if i % 2 else "delivered the key message"
+        filler = " ".join(rng.choice(["call", "clinic", "doctor", "visit", "today"], size=6))
+        cands = tuple(
+            Candidate(
+                "competency", cid, {"score": 1.0, "rules_chose": 1.0}, ("the", "call"), (), ()
+            )
+            for cid in ("messaging", "customer_discovery")
+        )
+        gold = {"competencies": frozenset({coached}), "priorities": frozenset()}
+        out.append(Example(cands, None, gold, f"Rode with Sam. {filler}. She {words}."))
+    return out
+
+
+def test_report_text_scores_decide_between_look_alike_candidates() -> None:
+    examples = _synthetic(60)
+    with_text, card = FocusModel.train(examples, seed=0)
+    without, plain = FocusModel.train(examples, seed=0, text_c=None)
+    assert card["cross_validation"]["competency"]["micro_f1"] >= 0.95
+    assert plain["cross_validation"]["competency"]["micro_f1"] <= 0.7
+    ann = Annotations(
+        "She asked open questions about her patients.",
+        None,
+        (),
+        (),
+        (),
+        (),
+        (),
+        {},
+        examples[1].candidates,
+    )
+    assert with_text.decide(ann).focus == ("customer_discovery",)
+
+
+def test_text_scores_match_scikit_learn() -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    examples = _synthetic(40)
+    texts = [ex.text for ex in examples]
+    gold = [ex.gold["competencies"] for ex in examples]
+    artefact = text_scores.fit(texts, gold, ["customer_discovery", "messaging"], c=4.0)
+    ours = text_scores.TextScores(artefact).batch(texts[:5])
+    vec = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
+    x = vec.fit_transform(texts)
+    y = ["customer_discovery" in g for g in gold]
+    lr = LogisticRegression(C=4.0, max_iter=2000, class_weight="balanced").fit(x, y)
+    expected = lr.predict_proba(vec.transform(texts[:5]))[:, 1]
+    got = [s["customer_discovery"] for s in ours]
+    assert np.allclose(got, expected, atol=1e-4)

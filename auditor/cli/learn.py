@@ -183,6 +183,14 @@ def _examples(engine, path: str, gold: dict) -> list:
     default=None,
     help="Audit with this focus model (default: per models/defaults.json).",
 )
+@click.option(
+    "--focus-folds",
+    default=5,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Audit LABELLED out of fold: each report with a focus model refitted without its "
+    "fold (the shipped model saw these reports' labels); 0 audits with the focus model as is.",
+)
 @rubric_option
 def calibrate(
     labelled: str,
@@ -192,6 +200,7 @@ def calibrate(
     gates: str,
     sentence_model: str | None,
     focus_model: str | None,
+    focus_folds: int,
     rubric: str | None,
 ) -> None:
     """Learn check weights and verdict thresholds that reproduce the graders' verdicts."""
@@ -200,7 +209,8 @@ def calibrate(
 
     rules = _rules(rubric)
     try:
-        gold = {k: v.get("quality") for k, v in read_labels(Path(labelled)).items()}
+        labels = read_labels(Path(labelled))
+        gold = {k: v.get("quality") for k, v in labels.items()}
         t_gold = {k: v.get("quality") for k, v in read_labels(Path(test)).items()} if test else {}
     except LabelError as exc:
         _fail(str(exc))
@@ -210,7 +220,7 @@ def calibrate(
     try:
         cal, facts = fit(
             Path(labelled),
-            list(engine.audit_stream(read_inputs([labelled]))),
+            _calibration_audits(engine, labelled, labels, focus_folds),
             gold,
             codes,
             l2=l2,
@@ -222,6 +232,7 @@ def calibrate(
         )
     except ValueError as exc:
         _fail(str(exc))
+    facts["focus_folds"] = focus_folds if fm is not None and focus_folds >= 2 else 0
     cal.save(out_dir, facts)
     click.echo(f"weights (logits; failed checks lower the verdict) -> {out_dir}")
     for name, weight in cal.table():
@@ -240,3 +251,13 @@ def calibrate(
                 f"{q['kappa']:.3f}  weighted kappa {q['weighted_kappa']:.3f}  "
                 f"confusion {q['confusion']}"
             )
+
+
+def _calibration_audits(engine, labelled: str, labels: dict, folds: int) -> list:
+    """The labelled file's audits the calibration learns from (out of fold with `folds`)."""
+    from auditor.crossfit import out_of_fold_audits
+
+    records = list(read_inputs([labelled]))
+    if folds < 2:
+        return list(engine.audit_stream(records))
+    return out_of_fold_audits(engine, records, labels, folds=folds)

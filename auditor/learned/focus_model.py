@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -23,6 +23,7 @@ import numpy as np
 
 from auditor.annotations import Annotations, Candidate
 from auditor.atomic import write_text_atomic
+from auditor.learned import text_scores
 from auditor.learned.artefacts import file_facts, read_verified, write_card
 
 MODEL_FILE = "focus.json"
@@ -30,16 +31,24 @@ KIND = "focus_model"
 KINDS = ("competency", "priority")
 #: The report-level label each candidate kind is judged against.
 GOLD_KEY = {"competency": "competencies", "priority": "priorities"}
+#: Regularisation of the report text scores (compared by cross-validation on dev: 1, 4, 16).
+TEXT_C = 4.0
 
 
 @dataclass(frozen=True)
 class Example:
-    """One report's candidates, its rep level and its gold ids per kind (for training)."""
+    """One report's candidates, rep level, text and gold ids per kind (for training)."""
 
     candidates: tuple[Candidate, ...]
     rep_level: str | None
     gold: dict[str, frozenset[str]]
+    text: str = ""
+    #: Text scores per kind; during training, the out-of-fold ones.
+    scores: dict[str, Scores] = dataclasses.field(default_factory=dict)
 
+
+#: A report's text score per id of one kind (empty without a text model).
+Scores = dict[str, float]
 
 #: Name prefixes of the word and word-pair features.
 WORD_PREFIXES = ("w=", "b=")
@@ -56,10 +65,18 @@ def _ngrams(words: Sequence[str]) -> set[str]:
     return grams
 
 
-def _raw(c: Candidate, rep_level: str | None) -> dict[str, float]:
-    """Every feature of a candidate, before the vocabulary selects the columns."""
+def _raw(c: Candidate, rep_level: str | None, scores: Scores) -> dict[str, float]:
+    """Every feature of a candidate, before the vocabulary selects the columns.
+
+    With report text scores, `text_p` is the candidate's score and `text_rank` how many ids
+    of its kind score higher.
+    """
     out = dict(c.features)
     out["rep_new"] = float(rep_level == "new")
+    if scores:
+        p = scores.get(c.id, 0.0)
+        out["text_p"] = p
+        out["text_rank"] = float(sum(1 for v in scores.values() if v > p))
     out.update(dict.fromkeys(_ngrams(c.words), 1.0))
     return out
 
@@ -77,6 +94,11 @@ class _Side:
         self.threshold = float(spec["threshold"])
         self.max_chosen: int | None = spec["max_chosen"]
         self.floor: float | None = spec.get("floor")
+        self.text = text_scores.TextScores(spec["text"]) if spec.get("text") else None
+
+    def scores(self, text: str) -> Scores:
+        """The report's text scores (none without a text model)."""
+        return self.text.batch([text])[0] if self.text else {}
 
     def matrix(self, rows: Sequence[dict[str, float]]) -> np.ndarray:
         x = np.zeros((len(rows), len(self.columns)))
@@ -87,11 +109,13 @@ class _Side:
                     x[r, j] = value
         return x
 
-    def probas(self, cands: Sequence[Candidate], rep_level: str | None) -> list[float]:
+    def probas(
+        self, cands: Sequence[Candidate], rep_level: str | None, scores: Scores
+    ) -> list[float]:
         """The probability that each candidate is coached (or served)."""
         if not cands:
             return []
-        x = self.matrix([_raw(c, rep_level) for c in cands])
+        x = self.matrix([_raw(c, rep_level, scores) for c in cands])
         z = ((x - self.mean) / self.scale) @ self.weights + self.intercept
         return (1.0 / (1.0 + np.exp(-z))).tolist()
 
@@ -126,7 +150,9 @@ class FocusModel:
     def probabilities(self, ann: Annotations, kind: str) -> list[tuple[Candidate, float]]:
         """Each candidate of a kind with the probability that the report coaches/serves it."""
         cands = _of(ann.candidates, kind)
-        return list(zip(cands, self.sides[kind].probas(cands, ann.rep_level), strict=True))
+        side = self.sides[kind]
+        scores = side.scores(ann.text) if cands else {}
+        return list(zip(cands, side.probas(cands, ann.rep_level, scores), strict=True))
 
     def decide(self, ann: Annotations) -> Annotations:
         """The annotations with the model's focus and priorities; evidence stays rule mentions."""
@@ -147,19 +173,45 @@ class FocusModel:
             ann, focus=focus, focus_evidence=evidence, priorities=priorities, signals=signals
         )
 
+    def chosen_c(self) -> dict[str, float]:
+        """The regularisation each kind was fitted with (to refit it the same way)."""
+        return {kind: float(self.artefact["kinds"][kind]["c"]) for kind in KINDS}
+
+    @property
+    def text_c(self) -> float | None:
+        """The regularisation of its report text scores (None: it has none)."""
+        return self.artefact["settings"].get("text_c")
+
     @classmethod
     def train(
-        cls, examples: Sequence[Example], c: float | None = None, min_df: int = 3, seed: int = 0
+        cls,
+        examples: Sequence[Example],
+        c: float | Mapping[str, float] | None = None,
+        min_df: int = 3,
+        seed: int = 0,
+        text_c: float | None = TEXT_C,
     ) -> tuple[FocusModel, dict[str, Any]]:
         """Fit both kinds; C (unless given), the threshold and the cap come from 5-fold
-        cross-validation by report.
+        cross-validation by report. With `text_c`, each kind also gets report text scores
+        (`auditor.learned.text_scores`, regularisation `text_c`) as candidate features.
 
         Returns the model and what its card records (cross-validated figures per kind).
         """
         kinds, cv = {}, {}
         for kind in KINDS:
-            kinds[kind], cv[kind] = _fit_side(examples, kind, c, min_df, seed)
-        artefact = {"kinds": kinds, "settings": {"c": c, "min_df": min_df, "seed": seed}}
+            text = _text_model(examples, kind, text_c, seed) if text_c else None
+            scored = examples
+            if text:
+                scored = [
+                    dataclasses.replace(ex, scores={**ex.scores, kind: oof})
+                    for ex, oof in zip(examples, text[1], strict=True)
+                ]
+            strength = c.get(kind) if isinstance(c, Mapping) else c
+            kinds[kind], cv[kind] = _fit_side(scored, kind, strength, min_df, seed)
+            kinds[kind]["text"] = text[0] if text else None
+        settings = {"c": dict(c) if isinstance(c, Mapping) else c, "min_df": min_df}
+        settings.update({"seed": seed, "text_c": text_c})
+        artefact = {"kinds": kinds, "settings": settings}
         return cls(artefact), {"cross_validation": cv}
 
     def save(self, directory: str | Path, card: dict[str, Any] | None = None) -> Path:
@@ -182,7 +234,7 @@ def _rows(examples: Iterable[Example], kind: str) -> tuple[list[dict[str, float]
     rows, y = [], []
     for ex in examples:
         for cand in _of(ex.candidates, kind):
-            rows.append(_raw(cand, ex.rep_level))
+            rows.append(_raw(cand, ex.rep_level, ex.scores.get(kind, {})))
             y.append(int(cand.id in ex.gold[GOLD_KEY[kind]]))
     return rows, np.asarray(y)
 
@@ -258,6 +310,7 @@ def _fit_side(
     rows, y = _rows(examples, kind)
     spec = {
         **_fit_weights(rows, y, strength, min_df, seed),
+        "c": strength,
         "threshold": threshold,
         "max_chosen": cap,
         "floor": floor,
@@ -287,8 +340,26 @@ def _cross_validated(
         )
         for n, ex in enumerate(examples):
             if folds[n] == k:
-                proba[n] = side.probas(_of(ex.candidates, kind), ex.rep_level)
+                proba[n] = side.probas(
+                    _of(ex.candidates, kind), ex.rep_level, ex.scores.get(kind, {})
+                )
     return proba
+
+
+def _text_model(
+    examples: Sequence[Example], kind: str, c: float, seed: int
+) -> tuple[dict[str, Any], list[Scores]] | None:
+    """Report text scores for a kind: the artefact fitted on all reports and every report's
+    out-of-fold scores (folds drawn apart from the focus decision's); None without texts."""
+    if not all(ex.text for ex in examples):
+        return None
+    key = GOLD_KEY[kind]
+    texts = [ex.text for ex in examples]
+    gold = [ex.gold[key] for ex in examples]
+    labels = sorted({g for gs in gold for g in gs})
+    folds = np.random.default_rng(seed + 1).permutation(len(examples)) % 5
+    oof = text_scores.out_of_fold(texts, gold, labels, c, folds)
+    return text_scores.fit(texts, gold, labels, c), oof
 
 
 def _rule_proba(examples: Sequence[Example], kind: str) -> dict[int, list[float]]:
@@ -327,7 +398,8 @@ def evaluate_focus(model: FocusModel, examples: Sequence[Example]) -> dict[str, 
     for kind in KINDS:
         side, targets = model.sides[kind], _targets(examples, kind)
         proba = {
-            n: side.probas(_of(ex.candidates, kind), ex.rep_level) for n, ex in enumerate(examples)
+            n: side.probas(_of(ex.candidates, kind), ex.rep_level, side.scores(ex.text))
+            for n, ex in enumerate(examples)
         }
         out[kind] = {
             "micro_f1": round(
@@ -347,6 +419,7 @@ def train_examples(
             ann.candidates,
             ann.rep_level,
             {key: frozenset(gold.get(key, ())) for key in GOLD_KEY.values()},
+            ann.text,
         )
         for ann, gold in labelled
     ]
