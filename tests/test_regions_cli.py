@@ -60,8 +60,8 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for region in ("North", "South", "West"):
         for m in (1, 2, 3):
             manager = f"m-{region[0]}{m}"
-            for i in range(8):
-                judge = manager == "m-S3" and i < 7
+            for i in range(10):
+                judge = manager == "m-S3" and i < 9
                 lines.append(
                     _audit(
                         f"{manager}-{i}",
@@ -87,9 +87,9 @@ def _run(*args: str) -> tuple[int, str, str]:
 def test_text_names_the_planted_manager_and_counts_errors(results: Path) -> None:
     code, out, _ = _run("regions", str(results))
     assert code == 0
-    assert "m-S3 (South): judgemental language in 88% of 8 reports" in out
-    assert "74 reports (1 failed), 3 regions" in out
-    assert "1 of 74 report(s) could not be audited" in out
+    assert "m-S3 (South): judgemental language in 90% of 10 reports" in out
+    assert "92 reports (1 failed), 3 regions" in out
+    assert "1 of 92 report(s) could not be audited" in out
 
 
 def test_json_contract_and_grouping_options(results: Path) -> None:

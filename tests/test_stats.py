@@ -296,7 +296,7 @@ def test_score_outlier_has_difference_and_interval(settings: StatsSettings) -> N
     audits = [
         audit(f"{m}-{i}", "A", m, score=(40 if m == "low" else 80) + i)
         for m in ("low", "ok1", "ok2")
-        for i in range(6)
+        for i in range(10)
     ]
     outliers = analyse(records(audits), VOCAB, settings).outliers
     low = next(o for o in outliers if o.manager == "low" and o.reason == "mean_score")
@@ -482,8 +482,8 @@ def test_vocabulary_from_the_rule_pack(rules) -> None:
 
 def test_text_report_escapes_control_characters_from_metadata(settings: StatsSettings) -> None:
     hostile = "Nord\x1b[2J\x1b]0;pwned\x07\u202eevil\r\x85X"
-    audits = [audit(f"a{i}", hostile, manager=f"m\n{i % 2}", score=50 + i) for i in range(6)]
-    audits += [audit(f"b{i}", "South", score=80 + i) for i in range(6)]
+    audits = [audit(f"a{i}", hostile, manager=f"m\n{i % 2}", score=50 + i) for i in range(10)]
+    audits += [audit(f"b{i}", "South", score=80 + i) for i in range(10)]
     for by in ("region", "manager"):
         text = "\n".join(iter_text_report(analyse(records(audits), VOCAB, settings, by), VOCAB))
         assert not [

@@ -50,7 +50,9 @@ from auditor.config.rules import (
 from auditor.config.stats import (
     BootstrapSettings,
     IndexBand,
+    OutlierMessages,
     OutlierSettings,
+    RegionAlias,
     StatsSettings,
     load_settings,
 )
@@ -73,6 +75,7 @@ __all__ = [
     "Lexicon",
     "Limits",
     "NumbersOnlySpec",
+    "OutlierMessages",
     "OutlierSettings",
     "PositionalHeadings",
     "PraiseSpec",
@@ -80,6 +83,7 @@ __all__ = [
     "Role",
     "Rubric",
     "RuleSet",
+    "RegionAlias",
     "RuleSpec",
     "Scoring",
     "Sections",
