@@ -224,6 +224,7 @@ class Gap(_Out):
     gap: float
     n: int
     ci: tuple[float, float]
+    clear: bool
 
 
 class WorkOn(_Out):

@@ -94,11 +94,11 @@ class StatsSettings(StrictModel):
         return value
 
     def alias_map(self) -> dict[str, str]:
-        """Every alias (case-folded, trimmed) -> its region name."""
+        """Every alias and region name (case-folded, trimmed) -> the region name."""
         return {
             alias.strip().casefold(): entry.name
             for entry in self.region_aliases
-            for alias in entry.aliases
+            for alias in (entry.name, *entry.aliases)
         }
 
     def meaning(self, index: float, by: GroupBy) -> str:

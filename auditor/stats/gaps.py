@@ -2,7 +2,9 @@
 
 A check's rate is its pass rate, a competency's the share of reports whose focus includes it
 (only competencies that serve an active priority, when the strategy has any). The organisation's
-rate is over all audited reports; each gap comes with the group's n and a Wilson interval.
+rate is over all audited reports; each gap comes with the group's n and a Wilson interval, and
+is `clear` when the interval lies wholly below the organisation's rate. Clear gaps come first,
+then the largest; a group lists at most `work_on` of them.
 """
 
 from __future__ import annotations
@@ -49,9 +51,10 @@ def _gaps(
                 gap=rounded(rate - org[key]),  # type: ignore[arg-type]
                 n=g.n,
                 ci=(rounded(lo), rounded(hi)),  # type: ignore[arg-type]
+                clear=hi < org[key],
             )
         )
-    return sorted(out, key=lambda x: x.gap)[: settings.work_on]
+    return out
 
 
 def work_on(
@@ -71,8 +74,11 @@ def work_on(
             region=g.region,
             n=g.n,
             small_sample=g.small_sample,
-            gaps=_gaps("check", g, g.check_pass_rates, checks, check_names, settings)
-            + _gaps("competency", g, g.competency_share, comps, comp_names, settings),
+            gaps=sorted(
+                _gaps("check", g, g.check_pass_rates, checks, check_names, settings)
+                + _gaps("competency", g, g.competency_share, comps, comp_names, settings),
+                key=lambda x: (not x.clear, x.gap),
+            )[: settings.work_on],
         )
         for g in audited
     ]
