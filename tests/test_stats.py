@@ -613,7 +613,7 @@ def test_trend_intervals_per_period(settings: StatsSettings) -> None:
         pytest.approx(centre + half, abs=1e-4),
     )
     assert tr.competency_share_ci["x"][1][1] == 1.0 and tr.competency_share_ci["x"][1][0] < 1
-    (m1, m2), (c1, c2) = tr.mean_score, tr.mean_score_ci
+    (c1, c2), m1 = tr.mean_score_ci, tr.mean_score[0]
     assert c1[0] < m1 < c1[1] and c2 == (80, 80)  # equal scores: no spread to resample
     assert len(tr.check_pass_rates_ci["C1"]) == len(tr.alignment_rate_ci) == 2
 

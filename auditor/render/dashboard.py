@@ -48,9 +48,10 @@ def _in_figure(text: str, i: int) -> bool:
     def digit(j: int) -> bool:
         return 0 <= j < len(text) and text[j].isdigit()
 
-    if digit(i - 1) and digit(i):
-        return True
-    return 0 < i < len(text) and text[i - 1] in ".," and digit(i - 2) and digit(i)
+    def separator(j: int) -> bool:  # "," or "." between two digits
+        return 0 <= j < len(text) and text[j] in ".," and digit(j - 1) and digit(j + 1)
+
+    return (digit(i - 1) or separator(i - 1)) and (digit(i) or separator(i))
 
 
 def whole_figures(text: str, start: int, end: int) -> tuple[int, int]:

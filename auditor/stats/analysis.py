@@ -118,7 +118,7 @@ def follow_through(records: Sequence[Record], settings: StatsSettings) -> Follow
         n=n,
         statuses=dict(statuses.most_common()),
         rate=rounded(done / n),
-        ci=(rounded(lo), rounded(hi)),  # type: ignore[arg-type]  # finite for n > 0
+        ci=(rounded(lo), rounded(hi)),
     )
 
 
@@ -220,7 +220,7 @@ def consistency(
         groups_compared=eligible if spread is not None else [],
         most_divergent_checks=divergent,
         notes=notes,
-        index_ci=(rounded(index_ci[0], 1), rounded(index_ci[1], 1)) if index_ci else None,  # type: ignore[arg-type]  # finite
+        index_ci=(rounded(index_ci[0], 1), rounded(index_ci[1], 1)) if index_ci else None,
     )
 
 

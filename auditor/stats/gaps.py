@@ -47,10 +47,10 @@ def _gaps(
                 id=key,
                 name=names[key],
                 rate=rate,
-                org_rate=rounded(org[key]),  # type: ignore[arg-type]  # finite
-                gap=rounded(rate - org[key]),  # type: ignore[arg-type]
+                org_rate=rounded(org[key]),
+                gap=rounded(rate - org[key]),
                 n=g.n,
-                ci=(rounded(lo), rounded(hi)),  # type: ignore[arg-type]
+                ci=(rounded(lo), rounded(hi)),
                 clear=hi < org[key],
             )
         )

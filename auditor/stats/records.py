@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from pydantic import BaseModel
+
 from auditor.config import RuleSet
 from auditor.schema import ReportAudit
 
@@ -115,7 +117,7 @@ def _date(value: Any) -> date | None:
 def _follow_through(audit: ReportAudit) -> str | None:
     """The status of an audit's `follow_through` (an attribute or a metadata key), if any."""
     value = getattr(audit, "follow_through", None) or audit.metadata.get("follow_through")
-    if hasattr(value, "model_dump"):
+    if isinstance(value, BaseModel):
         value = value.model_dump()
     status = value.get("status") if isinstance(value, dict) else value
     text = str(status).strip() if status is not None else ""
