@@ -87,7 +87,13 @@ def write_dashboard(out_dir: Path, rules: RuleSet, settings: StatsSettings) -> P
     path = out_dir / "dashboard.html"
     write_text_atomic(
         path,
-        render_dashboard(analysis.report, analysis.vocab, analysis.weakest, source=str(results)),
+        render_dashboard(
+            analysis.report,
+            analysis.vocab,
+            analysis.weakest,
+            source=str(results),
+            check_labels=settings.check_labels,
+        ),
     )
     return path
 

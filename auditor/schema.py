@@ -201,6 +201,40 @@ class GroupStats(_Out):
     compliance_risk_share: float | None
     divergence: float | None
     small_sample: bool
+    follow_through: FollowThrough | None = None
+
+
+class FollowThrough(_Out):
+    """Follow-through of a group's reports that carry a status: counts, and the followed-up rate."""
+
+    n: int
+    statuses: dict[str, int]
+    rate: float | None
+    ci: tuple[float, float] | None
+
+
+class Gap(_Out):
+    """A check pass rate or competency share of a group below the organisation's."""
+
+    kind: Literal["check", "competency"]
+    id: str
+    name: str
+    rate: float
+    org_rate: float
+    gap: float
+    n: int
+    ci: tuple[float, float]
+    clear: bool
+
+
+class WorkOn(_Out):
+    """What one group should work on: its largest gaps below the organisation."""
+
+    group: str
+    region: str | None
+    n: int
+    small_sample: bool
+    gaps: list[Gap]
 
 
 class Extreme(_Out):
@@ -235,12 +269,13 @@ class Consistency(_Out):
     groups_compared: list[str]
     most_divergent_checks: list[DivergentCheck]
     notes: list[str]
+    index_ci: tuple[float, float] | None = None
 
 
 class Outlier(_Out):
     """A manager (or region) far from its baseline on a concern rate or on the mean score."""
 
-    level: Literal["manager", "region"]
+    level: Literal["manager", "region", "split"]
     manager: str | None
     region: str
     reason: str
@@ -276,6 +311,10 @@ class Trends(_Out):
     slopes: TrendSlopes
     undated: int
     notes: list[str]
+    mean_score_ci: list[tuple[float, float] | None] = Field(default_factory=list)
+    alignment_rate_ci: list[tuple[float, float] | None] = Field(default_factory=list)
+    competency_share_ci: dict[str, list[tuple[float, float] | None]] = Field(default_factory=dict)
+    check_pass_rates_ci: dict[str, list[tuple[float, float] | None]] = Field(default_factory=dict)
 
 
 class ErrorSample(_Out):
@@ -299,3 +338,5 @@ class RegionsReport(_Out):
     outliers: list[Outlier]
     trends: Trends
     notes: list[str]
+    region_aliases: dict[str, list[str]] = Field(default_factory=dict)
+    work_on: list[WorkOn] = Field(default_factory=list)

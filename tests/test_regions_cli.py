@@ -60,8 +60,8 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for region in ("North", "South", "West"):
         for m in (1, 2, 3):
             manager = f"m-{region[0]}{m}"
-            for i in range(8):
-                judge = manager == "m-S3" and i < 7
+            for i in range(10):
+                judge = manager == "m-S3" and i < 9
                 lines.append(
                     _audit(
                         f"{manager}-{i}",
@@ -79,6 +79,15 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def _page_script_only(html: str) -> bool:
+    """True when the only <script> is the dashboard's own (the period filter), with no URL."""
+    lower = html.lower()
+    if lower.count("<script") != 1:
+        return False
+    script = lower[lower.index("<script") : lower.index("</script>")]
+    return "//" not in script and "src=" not in script
+
+
 def _run(*args: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(main, list(args))
     return result.exit_code, result.stdout, result.stderr
@@ -87,9 +96,9 @@ def _run(*args: str) -> tuple[int, str, str]:
 def test_text_names_the_planted_manager_and_counts_errors(results: Path) -> None:
     code, out, _ = _run("regions", str(results))
     assert code == 0
-    assert "m-S3 (South): judgemental language in 88% of 8 reports" in out
-    assert "74 reports (1 failed), 3 regions" in out
-    assert "1 of 74 report(s) could not be audited" in out
+    assert "m-S3 (South): judgemental language in 90% of 10 reports" in out
+    assert "92 reports (1 failed), 3 regions" in out
+    assert "1 of 92 report(s) could not be audited" in out
 
 
 def test_json_contract_and_grouping_options(results: Path) -> None:
@@ -125,7 +134,8 @@ def test_html_is_self_contained_and_escapes_report_text(results: Path, tmp_path:
     code, _, err = _run("regions", str(results), "--format", "html", "--out", str(out))
     assert code == 0 and str(out) in err
     html = out.read_text(encoding="utf-8")
-    assert "<script" not in html.lower()  # the dashboard needs no script; the report's is text
+    assert _page_script_only(html)  # the report's <script> is text
+    assert 'id="follow-through"' not in html  # no audit carries a follow-through status
     # the evidence highlight splits the text after "<script>"; both parts are escaped
     assert "&lt;script&gt;</mark>window.__pwned = 1&lt;/script&gt; &amp; &#34;quotes&#34;" in html
     assert 'title="JUD001: Judgemental language: &#34;&lt;script&gt;wind&#34;."' in html
@@ -134,6 +144,21 @@ def test_html_is_self_contained_and_escapes_report_text(results: Path, tmp_path:
     anchors = set(re.findall(r'id="(report-[^"]+)"', html))
     assert anchors and anchors == set(re.findall(r'href="#(report-[^"]+)"', html))
     assert html.count("<svg") >= 5 and "@media print" in html
+
+
+def test_region_aliases_in_json_and_text(tmp_path: Path) -> None:
+    lines = [
+        _audit(f"{region}-{i}", region, f"m-{i % 2}", "2025-02-10", 70 + i)
+        for region in ("EMEA-UK", "UK-IE", "EU-UK", "NA-East")
+        for i in range(4)
+    ]
+    path = tmp_path / "results.jsonl"
+    path.write_text("".join(a.model_dump_json() + "\n" for a in lines), encoding="utf-8")
+    data = json.loads(_run("regions", str(path), "--format", "json")[1])
+    assert {g["name"]: g["n"] for g in data["groups"]} == {"EMEA-UK": 12, "NA-East": 4}
+    assert data["region_aliases"] == {"EMEA-UK": ["EU-UK", "UK-IE"]}
+    code, out, _ = _run("regions", str(path))
+    assert code == 0 and "Regions merged: EMEA-UK = EMEA-UK + EU-UK, UK-IE" in out
 
 
 def test_unusable_input_exits_2(tmp_path: Path) -> None:
@@ -162,7 +187,7 @@ def test_audit_writes_the_dashboard_and_regions_reads_raw_reports(tmp_path: Path
     dashboard = out_dir / "dashboard.html"
     assert f"dashboard: {dashboard}" in out and dashboard.is_file()
     html = dashboard.read_text(encoding="utf-8")
-    assert "&lt;script&gt;window.__pwned" in html and "<script" not in html.lower()
+    assert "&lt;script&gt;window.__pwned" in html and _page_script_only(html)
 
     code, out, _ = _run("regions", str(raw), "--format", "json", "--quiet")
     assert code == 0

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from auditor.config import ConfigError, StatsSettings, load_settings
+from auditor.config import ConfigError, RegionAlias, StatsSettings, load_settings
 from auditor.io.results import is_results_file, read_results
 from auditor.render.text import iter_text_report
 from auditor.schema import Finding, ReportAudit, Signals
@@ -296,7 +296,7 @@ def test_score_outlier_has_difference_and_interval(settings: StatsSettings) -> N
     audits = [
         audit(f"{m}-{i}", "A", m, score=(40 if m == "low" else 80) + i)
         for m in ("low", "ok1", "ok2")
-        for i in range(6)
+        for i in range(10)
     ]
     outliers = analyse(records(audits), VOCAB, settings).outliers
     low = next(o for o in outliers if o.manager == "low" and o.reason == "mean_score")
@@ -482,8 +482,8 @@ def test_vocabulary_from_the_rule_pack(rules) -> None:
 
 def test_text_report_escapes_control_characters_from_metadata(settings: StatsSettings) -> None:
     hostile = "Nord\x1b[2J\x1b]0;pwned\x07\u202eevil\r\x85X"
-    audits = [audit(f"a{i}", hostile, manager=f"m\n{i % 2}", score=50 + i) for i in range(6)]
-    audits += [audit(f"b{i}", "South", score=80 + i) for i in range(6)]
+    audits = [audit(f"a{i}", hostile, manager=f"m\n{i % 2}", score=50 + i) for i in range(10)]
+    audits += [audit(f"b{i}", "South", score=80 + i) for i in range(10)]
     for by in ("region", "manager"):
         text = "\n".join(iter_text_report(analyse(records(audits), VOCAB, settings, by), VOCAB))
         assert not [
@@ -495,3 +495,189 @@ def test_text_report_escapes_control_characters_from_metadata(settings: StatsSet
     assert "Nord\\x1b[2J\\x1b]0;pwned\\x07\\u202eevil\\r\\x85X" in "\n".join(
         iter_text_report(analyse(records(audits), VOCAB, settings), VOCAB)
     )
+
+
+# -- region aliases ---------------------------------------------------------------------------
+def test_region_aliases_merge_groups_and_list_the_original_names(
+    settings: StatsSettings,
+) -> None:
+    merged = settings.model_copy(
+        update={
+            "region_aliases": (
+                RegionAlias(name="EMEA-UK", aliases=("UK-IE", "EU-UK")),
+                RegionAlias(name="EMEA-DACH", aliases=("DACH",)),
+            )
+        }
+    )
+    audits = [audit("1", "EMEA-UK"), audit("2", "UK-IE"), audit("3", " eu-uk ")]
+    audits += [audit("4", "DACH"), audit("5", "emea-dach"), audit("6", "North")]
+    rep = analyse(records(audits), VOCAB, merged)
+    assert {g.name: g.n for g in rep.groups} == {"EMEA-DACH": 2, "EMEA-UK": 3, "North": 1}
+    assert rep.region_aliases == {
+        "EMEA-DACH": ["DACH", "emea-dach"],
+        "EMEA-UK": ["UK-IE", "eu-uk"],  # names are trimmed when read
+    }
+    by_manager = analyse(records(audits), VOCAB, merged, by="manager")
+    assert {g.region for g in by_manager.groups} == {"EMEA-DACH", "EMEA-UK", "North"}
+    text = "\n".join(iter_text_report(rep, VOCAB))
+    assert "Regions merged: EMEA-DACH = EMEA-DACH + DACH, emea-dach;" in text
+    assert "EMEA-UK = EMEA-UK + UK-IE, eu-uk" in text
+    # without aliases nothing is merged
+    plain = analyse(records(audits), VOCAB, settings.model_copy(update={"region_aliases": ()}))
+    assert len(plain.groups) == 6 and plain.region_aliases == {}
+
+
+def test_an_alias_of_two_regions_is_a_config_error(tmp_path: Path) -> None:
+    bundled = Path(__file__).resolve().parent.parent / "rules" / "stats.yaml"
+    text = bundled.read_text(encoding="utf-8").replace("aliases: [DACH]", "aliases: [DACH, UK-IE]")
+    (tmp_path / "stats.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_settings(tmp_path)
+    assert "region_aliases" in str(err.value) and "UK-IE" in str(err.value)
+
+
+# -- outliers: minimum reports and two-manager regions ----------------------------------------
+def _judging(manager: str, region: str, n: int, judged: int) -> list[ReportAudit]:
+    return [
+        audit(
+            f"{manager}-{i}",
+            region,
+            manager,
+            score=70 + i % 5,
+            signals=("judgmental",) if i < judged else (),
+        )
+        for i in range(n)
+    ]
+
+
+def test_managers_under_the_minimum_are_not_named(settings: StatsSettings) -> None:
+    minimum = settings.outliers.min_reports
+    base = [a for m in ("ok1", "ok2") for a in _judging(m, "A", 20, 0)]
+    few = analyse(records(base + _judging("few", "A", minimum - 1, minimum - 1)), VOCAB, settings)
+    assert not [o for o in few.outliers if o.manager == "few"]
+    enough = analyse(records(base + _judging("few", "A", minimum, minimum)), VOCAB, settings)
+    assert [(o.manager, o.reason) for o in enough.outliers if o.level == "manager"] == [
+        ("few", "judgmental_rate")
+    ]
+
+
+def test_a_two_manager_region_is_one_split_not_mirrored_outliers(
+    settings: StatsSettings,
+) -> None:
+    audits = [
+        audit(f"{m}-{i}", "A", m, score=(40 if m == "low" else 80) + i, signals=sig)
+        for m, sig in (("low", ("judgmental",)), ("high", ()))
+        for i in range(12)
+    ]
+    audits += [
+        audit(f"b-{m}-{i}", "B", m, score=60 + i) for m in ("b1", "b2", "b3") for i in range(12)
+    ]
+    found = analyse(records(audits), VOCAB, settings).outliers
+    split = [o for o in found if o.level == "split"]
+    assert {(o.region, o.reason) for o in split} == {("A", "judgmental_rate"), ("A", "mean_score")}
+    assert len(split) == 2  # each difference once, not once per manager
+    assert not [o for o in found if o.level == "manager" and o.region == "A"]
+    score = next(o for o in split if o.reason == "mean_score")
+    assert (score.manager, score.baseline, score.difference) == ("high", "low", 40)
+    assert score.message.startswith("region split between its two managers: mean score 86")
+    rate = next(o for o in split if o.reason == "judgmental_rate")
+    assert (rate.manager, rate.value, rate.region_value) == ("low", 1.0, 0.0)
+
+
+def test_a_single_manager_region_is_named_once(settings: StatsSettings) -> None:
+    audits = _judging("solo", "A", 12, 12)
+    audits += [a for m in ("b1", "b2") for a in _judging(m, "B", 12, 0)]
+    audits += [a for m in ("c1", "c2", "c3") for a in _judging(m, "C", 12, 0)]
+    found = analyse(records(audits), VOCAB, settings).outliers
+    assert [(o.level, o.region, o.manager) for o in found if o.region == "A"] == [
+        ("region", "A", None)
+    ]
+
+
+# -- intervals --------------------------------------------------------------------------------
+def test_trend_intervals_per_period(settings: StatsSettings) -> None:
+    audits = [
+        audit(f"q1-{i}", day="2025-02-01", score=60 + i, focus=("x",) if i < 2 else ())
+        for i in range(10)
+    ]
+    audits += [audit(f"q2-{i}", day="2025-05-01", score=80, focus=("x",)) for i in range(10)]
+    tr = analyse(records(audits), VOCAB, settings).trends
+    lo, hi = tr.competency_share_ci["x"][0]
+    assert tr.competency_share["x"] == [0.2, 1.0]
+    # Wilson 95% for 2 of 10, by hand: centre (0.2 + z²/20) / (1 + z²/10), z = 1.96
+    z = 1.959964
+    centre = (0.2 + z * z / 20) / (1 + z * z / 10)
+    half = z * math.sqrt(0.2 * 0.8 / 10 + z * z / 400) / (1 + z * z / 10)
+    assert (lo, hi) == (
+        pytest.approx(centre - half, abs=1e-4),
+        pytest.approx(centre + half, abs=1e-4),
+    )
+    assert tr.competency_share_ci["x"][1][1] == 1.0 and tr.competency_share_ci["x"][1][0] < 1
+    (c1, c2), m1 = tr.mean_score_ci, tr.mean_score[0]
+    assert c1[0] < m1 < c1[1] and c2 == (80, 80)  # equal scores: no spread to resample
+    assert len(tr.check_pass_rates_ci["C1"]) == len(tr.alignment_rate_ci) == 2
+
+
+def test_consistency_index_has_an_interval(settings: StatsSettings) -> None:
+    rng = np.random.default_rng(5)
+    audits = [
+        audit(f"{r}{i}", r, score=int(rng.integers(50, 90)) + (10 if r == "B" else 0))
+        for r in "ABC"
+        for i in range(30)
+    ]
+    con = analyse(records(audits), VOCAB, settings).consistency
+    assert con.index is not None and con.index_ci is not None
+    assert 0 <= con.index_ci[0] <= con.index <= con.index_ci[1] <= 100
+    assert con.index_ci[1] - con.index_ci[0] > 1  # 90 reports leave real uncertainty
+    off = analyse(records(audits), VOCAB, settings.model_copy(update={"index_resamples": 0}))
+    assert off.consistency.index_ci is None and off.consistency.index == con.index
+
+
+# -- periods in date order --------------------------------------------------------------------
+def test_by_period_lists_periods_in_date_order_not_by_score(settings: StatsSettings) -> None:
+    days = ("2025-11-03", "2025-02-03", "2025-05-03", "2026-01-03")
+    audits = [
+        audit(f"{d}-{i}", day=d, score=90 - 10 * k + i)
+        for k, d in enumerate(days)
+        for i in range(3)
+    ]
+    rep = analyse(records(audits), VOCAB, settings, by="period")
+    names = ["2025-Q1", "2025-Q2", "2025-Q4", "2026-Q1"]
+    assert [g.name for g in rep.groups] == names
+    text = "\n".join(iter_text_report(rep, VOCAB))
+    assert "in date order" in text and "ranked by mean score" not in text
+    positions = [text.index(f"  {n} ") for n in names]
+    assert positions == sorted(positions)
+
+
+# -- follow-through and what to work on -------------------------------------------------------
+def test_follow_through_rates_only_when_records_carry_them(settings: StatsSettings) -> None:
+    statuses = ["followed_up"] * 6 + ["partly"] * 2 + ["not_followed_up"] * 2
+    audits = [audit(f"a{i}", "A") for i in range(10)]
+    for a, status in zip(audits, statuses, strict=True):
+        a.metadata["follow_through"] = {"status": status, "note": "checked"}
+    audits += [audit(f"b{i}", "B") for i in range(4)]
+    rep = analyse(records(audits), VOCAB, settings)
+    a, b = rep.groups
+    assert a.follow_through is not None and b.follow_through is None
+    assert a.follow_through.n == 10 and a.follow_through.rate == 0.6
+    assert a.follow_through.statuses == {"followed_up": 6, "partly": 2, "not_followed_up": 2}
+    lo, hi = a.follow_through.ci
+    assert lo < 0.6 < hi
+    none = analyse(records([audit(f"c{i}") for i in range(3)]), VOCAB, settings)
+    assert all(g.follow_through is None for g in none.groups)
+
+
+def test_work_on_lists_the_largest_gaps_below_the_organisation(settings: StatsSettings) -> None:
+    audits = [audit(f"a{i}", "A", failed=("C1",) if i < 8 else ()) for i in range(10)]
+    audits += [
+        audit(f"b{i}", "B", focus=("x",), failed=("C2",) if i < 1 else ()) for i in range(10)
+    ]
+    rep = analyse(records(audits), VOCAB, settings)
+    work = {w.group: w for w in rep.work_on}
+    a_gaps = [(g.kind, g.id, g.rate, g.org_rate) for g in work["A"].gaps]
+    # C1: A passes 20% vs 60% overall; x (serving) is coached in 0% vs 50%
+    assert ("check", "C1", 0.2, 0.6) in a_gaps and ("competency", "x", 0.0, 0.5) in a_gaps
+    assert all(g.clear and g.n == 10 and g.ci[1] < g.org_rate for g in work["A"].gaps)
+    assert [g.id for g in work["B"].gaps] == []  # C2: 90% vs 95% is under the minimum gap
+    assert work["A"].gaps[0].gap == min(g.gap for g in work["A"].gaps)

@@ -98,7 +98,11 @@ def regions(
         text = analysis.report.model_dump_json(indent=2)
     elif fmt == "html":
         text = render_dashboard(
-            analysis.report, analysis.vocab, analysis.weakest, source=", ".join(inputs)
+            analysis.report,
+            analysis.vocab,
+            analysis.weakest,
+            source=", ".join(inputs),
+            check_labels=settings.check_labels,
         )
     else:
         text = "\n".join(iter_text_report(analysis.report, analysis.vocab))

@@ -18,13 +18,24 @@ class BootstrapSettings(StrictModel):
     seed: int
 
 
+class OutlierMessages(StrictModel):
+    """Sentences of an outlier; `{placeholders}` are filled by auditor.stats.outliers."""
+
+    rate: str
+    score: str
+    split_rate: str
+    split_score: str
+
+
 class OutlierSettings(StrictModel):
     """When a manager (or region) differs enough from its baseline to be named."""
 
     confidence: float = Field(gt=0.5, lt=1)
     min_rate_difference: float = Field(ge=0, le=1)
     min_score_difference: float = Field(ge=0, le=100)
+    min_reports: int = Field(default=10, ge=2)
     rates: dict[str, str]
+    messages: OutlierMessages
 
     @field_validator("rates")
     @classmethod
@@ -87,6 +98,13 @@ class OutcomeSettings(StrictModel):
         return value
 
 
+class RegionAlias(StrictModel):
+    """One region name and the names in the data that mean the same place."""
+
+    name: str = Field(min_length=1)
+    aliases: tuple[str, ...] = Field(min_length=1)
+
+
 class StatsSettings(StrictModel):
     """Defaults for `auditor regions`, the dashboard and `auditor outcomes` (rules/stats.yaml)."""
 
@@ -98,6 +116,33 @@ class StatsSettings(StrictModel):
     outliers: OutlierSettings
     index_bands: tuple[IndexBand, ...] = Field(min_length=1)
     outcomes: OutcomeSettings | None = None  # a pack's file without it takes the bundled one
+    index_resamples: int = Field(default=200, ge=0, le=10_000)
+    region_aliases: tuple[RegionAlias, ...] = ()
+    check_labels: dict[str, str] = Field(default_factory=dict)
+    work_on: int = Field(default=3, ge=1)
+    work_on_min_gap: float = Field(default=0.05, ge=0, le=1)
+    follow_through_done: tuple[str, ...] = ("followed_up",)
+
+    @field_validator("region_aliases")
+    @classmethod
+    def _one_name_per_alias(cls, value: tuple[RegionAlias, ...]) -> tuple[RegionAlias, ...]:
+        seen: dict[str, str] = {}
+        for entry in value:
+            for alias in (entry.name, *entry.aliases):
+                key = alias.strip().casefold()
+                if seen.setdefault(key, entry.name) != entry.name:
+                    raise ValueError(
+                        f"region alias {alias!r} maps to both {seen[key]!r} and {entry.name!r}"
+                    )
+        return value
+
+    def alias_map(self) -> dict[str, str]:
+        """Every alias and region name (case-folded, trimmed) -> the region name."""
+        return {
+            alias.strip().casefold(): entry.name
+            for entry in self.region_aliases
+            for alias in (entry.name, *entry.aliases)
+        }
 
     def meaning(self, index: float, by: GroupBy) -> str:
         """The sentence that says what a consistency index means."""

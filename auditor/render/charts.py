@@ -217,18 +217,29 @@ class Point:
     y: float
     hollow: bool
     title: str
+    period: str
+
+
+@dataclass(frozen=True)
+class Stretch:
+    """The line between two consecutive points and the interval band around it."""
+
+    path: str
+    band: str
+    periods: tuple[str, str]
 
 
 @dataclass(frozen=True)
 class TrendChart:
-    """One small-multiple line chart."""
+    """One small-multiple line chart with an interval band; drawn stretch by stretch, so a
+    period filter can hide the stretches outside its range."""
 
     title: str
     marked: bool
     slope: str
     width: float
     height: float
-    path: str
+    stretches: list[Stretch]
     points: list[Point]
     y_labels: list[Label]
     x_labels: list[Label]
@@ -238,6 +249,7 @@ class TrendChart:
 def trend_chart(
     title: str,
     values: Sequence[float | None],
+    intervals: Sequence[tuple[float, float] | None],
     periods: Sequence[str],
     small: Sequence[bool],
     top: float,
@@ -245,7 +257,7 @@ def trend_chart(
     slope: str,
     marked: bool = False,
 ) -> TrendChart:
-    """A small line chart of one series over the periods (y from 0 to `top`)."""
+    """A small line chart of one series over the periods (y from 0 to `top`), with its band."""
     w, h, left, right, upper, lower = 250.0, 120.0, 38.0, 10.0, 8.0, 22.0
     n = max(len(periods) - 1, 1)
 
@@ -253,14 +265,33 @@ def trend_chart(
         return left + (w - left - right) * i / n
 
     def sy(v: float) -> float:
-        return h - lower - (h - lower - upper) * (v / top if top else 0)
+        return h - lower - (h - lower - upper) * (min(v, top) / top if top else 0)
 
+    shown = [(i, v, intervals[i] if i < len(intervals) else None) for i, v in enumerate(values)]
+    defined = [(i, v, ci) for i, v, ci in shown if v is not None]
     points = [
-        Point(sx(i), sy(v), small[i], f"{periods[i]}: {fmt(v)}")
-        for i, v in enumerate(values)
-        if v is not None
+        Point(
+            sx(i),
+            sy(v),
+            small[i],
+            f"{periods[i]}: {fmt(v)}"
+            + (f" (95% interval {fmt(ci[0])}–{fmt(ci[1])})" if ci else ""),
+            periods[i],
+        )
+        for i, v, ci in defined
     ]
-    path = " ".join(f"{'M' if k == 0 else 'L'}{p.x:.1f},{p.y:.1f}" for k, p in enumerate(points))
+    stretches = []
+    for (a, _, ca), (b, _, cb), pa, pb in zip(
+        defined, defined[1:], points, points[1:], strict=False
+    ):
+        band = (
+            f"{sx(a):.1f},{sy(ca[1]):.1f} {sx(b):.1f},{sy(cb[1]):.1f} "
+            f"{sx(b):.1f},{sy(cb[0]):.1f} {sx(a):.1f},{sy(ca[0]):.1f}"
+            if ca and cb
+            else ""
+        )
+        path = f"M{pa.x:.1f},{pa.y:.1f} L{pb.x:.1f},{pb.y:.1f}"
+        stretches.append(Stretch(path, band, (periods[a], periods[b])))
     y_labels = [Label(left - 4, sy(v) + 3, fmt(v)) for v in (0, top / 2, top)]
     x_labels = [Label(sx(0), h - 6, periods[0])] if periods else []
     if len(periods) > 1:
@@ -271,7 +302,7 @@ def trend_chart(
         slope=slope,
         width=w,
         height=h,
-        path=path,
+        stretches=stretches,
         points=points,
         y_labels=y_labels,
         x_labels=x_labels,

@@ -8,7 +8,7 @@ file opens offline and prints as it looks.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from auditor.render import environment
@@ -42,14 +42,37 @@ def anchor_for(report_id: str, index: int) -> str:
     return f"report-{index}-" + re.sub(r"[^A-Za-z0-9_-]+", "-", report_id).strip("-")
 
 
+def _in_figure(text: str, i: int) -> bool:
+    """True when offset `i` falls inside a figure such as "12", "3.5" or "1,200"."""
+
+    def digit(j: int) -> bool:
+        return 0 <= j < len(text) and text[j].isdigit()
+
+    def separator(j: int) -> bool:  # "," or "." between two digits
+        return 0 <= j < len(text) and text[j] in ".," and digit(j - 1) and digit(j + 1)
+
+    return (digit(i - 1) or separator(i - 1)) and (digit(i) or separator(i))
+
+
+def whole_figures(text: str, start: int, end: int) -> tuple[int, int]:
+    """A span widened so that it never starts or ends inside a figure ("3 of 12", not "3 of 1")."""
+    while start > 0 and _in_figure(text, start):
+        start -= 1
+    while end < len(text) and _in_figure(text, end):
+        end += 1
+    return start, end
+
+
 def segments(report: WeakReport) -> list[Segment]:
-    """Split the text at evidence offsets; overlapping or out-of-range evidence is skipped."""
-    spans = sorted(
-        (start, end, SEVERITY_RANK.get(f.severity, 9), f)
+    """Split the text at evidence offsets, widened to whole figures; overlapping or
+    out-of-range evidence is skipped."""
+    spans = list(
+        (*whole_figures(report.text, start, end), SEVERITY_RANK.get(f.severity, 9), f)
         for f in report.findings
         for start, end in f.evidence
         if 0 <= start < end <= len(report.text)
     )
+    spans.sort(key=lambda span: span[:3])  # equal spans keep finding order, never compare them
     out, pos = [], 0
     for start, end, _, f in spans:
         if start < pos:
@@ -76,12 +99,22 @@ def _pct_slope(s: float | None, period: str) -> str:
     return "" if s is None else f"{s * 100:+.1f} pts/{period}"
 
 
+def _pct(v: float) -> str:
+    return f"{v:.0%}"
+
+
 def render_dashboard(
-    report: RegionsReport, vocab: Vocabulary, weakest: Sequence[WeakReport], source: str = ""
+    report: RegionsReport,
+    vocab: Vocabulary,
+    weakest: Sequence[WeakReport],
+    source: str = "",
+    check_labels: Mapping[str, str] | None = None,
 ) -> str:
-    """The whole dashboard as one HTML string."""
+    """The whole dashboard as one HTML string; checks are named by `check_labels` (stats.yaml)
+    where given, else by their rubric name."""
+    labels = {c: (check_labels or {}).get(c, name) for c, name in vocab.checks.items()}
     groups = [g for g in report.groups if g.n]
-    checks = [(c, c, False) for c in vocab.checks]
+    checks = [(c, labels[c], False) for c in vocab.checks]
     check_map = heatmap(groups, checks, lambda g, c: g.check_pass_rates.get(c), PASS_STOPS, 1.0)
     comp_cols = [(c, name, c in vocab.serving) for c, name in vocab.competencies.items()]
     comp_cols.append(("", "(no focus)", False))
@@ -119,6 +152,7 @@ def render_dashboard(
         trend_chart(
             "Mean score",
             tr.mean_score,
+            tr.mean_score_ci,
             tr.periods,
             tr.small_sample,
             100.0,
@@ -128,20 +162,22 @@ def render_dashboard(
         trend_chart(
             "Aligned to an active priority",
             tr.alignment_rate,
+            tr.alignment_rate_ci,
             tr.periods,
             tr.small_sample,
             1.0,
-            lambda v: f"{v:.0%}",
+            _pct,
             _pct_slope(tr.slopes.alignment_rate, per),
         ),
     ] + [
         trend_chart(
             vocab.competencies.get(c, c),
             series,
+            tr.competency_share_ci.get(c, []),
             tr.periods,
             tr.small_sample,
             top,
-            lambda v: f"{v:.0%}",
+            _pct,
             _pct_slope(tr.slopes.competency_share.get(c), per),
             marked=c in vocab.serving,
         )
@@ -157,6 +193,7 @@ def render_dashboard(
         .render(
             report=report,
             vocab=vocab,
+            labels=labels,
             source=source,
             noun=GROUP_NOUN[report.by],
             check_map=check_map,
@@ -165,6 +202,7 @@ def render_dashboard(
             dist=dist,
             trend_charts=trend_charts,
             weak=weak,
+            follow=[g for g in report.groups if g.follow_through],
             notes=report.notes + report.consistency.notes + report.trends.notes,
             serving_priorities=", ".join(vocab.active_priorities.values()),
         )

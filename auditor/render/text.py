@@ -40,8 +40,13 @@ def _text_lines(report: RegionsReport, vocab: Vocabulary) -> Iterator[str]:
         f"{report.n_reports} reports ({report.n_errors} failed), {len(report.groups)} "
         f"{noun}, minimum group size {report.min_group_size}"
     )
+    if report.region_aliases:
+        yield "Regions merged: " + "; ".join(
+            f"{name} = {name} + {', '.join(names)}" for name, names in report.region_aliases.items()
+        )
     if con.index is not None:
-        yield f"Consistency index {con.index:.0f}/100: {con.meaning}"
+        interval = f" [95% CI {con.index_ci[0]:.0f}-{con.index_ci[1]:.0f}]" if con.index_ci else ""
+        yield f"Consistency index {con.index:.0f}/100{interval}: {con.meaning}"
         yield (
             f"  ICC(1) {con.icc if con.icc is not None else 'n/a'}  between-{report.by} "
             f"share of score variance {_pct(con.between_share).strip()}  Kruskal-Wallis "
@@ -50,17 +55,27 @@ def _text_lines(report: RegionsReport, vocab: Vocabulary) -> Iterator[str]:
         )
     else:
         yield "Consistency index: undefined (see notes)"
-    ranked = sorted(
-        (g for g in report.groups if not g.small_sample), key=lambda g: -(g.mean_score or 0)
-    )
-    small = [g for g in report.groups if g.small_sample]
+    # Periods are listed in date order (report.groups' order), small ones marked with "*";
+    # regions and managers are ranked by score, small samples apart.
+    if report.by == "period":
+        ranked, small = list(report.groups), []
+    else:
+        ranked = sorted(
+            (g for g in report.groups if not g.small_sample), key=lambda g: -(g.mean_score or 0)
+        )
+        small = [g for g in report.groups if g.small_sample]
     yield ""
     yield (
         f"{report.by.capitalize():<24}{'n':>5}{'err':>5}{'mgrs':>5}  {'mean [95% CI]':<20}"
         f"{'weak':>6}{'aligned':>8}{'no focus':>9}{'JSD':>6}"
     )
+    first = (
+        f"in date order (* fewer than {report.min_group_size} reports)"
+        if report.by == "period"
+        else f"ranked by mean score (n >= {report.min_group_size})"
+    )
     for title, rows in (
-        (f"ranked by mean score (n >= {report.min_group_size})", ranked),
+        (first, ranked),
         (f"small samples (n < {report.min_group_size}), not ranked", small),
     ):
         if not rows:
@@ -68,6 +83,7 @@ def _text_lines(report: RegionsReport, vocab: Vocabulary) -> Iterator[str]:
         yield f"  {title}"
         for g in rows:
             name = f"{g.name} ({g.region})" if g.region else g.name
+            name += "*" if g.small_sample and report.by == "period" else ""
             mean = f"{g.mean_score:.1f}" if g.mean_score is not None else "n/a"
             ci = f"[{g.score_ci[0]:.1f}, {g.score_ci[1]:.1f}]" if g.score_ci else "[n/a]"
             jsd = f"{g.divergence:.3f}" if g.divergence is not None else "  n/a"
@@ -88,7 +104,11 @@ def _text_lines(report: RegionsReport, vocab: Vocabulary) -> Iterator[str]:
     yield ""
     yield "Outliers" if report.outliers else "Outliers: none found"
     for o in report.outliers:
-        who = f"{o.manager} ({o.region})" if o.manager else f"{o.region} (region)"
+        who = {
+            "manager": f"{o.manager} ({o.region})",
+            "region": f"{o.region} (region)",
+            "split": f"{o.region} (split)",
+        }[o.level]
         yield f"  {who}: {o.message}"
     tr = report.trends
     if len(tr.periods) >= 2:

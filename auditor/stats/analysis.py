@@ -22,12 +22,15 @@ from auditor.schema import (
     DivergentCheck,
     ErrorSample,
     Extreme,
+    FollowThrough,
     GroupBy,
     GroupStats,
     PeriodKind,
     RegionsReport,
     ReportAudit,
 )
+from auditor.stats.aliases import merge_regions
+from auditor.stats.gaps import work_on
 from auditor.stats.measures import (
     between_share,
     bootstrap_mean_ci,
@@ -37,6 +40,7 @@ from auditor.stats.measures import (
     kruskal_p,
     rounded,
     share,
+    wilson_interval,
 )
 from auditor.stats.outliers import find_outliers
 from auditor.stats.records import UNKNOWN, Collector, Record, Vocabulary, WeakReport, vocabulary
@@ -98,6 +102,23 @@ def group_stats(
         compliance_risk_share=rounded(share(risks, n)),
         divergence=rounded(jensen_shannon(_focus_counts(ok, list(vocab.competencies)), org_focus)),
         small_sample=n < settings.min_group_size,
+        follow_through=follow_through(ok, settings),
+    )
+
+
+def follow_through(records: Sequence[Record], settings: StatsSettings) -> FollowThrough | None:
+    """Follow-through statuses of the records that carry one; None when none does."""
+    statuses = Counter(r.follow_through for r in records if r.follow_through)
+    n = sum(statuses.values())
+    if not n:
+        return None
+    done = sum(statuses[s] for s in settings.follow_through_done)
+    lo, hi = wilson_interval(done, n, settings.bootstrap.confidence)
+    return FollowThrough(
+        n=n,
+        statuses=dict(statuses.most_common()),
+        rate=rounded(done / n),
+        ci=(rounded(lo), rounded(hi)),
     )
 
 
@@ -157,6 +178,7 @@ def consistency(
         eligible = list(ok)
     spread = noise = None
     divergent: list[DivergentCheck] = []
+    passed = labels = None
     if len(eligible) >= 2:
         recs = [(i, r) for i, name in enumerate(eligible) for r in ok[name]]
         labels = np.array([i for i, _ in recs])
@@ -179,13 +201,14 @@ def consistency(
             )
         divergent = _divergent_checks(rates, passed, labels, eligible, vocab, settings)
 
-    index = meaning = None
+    index = meaning = index_ci = None
     # Equal scores everywhere: no score variance lies between groups, so that part is 0.
     between = max(0.0, icc) if icc is not None else (0.0 if len(all_scores) == 1 else None)
     if len(ok) >= 2 and spread is not None and between is not None:
-        excess = max(0.0, spread - (noise or 0.0))
-        index = 100 * (1 - between) * (1 - excess)
+        index = _index(icc, spread, noise)
         meaning = settings.meaning(index, by)
+        if passed is not None and labels is not None and settings.index_resamples:
+            index_ci = _index_interval(score_groups, passed, labels, index, noise, settings, rng)
     return Consistency(
         index=rounded(index, 1),
         meaning=meaning,
@@ -197,7 +220,43 @@ def consistency(
         groups_compared=eligible if spread is not None else [],
         most_divergent_checks=divergent,
         notes=notes,
+        index_ci=(rounded(index_ci[0], 1), rounded(index_ci[1], 1)) if index_ci else None,
     )
+
+
+def _index(icc: float | None, spread: float, noise: float | None) -> float:
+    """100 x (1 - max(0, ICC)) x (1 - excess spread); an undefined ICC counts as 0."""
+    between = max(0.0, icc) if icc is not None else 0.0
+    return 100 * (1 - between) * (1 - max(0.0, spread - (noise or 0.0)))
+
+
+def _index_interval(
+    score_groups: list[list[float]],
+    passed: np.ndarray,
+    labels: np.ndarray,
+    index: float,
+    noise: float | None,
+    settings: StatsSettings,
+    rng: np.random.Generator,
+) -> tuple[float, float]:
+    """Bias-corrected percentile bootstrap of the index: reports resampled within each group.
+
+    The noise spread is kept from the full data. The resampled pass-rate spread is larger than
+    the observed one (resampling adds noise), so the interval is shifted by the replicates'
+    mean minus the index, and clipped to 0-100.
+    """
+    scores = [np.asarray(g, dtype=float) for g in score_groups]
+    members = [np.flatnonzero(labels == i) for i in range(int(labels.max()) + 1)]
+    replicates = np.empty(settings.index_resamples)
+    for b in range(settings.index_resamples):
+        icc = icc1([g[rng.integers(0, g.size, g.size)] for g in scores])
+        rows = [m[rng.integers(0, m.size, m.size)] for m in members]
+        rates = np.stack([passed[r].mean(axis=0) for r in rows])
+        replicates[b] = _index(icc, _mean_spread(rates), noise)
+    tail = (1 - settings.bootstrap.confidence) / 2
+    shift = float(replicates.mean()) - index
+    lo, hi = np.quantile(replicates, [tail, 1 - tail]) - shift
+    return float(np.clip(lo, 0, 100)), float(np.clip(hi, 0, 100))
 
 
 def _divergent_checks(
@@ -259,6 +318,7 @@ def analyse(
     period: PeriodKind = "quarter",
 ) -> RegionsReport:
     """All statistics of `auditor regions` for a set of compact records."""
+    records, aliases = merge_regions(records, settings.alias_map())
     vocab = vocab.extended(records)
     rng = np.random.default_rng(settings.bootstrap.seed)
     ok = [r for r in records if r.ok]
@@ -309,6 +369,8 @@ def analyse(
         outliers=find_outliers(records, settings),
         trends=trends(records, vocab, period, settings),
         notes=notes,
+        region_aliases=aliases,
+        work_on=work_on(groups, vocab, settings),
     )
 
 

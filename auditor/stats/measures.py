@@ -38,7 +38,7 @@ def bootstrap_mean_ci(
     return float(lo), float(hi)
 
 
-def _anova(groups: Sequence[Sequence[float]]) -> tuple[float, float, int, int, float] | None:
+def _anova(groups: Sequence[Numbers]) -> tuple[float, float, int, int, float] | None:
     """Between and within sums of squares, group count, total n and n0 (non-empty groups)."""
     arrays = [np.asarray(g, dtype=float) for g in groups if len(g)]
     g, n = len(arrays), sum(a.size for a in arrays)
@@ -51,7 +51,7 @@ def _anova(groups: Sequence[Sequence[float]]) -> tuple[float, float, int, int, f
     return ssb, ssw, g, n, n0
 
 
-def icc1(groups: Sequence[Sequence[float]]) -> float | None:
+def icc1(groups: Sequence[Numbers]) -> float | None:
     """ICC(1), one-way random effects (ANOVA estimator with n0 for unequal group sizes)."""
     parts = _anova(groups)
     if parts is None:

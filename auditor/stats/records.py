@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from pydantic import BaseModel
+
 from auditor.config import RuleSet
 from auditor.schema import ReportAudit
 
@@ -88,6 +90,7 @@ class Record:
     flags: frozenset[str]
     error: str | None
     compliance: str | None = None  # the audit's compliance status: "risk", "clear" or None
+    follow_through: str | None = None  # the status of the audit's follow-through, if it has one
 
     @property
     def ok(self) -> bool:
@@ -109,6 +112,16 @@ def _date(value: Any) -> date | None:
         return date.fromisoformat(str(value).strip()[:10])
     except ValueError:
         return None
+
+
+def _follow_through(audit: ReportAudit) -> str | None:
+    """The status of an audit's `follow_through` (an attribute or a metadata key), if any."""
+    value = getattr(audit, "follow_through", None) or audit.metadata.get("follow_through")
+    if isinstance(value, BaseModel):
+        value = value.model_dump()
+    status = value.get("status") if isinstance(value, dict) else value
+    text = str(status).strip() if status is not None else ""
+    return sys.intern(text) if text else None
 
 
 def compact(audit: ReportAudit, pool: dict[Any, Any] | None = None) -> Record:
@@ -134,6 +147,7 @@ def compact(audit: ReportAudit, pool: dict[Any, Any] | None = None) -> Record:
         flags=shared(frozenset(k for k, v in signals.items() if v)),
         error=audit.error,
         compliance=audit.compliance,
+        follow_through=_follow_through(audit),
     )
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from auditor.config import StatsSettings
 from auditor.schema import PeriodKind, Trends, TrendSlopes
-from auditor.stats.measures import rounded, share
+from auditor.stats.measures import bootstrap_mean_ci, rounded, share, wilson_interval
 from auditor.stats.records import UNKNOWN, Record, Vocabulary
 
 
@@ -42,10 +42,19 @@ def _slope(values: Sequence[float | None], x: Sequence[int], n: Sequence[int]) -
     return float(np.polyfit(xs, ys, 1, w=np.sqrt(ws))[0])
 
 
+def _pair(ci: tuple[float, float] | None, digits: int = 4) -> tuple[float, float] | None:
+    """An interval rounded for output."""
+    return (round(ci[0], digits), round(ci[1], digits)) if ci else None
+
+
 def trends(
     records: Sequence[Record], vocab: Vocabulary, kind: PeriodKind, settings: StatsSettings
 ) -> Trends:
-    """Per-period mean score, alignment, competency shares and check pass rates, with slopes."""
+    """Per-period mean score, alignment, competency shares and check pass rates, with slopes.
+
+    Each period's value has an interval: a percentile bootstrap for the mean score, Wilson for
+    the shares (at the bootstrap's confidence).
+    """
     buckets: dict[str, list[Record]] = defaultdict(list)
     undated = 0
     for r in records:
@@ -59,13 +68,16 @@ def trends(
     periods = sorted(buckets, key=period_ordinal)
     n = [len(buckets[p]) for p in periods]
 
-    def series(fn: Callable[[Record], bool]) -> list[float | None]:
-        return [
-            rounded(share(sum(1 for r in buckets[p] if fn(r)), len(buckets[p]))) for p in periods
-        ]
+    confidence = settings.bootstrap.confidence
 
-    mean = [rounded(float(np.mean([r.score for r in buckets[p]])), 2) for p in periods]
-    align = series(lambda r: bool(r.aligned))
+    def count(fn: Callable[[Record], bool]) -> list[int]:
+        return [sum(1 for r in buckets[p] if fn(r)) for p in periods]
+
+    def rates(counts: list[int]) -> list[float | None]:
+        return [rounded(share(k, m)) for k, m in zip(counts, n, strict=True)]
+
+    def intervals(counts: list[int]) -> list[tuple[float, float] | None]:
+        return [_pair(wilson_interval(k, m, confidence)) for k, m in zip(counts, n, strict=True)]
 
     def focuses_on(c: str) -> Callable[[Record], bool]:
         return lambda r: c in r.focus
@@ -73,8 +85,19 @@ def trends(
     def passes(c: str) -> Callable[[Record], bool]:
         return lambda r: c not in r.failed
 
-    comps = {c: series(focuses_on(c)) for c in vocab.competencies}
-    checks = {c: series(passes(c)) for c in vocab.checks}
+    rng = np.random.default_rng(settings.bootstrap.seed)
+    scores = [np.array([r.score for r in buckets[p]], dtype=float) for p in periods]
+    mean = [rounded(float(s.mean()), 2) for s in scores]
+    mean_ci = [
+        _pair(bootstrap_mean_ci(s, settings.bootstrap.resamples, confidence, rng), 2)
+        for s in scores
+    ]
+    aligned = count(lambda r: bool(r.aligned))
+    comp_counts = {c: count(focuses_on(c)) for c in vocab.competencies}
+    check_counts = {c: count(passes(c)) for c in vocab.checks}
+    align = rates(aligned)
+    comps = {c: rates(k) for c, k in comp_counts.items()}
+    checks = {c: rates(k) for c, k in check_counts.items()}
     x = [period_ordinal(p) // (1 if kind == "month" else 3) for p in periods]
     notes = []
     if len(periods) < 2:
@@ -105,4 +128,8 @@ def trends(
         ),
         undated=undated,
         notes=notes,
+        mean_score_ci=mean_ci,
+        alignment_rate_ci=intervals(aligned),
+        competency_share_ci={c: intervals(k) for c, k in comp_counts.items()},
+        check_pass_rates_ci={c: intervals(k) for c, k in check_counts.items()},
     )
