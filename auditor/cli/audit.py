@@ -202,7 +202,7 @@ def audit(
         "table": dataclasses.asdict(table),
         "stdin_format": stdin_format,
     }
-    from auditor.batch import audit_into, write_dashboard
+    from auditor.batch import audit_into, follow_through_pass, write_dashboard
 
     out: AtomicResults | None = None
     try:
@@ -216,6 +216,7 @@ def audit(
             read_inputs(inputs, table, stdin_format, rules.rubric.limits),
             batch_size,
             progress,
+            follow_through_pass(rules, codes, models[1]),
         )
         dashboard = write_dashboard(Path(out_dir), rules, _stats_settings(rubric))
     except InputError as exc:
