@@ -27,14 +27,17 @@ class Words(StrictModel):
 
 
 class FollowWeights(StrictModel):
-    """What each piece of evidence adds to the follow-up score."""
+    """What each piece of evidence adds to the follow-up score: the best sentence of the report
+    (words it shares with the objective, a progress word, a back-reference), plus a competency
+    of the objective named in a back-reference."""
 
     back_reference: float = Field(ge=0)
     shared_word: float = Field(ge=0)
     shared_competency: float = Field(ge=0)
     progress: float = Field(ge=0)
-    objective_word: float = Field(ge=0)
     max_shared_words: int = Field(default=3, ge=1)
+    # A back-reference that shares no word with the objective still counts (as a sentence).
+    back_alone: bool = False
 
 
 class MentionWeights(StrictModel):
@@ -56,6 +59,9 @@ class FollowThroughSettings(StrictModel):
     mention: MentionWeights
     followed_up: float = Field(gt=0)  # follow score at or above: followed_up
     partly: float = Field(gt=0)  # otherwise, mention score at or above: partly
+    # Where the rules found no objective in the previous report: its sentences that start
+    # with one of these labels (lower case), else its last sentence.
+    objective_labels: tuple[str, ...] = ()
     # Longest objective text kept per report while a batch is judged (memory stays bounded).
     max_objective_chars: int = Field(default=400, ge=20)
 

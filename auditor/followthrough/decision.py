@@ -1,16 +1,20 @@
 """Does a report follow up the previous report's objective? Pure: compact facts in, a status out.
 
 `Previous` keeps what a later report is compared with (small enough to keep for every report
-of a 100,000-report batch); `Current` is read from the audit being judged. `decide` weighs the
-evidence as rules/followthrough.yaml says.
+of a 100,000-report batch); `Current` is read from the audit being judged, sentence by
+sentence. `decide` weighs the evidence as rules/followthrough.yaml says.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from auditor.followthrough.words import Vocabulary
 from auditor.schema import Evidence, FollowStatus, ReportAudit, Tag
+
+#: Sentence ends of a report's plain text: a line break, or end punctuation before a space.
+_SENTENCE = re.compile(r"[^\s.!?;][^\n.!?;]*(?:[.!?;]+(?=\s|$))?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,16 +29,23 @@ class Previous:
 
 
 @dataclass(frozen=True, slots=True)
+class Sentence:
+    """One sentence of the report being judged, as the decision reads it."""
+
+    words: frozenset[str]
+    progress: bool  # it has a word that says how something went
+    back: bool  # it is one of the report's back-references
+
+
+@dataclass(frozen=True, slots=True)
 class Current:
-    """The report being judged: its back-references and what else it says."""
+    """The report being judged: its sentences, back-references and competencies."""
 
     back_references: tuple[Evidence, ...]
-    back_words: frozenset[str]
-    back_tokens: frozenset[str]  # every normalised word of the back-references (progress words)
+    sentences: tuple[Sentence, ...]
     back_competencies: frozenset[str]
-    objective_words: frozenset[str]
-    text_words: frozenset[str]
     competencies: frozenset[str]
+    text_words: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +67,26 @@ def _inside(tags: list[Tag], spans: tuple[Evidence, ...]) -> frozenset[str]:
     )
 
 
+def _sentences(text: str) -> list[Evidence]:
+    """The non-blank sentences of a plain text, with their offsets."""
+    return [
+        Evidence(start=m.start(), end=m.end(), text=m.group())
+        for m in _SENTENCE.finditer(text)
+        if m.group().strip()
+    ]
+
+
+def _fallback_objective(text: str, vocab: Vocabulary) -> tuple[Evidence, ...]:
+    """Where the rules found no objective: the sentences that a label such as "Next:" opens,
+    else the last sentence (reports end with what comes next)."""
+    sentences = _sentences(text)
+    labels = vocab.settings.objective_labels
+    labelled = tuple(
+        s for s in sentences if any(s.text.strip(" -*•\t").lower().startswith(x) for x in labels)
+    )
+    return labelled or tuple(sentences[-1:])
+
+
 def previous_of(audit: ReportAudit, date: str, vocab: Vocabulary) -> Previous:
     """What a later report of the same rep is compared with."""
     longest = vocab.settings.max_objective_chars
@@ -63,6 +94,8 @@ def previous_of(audit: ReportAudit, date: str, vocab: Vocabulary) -> Previous:
     # A look back ("Last visit we agreed to ...") is not the objective a later report follows.
     looking_back = {(e.start, e.end) for e in audit.follow_up}
     objective = tuple(e for e in found if (e.start, e.end) not in looking_back)
+    if not objective and audit.text:
+        objective = _fallback_objective(audit.text, vocab)
     text = " ".join(e.text for e in objective)
     kept = tuple(
         e if len(e.text) <= longest else Evidence(start=e.start, end=e.end, text=e.text[:longest])
@@ -76,16 +109,21 @@ def previous_of(audit: ReportAudit, date: str, vocab: Vocabulary) -> Previous:
 def current_of(audit: ReportAudit, vocab: Vocabulary) -> Current:
     """The facts of the report being judged (its text, when the audit keeps it)."""
     back = tuple(audit.follow_up)
-    back_text = " ".join(e.text for e in back)
-    objective = audit.next_objective.evidence if audit.next_objective else []
+    text = audit.text or " ".join(e.text for e in back)
+    sentences = tuple(
+        Sentence(
+            vocab.content(s.text),
+            not vocab.progress.isdisjoint(vocab.tokens(s.text)),
+            any(b.start < s.end and s.start < b.end for b in back) if audit.text else True,
+        )
+        for s in _sentences(text)
+    )
     return Current(
         back_references=back,
-        back_words=vocab.content(back_text),
-        back_tokens=frozenset(vocab.tokens(back_text)),
+        sentences=sentences,
         back_competencies=_inside(audit.competencies, back),
-        objective_words=vocab.content(" ".join(e.text for e in objective)),
-        text_words=vocab.content(audit.text or ""),
         competencies=frozenset(t.id for t in audit.competencies),
+        text_words=vocab.content(text),
     )
 
 
@@ -93,22 +131,22 @@ def decide(previous: Previous, current: Current, vocab: Vocabulary) -> Decision:
     """followed_up, partly or not_followed_up (the previous report must have an objective)."""
     settings = vocab.settings
     fw, mw = settings.follow, settings.mention
-    backed = bool(current.back_references)
-    in_back = previous.words & current.back_words
+    best = 0.0
+    for s in current.sentences:
+        shared = len(previous.words & s.words)
+        if shared or (s.back and fw.back_alone):
+            best = max(
+                best,
+                fw.shared_word * min(shared, fw.max_shared_words)
+                + fw.progress * (s.progress and shared > 0)
+                + fw.back_reference * s.back,
+            )
     comp_back = previous.competencies & current.back_competencies
-    progress = backed and bool(current.back_tokens & vocab.progress)
-    follow = (
-        fw.back_reference * backed
-        + fw.shared_word * min(len(in_back), fw.max_shared_words)
-        + fw.shared_competency * bool(comp_back)
-        + fw.progress * progress
-        + fw.objective_word
-        * min(len(previous.words & current.objective_words), fw.max_shared_words)
-    )
+    follow = best + fw.shared_competency * bool(comp_back)
     in_text = previous.words & current.text_words
     comp_text = previous.competencies & current.competencies
     mention = (
-        mw.back_reference * backed
+        mw.back_reference * bool(current.back_references)
         + mw.shared_word * min(len(in_text), mw.max_shared_words)
         + mw.shared_competency * bool(comp_text)
     )
@@ -118,5 +156,5 @@ def decide(previous: Previous, current: Current, vocab: Vocabulary) -> Decision:
         status = "partly"
     else:
         status = "not_followed_up"
-    shared = tuple(sorted(comp_text)) + tuple(sorted(in_text | in_back))
-    return Decision(status, shared, round(follow, 3), round(mention, 3))
+    shared_all = tuple(sorted(comp_text)) + tuple(sorted(in_text))
+    return Decision(status, shared_all, round(follow, 3), round(mention, 3))
