@@ -178,15 +178,13 @@ def test_a_look_back_is_not_the_objective_a_later_report_follows(vocab: Vocabula
     ]
 
 
-def test_without_an_objective_a_labelled_or_the_last_sentence_stands_in(vocab) -> None:
+def test_without_an_objective_a_labelled_sentence_stands_in(vocab) -> None:
     labelled = made("p", "Good call.\n- Next: summarise before closing.\n- Thanks")
     assert [e.text for e in previous_of(labelled, "2026-01-01", vocab).objective] == [
         "- Next: summarise before closing."
     ]
     plain = made("p", "Good call. Ask for the order.")
-    assert [e.text for e in previous_of(plain, "2026-01-01", vocab).objective] == [
-        "Ask for the order."
-    ]
+    assert previous_of(plain, "2026-01-01", vocab).objective == ()
 
 
 def test_rep_and_date() -> None:

@@ -60,7 +60,7 @@ class FollowThroughSettings(StrictModel):
     followed_up: float = Field(gt=0)  # follow score at or above: followed_up
     partly: float = Field(gt=0)  # otherwise, mention score at or above: partly
     # Where the rules found no objective in the previous report: its sentences that start
-    # with one of these labels (lower case), else its last sentence.
+    # with one of these labels (lower case).
     objective_labels: tuple[str, ...] = ()
     # Longest objective text kept per report while a batch is judged (memory stays bounded).
     max_objective_chars: int = Field(default=400, ge=20)

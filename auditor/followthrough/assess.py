@@ -53,7 +53,7 @@ class FollowThroughPass:
         previous = latest_previous(self.batch, self.history, rep, date)
         if previous is None:
             return _not_assessed(audit, f"no earlier report of rep {rep!r}")
-        if not previous.objective:
+        if not (previous.words or previous.competencies):  # no objective, or none in words
             return _not_assessed(
                 audit, f"the previous report ({previous.id}, {previous.date}) sets no objective"
             )

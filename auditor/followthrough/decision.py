@@ -77,14 +77,13 @@ def _sentences(text: str) -> list[Evidence]:
 
 
 def _fallback_objective(text: str, vocab: Vocabulary) -> tuple[Evidence, ...]:
-    """Where the rules found no objective: the sentences that a label such as "Next:" opens,
-    else the last sentence (reports end with what comes next)."""
+    """Where the rules found no objective: the sentences that a label such as "Next:" opens."""
     sentences = _sentences(text)
     labels = vocab.settings.objective_labels
     labelled = tuple(
         s for s in sentences if any(s.text.strip(" -*•\t").lower().startswith(x) for x in labels)
     )
-    return labelled or tuple(sentences[-1:])
+    return labelled
 
 
 def previous_of(audit: ReportAudit, date: str, vocab: Vocabulary) -> Previous:
