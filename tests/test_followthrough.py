@@ -173,14 +173,14 @@ def test_a_look_back_is_not_the_objective_a_later_report_follows(vocab: Vocabula
     text = "Last visit we agreed to summarise. Next time ask for the order."
     back = ("Last visit we agreed to summarise.",)
     audit = made("p", text, objective=(back[0], "Next time ask for the order."), back=back)
-    assert [e.text for e in previous_of(audit, "2026-01-01", vocab).objective] == [
+    assert [e.text for e in previous_of(audit, "2026-01-01", vocab).evidence()] == [
         "Next time ask for the order."
     ]
 
 
 def test_without_an_objective_a_labelled_sentence_stands_in(vocab) -> None:
     labelled = made("p", "Good call.\n- Next: summarise before closing.\n- Thanks")
-    assert [e.text for e in previous_of(labelled, "2026-01-01", vocab).objective] == [
+    assert [e.text for e in previous_of(labelled, "2026-01-01", vocab).evidence()] == [
         "- Next: summarise before closing."
     ]
     plain = made("p", "Good call. Ask for the order.")

@@ -64,7 +64,7 @@ class FollowThroughPass:
             reason=_reason(decision, previous),
             previous_id=previous.id,
             previous_date=previous.date,
-            previous_objective=list(previous.objective),
+            previous_objective=previous.evidence(),
             back_references=list(current.back_references),
             shared=list(decision.shared),
         )
@@ -77,7 +77,7 @@ class FollowThroughPass:
             return audit
         findings = [f for f in audit.findings if f.code != spec.code]
         if field.status == "not_followed_up":
-            objective = " ".join(e.text.strip() for e in previous.objective)
+            objective = " ".join(text.strip() for _, _, text in previous.objective)
             hits = [Hit(e.start, e.end, "follow_up", e.text) for e in field.back_references]
             findings.append(
                 finding(

@@ -8,6 +8,7 @@ sentence. `decide` weighs the evidence as rules/followthrough.yaml says.
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 
 from auditor.followthrough.words import Vocabulary
@@ -19,13 +20,18 @@ _SENTENCE = re.compile(r"[^\s.!?;][^\n.!?;]*(?:[.!?;]+(?=\s|$))?")
 
 @dataclass(frozen=True, slots=True)
 class Previous:
-    """The previous report of a rep, as far as follow-through needs it."""
+    """The previous report of a rep, as far as follow-through needs it (plain tuples: a batch
+    keeps one per dated report)."""
 
     id: str
     date: str
-    objective: tuple[Evidence, ...]  # offsets into the previous report's text
-    words: frozenset[str]  # content words of its objective
-    competencies: frozenset[str]  # competencies named in its objective
+    objective: tuple[tuple[int, int, str], ...]  # (start, end, text) in the previous report
+    words: tuple[str, ...]  # content words of its objective
+    competencies: tuple[str, ...]  # competencies named in its objective
+
+    def evidence(self) -> list[Evidence]:
+        """The objective's sentences as Evidence (offsets into the previous report's text)."""
+        return [Evidence(start=a, end=b, text=t) for a, b, t in self.objective]
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,12 +102,12 @@ def previous_of(audit: ReportAudit, date: str, vocab: Vocabulary) -> Previous:
     if not objective and audit.text:
         objective = _fallback_objective(audit.text, vocab)
     text = " ".join(e.text for e in objective)
-    kept = tuple(
-        e if len(e.text) <= longest else Evidence(start=e.start, end=e.end, text=e.text[:longest])
-        for e in objective
-    )
     return Previous(
-        audit.id, date, kept, vocab.content(text), _inside(audit.competencies, objective)
+        audit.id,
+        sys.intern(date),
+        tuple((e.start, e.end, e.text[:longest]) for e in objective),
+        tuple(sorted(vocab.content(text))),
+        tuple(sorted(_inside(audit.competencies, objective))),
     )
 
 
@@ -132,7 +138,7 @@ def decide(previous: Previous, current: Current, vocab: Vocabulary) -> Decision:
     fw, mw = settings.follow, settings.mention
     best = 0.0
     for s in current.sentences:
-        shared = len(previous.words & s.words)
+        shared = len(s.words.intersection(previous.words))
         if shared or (s.back and fw.back_alone):
             best = max(
                 best,
@@ -140,10 +146,10 @@ def decide(previous: Previous, current: Current, vocab: Vocabulary) -> Decision:
                 + fw.progress * (s.progress and shared > 0)
                 + fw.back_reference * s.back,
             )
-    comp_back = previous.competencies & current.back_competencies
+    comp_back = current.back_competencies.intersection(previous.competencies)
     follow = best + fw.shared_competency * bool(comp_back)
-    in_text = previous.words & current.text_words
-    comp_text = previous.competencies & current.competencies
+    in_text = current.text_words.intersection(previous.words)
+    comp_text = current.competencies.intersection(previous.competencies)
     mention = (
         mw.back_reference * bool(current.back_references)
         + mw.shared_word * min(len(in_text), mw.max_shared_words)

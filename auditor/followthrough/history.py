@@ -40,29 +40,31 @@ class BatchHistory:
 
     def __init__(self, vocab: Vocabulary) -> None:
         self.vocab = vocab
-        self._by_rep: dict[str, list[tuple[str, int, Previous]]] = defaultdict(list)
+        self._by_rep: dict[str, list[Previous]] = defaultdict(list)
         self._sorted = True
-        self._seq = 0
 
     def add(self, audit: ReportAudit) -> None:
         """Keep what a later report of the same rep needs of an audited, dated report."""
-        self._seq += 1
         key = rep_and_date(audit)
         if audit.error is not None or isinstance(key, str):
             return
         rep, date = key
-        self._by_rep[rep].append((date, self._seq, previous_of(audit, date, self.vocab)))
+        self._by_rep[rep].append(previous_of(audit, date, self.vocab))
         self._sorted = False
 
     def before(self, rep: str, date: str) -> Previous | None:
         """The rep's latest report dated strictly before `date` (None when there is none)."""
         if not self._sorted:
             for reports in self._by_rep.values():
-                reports.sort(key=lambda r: (r[0], r[1]))
+                reports.sort(key=_date)  # stable: input order on equal dates
             self._sorted = True
         reports = self._by_rep.get(rep, [])
-        i = bisect_left(reports, date, key=lambda r: r[0])
-        return reports[i - 1][2] if i else None
+        i = bisect_left(reports, date, key=_date)
+        return reports[i - 1] if i else None
+
+
+def _date(previous: Previous) -> str:
+    return previous.date
 
 
 def latest_previous(
