@@ -144,3 +144,16 @@ def test_fol001_examples(engine, expect: str, text: str) -> None:
     audit = audit_example_pair(engine, text)
     assert audit.follow_through is not None
     assert ("FOL001" in {f.code for f in audit.findings}) == (expect == "flag")
+
+
+def test_an_invalid_followthrough_file_is_refused_before_auditing(cli: Cli, tmp_path: Path) -> None:
+    from cli_support import copy_pack
+
+    pack = copy_pack(tmp_path / "pack")
+    (pack / "followthrough.yaml").write_text("partly: -1\n", encoding="utf-8")
+    src = _write(tmp_path / "in.jsonl", ROWS[:1])
+    out = tmp_path / "out"
+    result = cli("audit", str(src), "--out", str(out), "--rubric", str(pack), *RULES_ONLY)
+    assert result.exit_code == 2
+    assert "invalid rule pack" in result.stderr and "followthrough.yaml" in result.stderr
+    assert not out.exists()
