@@ -29,11 +29,7 @@ def audit(i: int) -> ReportAudit:
         id=f"r{i:06d}",
         metadata={"rep": f"rep-{i % 25_000}", "date": f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}"},
         next_objective=NextObjective(
-            present=True,
-            specific=True,
-            measurable=True,
-            time_bound=True,
-            smart=True,
+            **dict.fromkeys(("present", "specific", "measurable", "time_bound", "smart"), True),
             evidence=[Evidence(start=start, end=len(text), text=text[start:])],
         ),
         competencies=[
