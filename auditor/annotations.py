@@ -23,6 +23,7 @@ SIGNALS = (
     "numbers_only",
     "focus_competencies",
     "priorities",
+    "follow_up",
 )
 
 

@@ -1,4 +1,5 @@
-"""One `auditor audit` run: the results writer (fresh or resumed), the audit loop, the dashboard.
+"""One `auditor audit` run: the results writer (fresh or resumed), the audit loop, the
+follow-through pass over the whole batch, the dashboard.
 
 The command line parses options, builds the audit stream and reports progress and failures;
 what a run writes and what it depends on is decided here.
@@ -7,13 +8,15 @@ what a run writes and what it depends on is decided here.
 from __future__ import annotations
 
 import errno
+import functools
 import itertools
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from auditor.atomic import write_text_atomic
-from auditor.config import RuleSet, StatsSettings
+from auditor.config import RuleSet, StatsSettings, load_followthrough
+from auditor.followthrough import BatchHistory, FollowThroughPass, History, Vocabulary
 from auditor.io import AtomicResults, read_results
 from auditor.io.fingerprint import fingerprint, json_digest
 from auditor.io.results import ResumeError
@@ -30,6 +33,8 @@ if TYPE_CHECKING:
 #: `Auditor.audit_stream` or one of its parallel counterparts.
 AuditStream = Callable[..., Iterator[ReportAudit]]
 Progress = Callable[[Iterator[ReportAudit]], Iterator[ReportAudit]]
+#: Given the audits of a whole batch (a stream), the pass that finishes each one.
+BatchPass = Callable[[Iterable[ReportAudit]], Callable[[ReportAudit], ReportAudit]]
 
 
 def open_results(
@@ -59,22 +64,64 @@ def open_results(
     return AtomicResults(out_dir, fingerprint(inputs, rules.source, learned, options), resume)
 
 
+def follow_through_pass(
+    rules: RuleSet,
+    ignore: Iterable[str] = (),
+    calibration: Calibration | None = None,
+    history: History | None = None,
+) -> BatchPass | None:
+    """The follow-through pass of a batch (None when the pack has no followthrough.yaml).
+
+    It keeps compact facts of every dated report of the batch, then judges each report
+    against the rep's previous one there or, when `history` (an audit store) knows a later
+    one, against that; a calibration is applied again to a rescored audit.
+    """
+    settings = load_followthrough(rules.source)
+    if settings is None:
+        return None
+    calibrate = None
+    if calibration is not None:
+        from auditor.engine import calibrated
+
+        calibrate = functools.partial(
+            calibrated, calibration=calibration, scoring=rules.rubric.scoring
+        )
+    codes = list(ignore)
+
+    def prepare(audits: Iterable[ReportAudit]) -> Callable[[ReportAudit], ReportAudit]:
+        batch = BatchHistory(Vocabulary(settings))
+        for audit in audits:
+            batch.add(audit)
+        return FollowThroughPass(rules, settings, batch, history, codes, calibrate)
+
+    return prepare
+
+
 def audit_into(
     out: AtomicResults,
     stream: AuditStream,
     records: Iterable[Report | FailedRecord],
     batch_size: int,
     progress: Progress = iter,
+    finish: BatchPass | None = None,
 ) -> RunTally:
-    """Audit the records not yet in `out` into it and commit; the tally counts the whole run."""
-    tally = RunTally()
-    for done in out.done_audits() if out.done else ():
-        tally.add(done)
+    """Audit the records not yet in `out` into it and commit; the tally counts the whole run.
+
+    With `finish`, the committed results are the partial file's audits passed through it,
+    once every record is audited (the partial file itself is never rewritten).
+    """
     rest = itertools.islice(records, out.done, None)
     for result in progress(stream(rest, batch_size=batch_size)):
         out.write(result)
-        tally.add(result)
-    out.commit()
+    tally = RunTally()
+    judge = finish(out.done_audits()) if finish is not None else None
+
+    def counted(audit: ReportAudit) -> ReportAudit:
+        audit = judge(audit) if judge is not None else audit
+        tally.add(audit)
+        return audit
+
+    out.commit(counted)
     return tally
 
 

@@ -89,7 +89,10 @@ class Auditor:
     ) -> None:
         self.rules = rules or load_ruleset()
         ignored = set(ignore)
-        self.checks = [c for c in build_checks(self.rules) if c.spec.code not in ignored]
+        # A history check (FOL001) needs the rep's previous report: the batch runs it later.
+        self.checks = [
+            c for c in build_checks(self.rules) if c.spec.code not in ignored and not c.type.history
+        ]
         self.nlp = build_nlp(self.rules)
         self.max_chars = self.rules.rubric.limits.max_chars
         self.languages = LanguageTeller(self.rules.language, self.rules.source)
@@ -253,6 +256,9 @@ class Auditor:
             ),
             signals=Signals(**{name: ann.has(name) for name in Signals.model_fields}),
             findings=findings,
+            follow_up=[
+                Evidence(start=h.start, end=h.end, text=h.text) for h in ann.signal("follow_up")
+            ],
             language=found.code,
             warnings=[*report.warnings, mixed] if mixed else report.warnings,
             text=report.text,

@@ -123,13 +123,36 @@ class VerdictChange(BaseModel):
     reason: str
 
 
+#: Whether a report follows up the objective of the rep's previous report (docs/followthrough.md);
+#: `not_assessed` when it cannot be told (`reason` says why).
+FollowStatus = Literal["followed_up", "partly", "not_followed_up", "not_assessed"]
+
+
+class FollowThrough(BaseModel):
+    """How a report follows up the previous report of the same rep (`auditor audit` only).
+
+    `previous_objective` offsets index the previous report's text; `back_references` (this
+    report's `follow_up` sentences that the decision used) index this report's text.
+    """
+
+    status: FollowStatus
+    reason: str
+    previous_id: str | None = None
+    previous_date: str | None = None
+    previous_objective: list[Evidence] = Field(default_factory=list)
+    back_references: list[Evidence] = Field(default_factory=list)
+    shared: list[str] = Field(default_factory=list)
+
+
 class ReportAudit(BaseModel):
     """The audit of one report: tags, checklist, findings, score and verdict, or an error.
 
     `compliance` is None when the report was not audited or the rubric's compliance check did
     not run; `verdict_change` is set only when a calibration changed the rubric's verdict.
     `language` is the report's ISO 639-1 code as detected (the pack's for a text too short to
-    tell); None when the record failed before its language was told.
+    tell); None when the record failed before its language was told. `follow_up` are the
+    sentences that look back at an earlier visit or objective; `follow_through` is set by
+    `auditor audit` once the whole batch is known (None elsewhere and on failed records).
     """
 
     id: str
@@ -146,6 +169,8 @@ class ReportAudit(BaseModel):
     next_objective: NextObjective | None = None
     signals: Signals | None = None
     findings: list[Finding] = Field(default_factory=list)
+    follow_up: list[Evidence] = Field(default_factory=list)
+    follow_through: FollowThrough | None = None
     language: str | None = None
     status: Status = "audited"
     error: str | None = None

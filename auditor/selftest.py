@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from auditor.config import RuleSet
+from auditor.checks import build_checks
+from auditor.config import RuleSet, load_followthrough
 from auditor.engine import Auditor
-from auditor.schema import Report
+from auditor.followthrough import judge_pair, split_example
+from auditor.schema import Report, ReportAudit
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,38 @@ def run_examples(engine: Auditor) -> Iterator[ExampleOutcome]:
             audit = engine.audit(Report(id=f"{spec.code}-example", text=text))
             flagged = any(f.code == spec.code for f in audit.findings)
             yield ExampleOutcome(spec.code, expect, text, flagged == (expect == "flag"))
+    yield from _history_examples(engine)
     for code, signal, present, text in reading_examples(engine.rules):
         found = engine.nlp(text)._.fcr.has(signal)
         expect = f"{'' if present else 'not '}find {signal}"
         yield ExampleOutcome(code, expect, text, found == present)
+
+
+def audit_example_pair(engine: Auditor, text: str) -> ReportAudit:
+    """The later report of a history check's example, judged against the earlier one."""
+    previous, current = split_example(text)
+    meta = {"rep": "example"}
+    first = engine.audit(
+        Report(id="previous", text=previous, metadata={**meta, "date": "2026-01-05"})
+    )
+    second = engine.audit(
+        Report(id="current", text=current, metadata={**meta, "date": "2026-02-05"})
+    )
+    found = load_followthrough(engine.rules.source)
+    if found is None:
+        return second
+    return judge_pair(engine.rules, found, first, second)
+
+
+def _history_examples(engine: Auditor) -> Iterator[ExampleOutcome]:
+    """The examples of the history checks (FOL001): pairs of reports of one rep."""
+    for check in build_checks(engine.rules):
+        spec = check.spec
+        if not check.type.history:
+            continue
+        cases = [("flag", t) for t in spec.examples.flag]
+        cases += [("pass", t) for t in spec.examples.pass_]
+        for expect, text in cases:
+            audit = audit_example_pair(engine, text)
+            flagged = any(f.code == spec.code for f in audit.findings)
+            yield ExampleOutcome(spec.code, expect, text, flagged == (expect == "flag"))

@@ -29,6 +29,11 @@ AGAINST = (
 )
 
 
+def _per_report_codes(rules: RuleSet) -> list[str]:
+    """The codes of the checks an audit of one report runs (FOL001 needs the previous report)."""
+    return [c.code for c in rules.rubric.checks if c.type != "follow_through"]
+
+
 def test_an_off_label_instruction_is_no_compliance_coaching(engine) -> None:
     audit = engine.audit(Report(id="r", text=OFF_LABEL))
     assert audit.signals and audit.signals.compliance_risk
@@ -86,7 +91,7 @@ def lenient(codes: list[str], thresholds: tuple[float, float] = (-10.0, -5.0)) -
 @pytest.fixture
 def calibrated_engine(engine, rules: RuleSet):
     """The session engine under the lenient calibration."""
-    return engine.with_models(calibration=lenient([c.code for c in rules.rubric.checks]))
+    return engine.with_models(calibration=lenient(_per_report_codes(rules)))
 
 
 @pytest.mark.parametrize(("text", "gate"), [(OFF_LABEL, "compliance"), (NO_DIRECTION, "count")])
@@ -113,7 +118,7 @@ def test_a_calibrated_verdict_says_what_changed_and_why(
     engine, rules: RuleSet, thresholds: tuple[float, float], verdict: str, reason: str
 ) -> None:
     assert engine.audit(Report(id="r", text=ADEQUATE)).verdict == "adequate"
-    cal = lenient([c.code for c in rules.rubric.checks], thresholds)
+    cal = lenient(_per_report_codes(rules), thresholds)
     audit = engine.with_models(calibration=cal).audit(Report(id="r", text=ADEQUATE))
     assert audit.verdict == verdict and audit.compliance == "clear"
     change = audit.verdict_change
@@ -123,7 +128,7 @@ def test_a_calibrated_verdict_says_what_changed_and_why(
 
 
 def test_check_prints_the_calibrated_change(cli: Cli, rules: RuleSet, tmp_path: Path) -> None:
-    lenient([c.code for c in rules.rubric.checks]).save(tmp_path / "cal")
+    lenient(_per_report_codes(rules)).save(tmp_path / "cal")
     draft = tmp_path / "draft.txt"
     draft.write_text(ADEQUATE, encoding="utf-8")
     args = ("check", str(draft), "--sentence-model", "none")
@@ -141,7 +146,11 @@ def test_check_prints_the_calibrated_change(cli: Cli, rules: RuleSet, tmp_path: 
 def _with_extra_check(data: dict[str, Any]) -> None:
     data["checks"].append(
         {
-            **{k: v for k, v in data["checks"][-1].items() if k not in ("code", "name")},
+            **{
+                k: v
+                for k, v in next(c for c in data["checks"] if c["code"] == "NUM001").items()
+                if k not in ("code", "name")
+            },
             "code": "XTR001",
             "name": "extra-check",
         }
@@ -153,7 +162,7 @@ def test_a_check_the_calibration_never_saw_warns_once(
 ) -> None:
     monkeypatch.setattr(calibration_module, "_warned", set())  # a fresh run
     pack = copy_pack(tmp_path / "pack", _with_extra_check)
-    lenient([c.code for c in rules.rubric.checks]).save(tmp_path / "cal")
+    lenient(_per_report_codes(rules)).save(tmp_path / "cal")
     draft = tmp_path / "draft.txt"
     draft.write_text(ADEQUATE, encoding="utf-8")
     args = (
@@ -168,7 +177,8 @@ def test_a_check_the_calibration_never_saw_warns_once(
     assert result.stderr.count("calibration never saw check(s) XTR001") == 1, result.stderr
     validate = cli("rules", "validate", "--rubric", str(pack))
     assert validate.exit_code == 0
-    assert "calibration never saw check(s) XTR001" in validate.stderr
+    # validate names every rubric check the calibration never saw, FOL001 too
+    assert "calibration never saw check(s) FOL001, XTR001" in validate.stderr
 
 
 def test_the_cap_comes_from_the_rubric(rules: RuleSet, tmp_path: Path) -> None:

@@ -30,6 +30,8 @@ class CheckType:
     """A registered check type: its function, its params model and the signal it reads.
 
     `signal` is for types that read a fixed signal; generic types read their params' `signal`.
+    `history` types compare a report with the rep's previous one: they flag nothing on one
+    report; `auditor audit` runs them once the batch is known (`auditor.followthrough`).
     """
 
     name: str
@@ -37,6 +39,7 @@ class CheckType:
     params: type[BaseModel]
     doc: str
     signal: str | None = None
+    history: bool = False
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,11 @@ def alignment(ctx: CheckContext, spec: CheckSpec, _: NoParams) -> list[Finding]:
     ]
 
 
+def follow_through(ctx: CheckContext, spec: CheckSpec, _: NoParams) -> list[Finding]:
+    """Nothing on one report: the previous report is needed (`auditor.followthrough` judges)."""
+    return []
+
+
 TYPES = (
     CheckType(
         "smart_objective",
@@ -76,5 +81,14 @@ TYPES = (
         NoParams,
         "Flags when no focus competency serves an active priority (strategy.yaml).",
         signal="focus_competencies",
+    ),
+    CheckType(
+        "follow_through",
+        follow_through,
+        NoParams,
+        "Flags a report that does not follow up the objective of the rep's previous report "
+        "(auditor audit, over the batch; rules/followthrough.yaml).",
+        signal="follow_up",
+        history=True,
     ),
 )

@@ -29,7 +29,7 @@ from auditor.cli.common import (
     rubric_option,
 )
 from auditor.cli.group import main
-from auditor.config import RuleSet
+from auditor.config import ConfigError, RuleSet
 from auditor.io import AtomicResults, InputError, check_inputs, read_inputs
 from auditor.io.counting import count_records
 from auditor.io.results import PARTIAL
@@ -202,8 +202,12 @@ def audit(
         "table": dataclasses.asdict(table),
         "stdin_format": stdin_format,
     }
-    from auditor.batch import audit_into, write_dashboard
+    from auditor.batch import audit_into, follow_through_pass, write_dashboard
 
+    try:
+        finish = follow_through_pass(rules, codes, models[1])
+    except ConfigError as exc:
+        _fail(f"invalid rule pack:\n{exc}")
     out: AtomicResults | None = None
     try:
         out = _open_results(Path(out_dir), inputs, rules, models, options, resume)
@@ -216,6 +220,7 @@ def audit(
             read_inputs(inputs, table, stdin_format, rules.rubric.limits),
             batch_size,
             progress,
+            finish,
         )
         dashboard = write_dashboard(Path(out_dir), rules, _stats_settings(rubric))
     except InputError as exc:

@@ -13,11 +13,13 @@ modules of the package, which are
 - `loading`: `load_ruleset`, which reads the pack's files and checks the ids across them;
 - `stats`: the settings of `auditor regions` and `auditor outcomes` (stats.yaml), read on their
   own by `load_settings`;
-- `checklist`: the checklist of `auditor check` (checklist.yaml), read by `load_checklist`.
+- `checklist`: the checklist of `auditor check` (checklist.yaml), read by `load_checklist`;
+- `followthrough`: the follow-through decision (followthrough.yaml), read by `load_followthrough`.
 """
 
 from auditor.config.base import DEFAULT_RULES_DIR, ConfigError, validation_problems
 from auditor.config.checklist import CHECKLIST_FIELDS, Checklist, ChecklistItem, load_checklist
+from auditor.config.followthrough import FollowThroughSettings, load_followthrough
 from auditor.config.language import LanguageSettings
 from auditor.config.loading import load_ruleset
 from auditor.config.rules import (
@@ -73,6 +75,7 @@ __all__ = [
     "CueName",
     "ExceptionSpec",
     "FocusSpec",
+    "FollowThroughSettings",
     "IndexBand",
     "LanguageSettings",
     "Lexicon",
@@ -102,6 +105,7 @@ __all__ = [
     "Thresholds",
     "WeakIfCount",
     "load_checklist",
+    "load_followthrough",
     "load_ruleset",
     "load_settings",
     "validation_problems",

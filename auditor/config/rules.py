@@ -159,7 +159,7 @@ class Lexicon(RuleSpec):
     (`smart.specific.lemmas`), no observed-behaviour cue and no rep's-voice cue ("do better").
     """
 
-    label: Literal["judgmental", "compliance_risk", "metric"]
+    label: Literal["judgmental", "compliance_risk", "metric", "back_reference"]
     exceptions: tuple[str, ...] = ()
     not_evidence_for: NotEvidenceFor = NotEvidenceFor()
     bare: RuleSpec = RuleSpec()

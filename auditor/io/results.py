@@ -16,7 +16,7 @@ import csv
 import fcntl
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -181,19 +181,33 @@ class AtomicResults:
         while data:
             data = data[os.write(self._fd, data) :]
 
-    def commit(self) -> None:
-        """Build results.csv from the partial file; rename both into place durably."""
+    def commit(self, transform: Callable[[ReportAudit], ReportAudit] | None = None) -> None:
+        """Build results.csv from the partial file; rename both into place durably.
+
+        With `transform` (a pass that needs the whole batch, such as follow-through), each
+        audit of the partial file goes through it into results.jsonl and results.csv, both
+        written atomically; the partial file stays until both are in place, so a crash in
+        between leaves a run that `--resume` finishes.
+        """
         assert self._fd is not None
         os.fsync(self._fd)
-        with (
-            atomic_writer(self.out_dir / "results.csv", newline="") as out,
-            self.partial.open("rb") as src,
-        ):
+        final = self.out_dir / "results.jsonl"
+        with contextlib.ExitStack() as stack:
+            out = stack.enter_context(atomic_writer(self.out_dir / "results.csv", newline=""))
+            lines = stack.enter_context(atomic_writer(final)) if transform else None
+            src = stack.enter_context(self.partial.open("rb"))
             writer = csv.DictWriter(out, fieldnames=CSV_FIELDS)
             writer.writeheader()
             for line in src:
-                writer.writerow(csv_row(ReportAudit.model_validate_json(line)))
-        replace_durably(self.partial, self.out_dir / "results.jsonl")
+                audit = ReportAudit.model_validate_json(line)
+                if transform is not None and lines is not None:
+                    audit = transform(audit)
+                    lines.write(audit.model_dump_json(exclude_none=False) + "\n")
+                writer.writerow(csv_row(audit))
+        if transform is None:
+            replace_durably(self.partial, final)
+        else:
+            self.partial.unlink()
         self.manifest.unlink(missing_ok=True)
         self._close_fd()
 

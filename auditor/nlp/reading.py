@@ -7,13 +7,14 @@ objectives and signals, as configured in rules/sections.yaml and rules/reading.y
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from bisect import bisect_right
 from collections.abc import Iterable
 
 from spacy.tokens import Doc, Span
 
-from auditor.annotations import Annotations
+from auditor.annotations import Annotations, Hit
 from auditor.config import RuleSet
 from auditor.nlp.derivation import (
     Match,
@@ -112,6 +113,9 @@ class ReportReader:
         text = doc.text  # built anew on every access: read it once
         reading = read_sentences(text, self._sentences(doc, text), matches, self.rules)
         ann = derive_annotations(text, reading, self.rules)
+        ann = dataclasses.replace(
+            ann, signals={**ann.signals, "follow_up": back_references(reading)}
+        )
         doc._.fcr = ann
         self._write_spans(doc, reading, ann)
 
@@ -158,3 +162,13 @@ class ReportReader:
             )
             for h in ann.signal(name)
         )
+
+
+def back_references(reading: Reading) -> tuple[Hit, ...]:
+    """The sentences that look back at an earlier visit or objective (the `back_reference`
+    lexicon, rules/lexicons/back_reference.yaml): the report's `follow_up` signal."""
+    return tuple(
+        Hit(s.start, s.end, "follow_up", s.text, s.cues["back_reference"][0].source)
+        for s in reading.sentences
+        if s.cues.get("back_reference")
+    )
