@@ -226,10 +226,10 @@ class GroupStats(_Out):
     compliance_risk_share: float | None
     divergence: float | None
     small_sample: bool
-    follow_through: FollowThrough | None = None
+    follow_through: GroupFollowThrough | None = None
 
 
-class FollowThrough(_Out):
+class GroupFollowThrough(_Out):
     """Follow-through of a group's reports that carry a status: counts, and the followed-up rate."""
 
     n: int

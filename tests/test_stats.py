@@ -12,7 +12,7 @@ import pytest
 from auditor.config import ConfigError, RegionAlias, StatsSettings, load_settings
 from auditor.io.results import is_results_file, read_results
 from auditor.render.text import iter_text_report
-from auditor.schema import Finding, ReportAudit, Signals
+from auditor.schema import Finding, FollowThrough, ReportAudit, Signals
 from auditor.stats import Collector, Record, Vocabulary, analyse, compact, vocabulary
 from auditor.stats.analysis import period_of
 from auditor.stats.measures import (
@@ -655,8 +655,13 @@ def test_follow_through_rates_only_when_records_carry_them(settings: StatsSettin
     statuses = ["followed_up"] * 6 + ["partly"] * 2 + ["not_followed_up"] * 2
     audits = [audit(f"a{i}", "A") for i in range(10)]
     for a, status in zip(audits, statuses, strict=True):
-        a.metadata["follow_through"] = {"status": status, "note": "checked"}
+        a.follow_through = FollowThrough(status=status, reason="checked")
+    # Reports without an earlier report of their rep were not assessed: not in any rate.
+    audits += [audit(f"n{i}", "A") for i in range(5)]
+    for a in audits[-5:]:
+        a.follow_through = FollowThrough(status="not_assessed", reason="first report")
     audits += [audit(f"b{i}", "B") for i in range(4)]
+    audits[-1].metadata["follow_through"] = {"status": "not_assessed"}
     rep = analyse(records(audits), VOCAB, settings)
     a, b = rep.groups
     assert a.follow_through is not None and b.follow_through is None

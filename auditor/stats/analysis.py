@@ -22,8 +22,8 @@ from auditor.schema import (
     DivergentCheck,
     ErrorSample,
     Extreme,
-    FollowThrough,
     GroupBy,
+    GroupFollowThrough,
     GroupStats,
     PeriodKind,
     RegionsReport,
@@ -106,7 +106,7 @@ def group_stats(
     )
 
 
-def follow_through(records: Sequence[Record], settings: StatsSettings) -> FollowThrough | None:
+def follow_through(records: Sequence[Record], settings: StatsSettings) -> GroupFollowThrough | None:
     """Follow-through statuses of the records that carry one; None when none does."""
     statuses = Counter(r.follow_through for r in records if r.follow_through)
     n = sum(statuses.values())
@@ -114,7 +114,7 @@ def follow_through(records: Sequence[Record], settings: StatsSettings) -> Follow
         return None
     done = sum(statuses[s] for s in settings.follow_through_done)
     lo, hi = wilson_interval(done, n, settings.bootstrap.confidence)
-    return FollowThrough(
+    return GroupFollowThrough(
         n=n,
         statuses=dict(statuses.most_common()),
         rate=rounded(done / n),

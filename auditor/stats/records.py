@@ -115,13 +115,14 @@ def _date(value: Any) -> date | None:
 
 
 def _follow_through(audit: ReportAudit) -> str | None:
-    """The status of an audit's `follow_through` (an attribute or a metadata key), if any."""
-    value = getattr(audit, "follow_through", None) or audit.metadata.get("follow_through")
+    """The follow-through status of an audit that was assessed (None for `not_assessed`), from
+    its `follow_through` field or, for results from elsewhere, a metadata key."""
+    value: Any = audit.follow_through or audit.metadata.get("follow_through")
     if isinstance(value, BaseModel):
         value = value.model_dump()
     status = value.get("status") if isinstance(value, dict) else value
     text = str(status).strip() if status is not None else ""
-    return sys.intern(text) if text else None
+    return sys.intern(text) if text and text != "not_assessed" else None
 
 
 def compact(audit: ReportAudit, pool: dict[Any, Any] | None = None) -> Record:
