@@ -220,7 +220,7 @@ class Auditor:
     def _audit(self, ann: Annotations, report: Report, found: ReportLanguage) -> ReportAudit:
         if self.focus_model is not None:
             ann = self.focus_model.decide(ann)
-        ctx = CheckContext(ann, self.rules)
+        ctx = CheckContext(ann, self.rules, report.metadata)
         findings = run_checks(self.checks, ctx)
         if self.sentence_model is not None:
             findings = with_sources(findings, ann, self._signal_of)

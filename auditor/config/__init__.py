@@ -12,6 +12,7 @@ modules of the package, which are
 - `language`: the language the pack covers and the thresholds of telling a report's language;
 - `loading`: `load_ruleset`, which reads the pack's files and checks the ids across them;
 - `stats`: the settings of `auditor regions` (stats.yaml), read on their own by `load_settings`;
+- `ratings`: the rating scales (ratings.yaml) and reading a rating onto them;
 - `checklist`: the checklist of `auditor check` (checklist.yaml), read by `load_checklist`.
 """
 
@@ -19,6 +20,7 @@ from auditor.config.base import DEFAULT_RULES_DIR, ConfigError, validation_probl
 from auditor.config.checklist import CHECKLIST_FIELDS, Checklist, ChecklistItem, load_checklist
 from auditor.config.language import LanguageSettings
 from auditor.config.loading import load_ruleset
+from auditor.config.ratings import OVERALL, Rating, RatingScales, label_key, load_ratings
 from auditor.config.rules import (
     CheckExamples,
     CheckSpec,
@@ -68,6 +70,7 @@ __all__ = [
     "CueName",
     "ExceptionSpec",
     "FocusSpec",
+    "OVERALL",
     "IndexBand",
     "LanguageSettings",
     "Lexicon",
@@ -76,6 +79,8 @@ __all__ = [
     "OutlierSettings",
     "PositionalHeadings",
     "PraiseSpec",
+    "Rating",
+    "RatingScales",
     "Reading",
     "Role",
     "Rubric",
@@ -93,6 +98,8 @@ __all__ = [
     "Thresholds",
     "WeakIfCount",
     "load_checklist",
+    "label_key",
+    "load_ratings",
     "load_ruleset",
     "load_settings",
     "validation_problems",

@@ -2,7 +2,9 @@
 
 A `ColumnMap` maps each field (id, text, region, manager, rep, rep_level, date, or any other
 name kept as metadata) to candidate column names, tried in order; `A+B` joins several columns
-(non-empty parts, a blank line between them). Header matching ignores case, surrounding spaces
+(non-empty parts, a blank line between them). `rating` and `rating.COMPETENCY` fields are
+gathered into `metadata["ratings"]` (`overall` and competency ids), each value checked against
+the pack's rating scales. Header matching ignores case, surrounding spaces
 and a byte-order mark. Named presets are data files (`presets/*.yaml` in the rule pack);
 dates in the usual export forms are normalised to ISO `YYYY-MM-DD`.
 """
@@ -19,7 +21,7 @@ from typing import Any, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from auditor.config import DEFAULT_RULES_DIR
+from auditor.config import DEFAULT_RULES_DIR, OVERALL, RatingScales, load_ratings
 from auditor.io.records import InputError
 from auditor.schema import METADATA_FIELDS
 
@@ -32,7 +34,8 @@ DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
     **{name: (name,) for name in METADATA_FIELDS},
 }
 BUNDLED_PRESETS = DEFAULT_RULES_DIR / "presets"
-_FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_FIELD_NAME = re.compile(r"^(rating\.)?[a-z][a-z0-9_]*$")
+RATING = "rating"
 
 
 def header_key(name: str) -> str:
@@ -57,6 +60,8 @@ class ColumnMap:
 
     columns: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_COLUMNS))
     date_order: DateOrder | None = None
+    # The scales mapped ratings are checked against (None: gathered, not checked).
+    ratings: RatingScales | None = field(default=None, compare=False)
 
     def with_overrides(
         self, overrides: Mapping[str, Iterable[str]], date_order: DateOrder | None = None
@@ -97,6 +102,7 @@ class ColumnMap:
                     out.pop(p, None)
                 out[name] = _field_value(name, value, self.date_order, warnings)
                 break
+        gather_ratings(out, self.ratings, warnings)
         return out, warnings
 
     def bind(self, header: list[str]) -> BoundMap:
@@ -123,7 +129,7 @@ class ColumnMap:
         extra = {
             i: header[i].replace("\ufeff", "").strip() for i in range(len(header)) if i not in used
         }
-        return BoundMap(fields, extra, self.date_order)
+        return BoundMap(fields, extra, self.date_order, self.ratings)
 
 
 @dataclass(frozen=True)
@@ -133,6 +139,7 @@ class BoundMap:
     fields: dict[str, list[tuple[int, ...]]]
     extra: dict[int, str]  # unmapped columns, kept as metadata under their header name
     date_order: DateOrder | None
+    ratings: RatingScales | None = None
 
     def value(self, name: str, row: list[str]) -> str | None:
         """The first candidate with a non-blank value ("" when none; None when not mapped).
@@ -165,6 +172,7 @@ class BoundMap:
         for i, name in self.extra.items():
             if row[i].strip():
                 meta.setdefault(name, row[i])
+        gather_ratings(meta, self.ratings, warnings)
         return (self.value("id", row) or "").strip(), self.value("text", row) or "", meta, warnings
 
 
@@ -181,6 +189,29 @@ def _field_value(name: str, value: Any, order: DateOrder | None, warnings: list[
         if warning:
             warnings.append(warning)
     return value
+
+
+def gather_ratings(meta: dict[str, Any], scales: RatingScales | None, warnings: list[str]) -> None:
+    """Move mapped `rating` / `rating.ID` fields into `meta["ratings"]` (id -> value as given).
+
+    A value on none of `scales` is dropped with a warning that names it; the record stays.
+    """
+    keys = [k for k in meta if k == RATING or k.startswith(f"{RATING}.")]
+    if not keys:
+        return
+    ratings = dict(meta["ratings"]) if isinstance(meta.get("ratings"), dict) else {}
+    for key in keys:
+        value = meta.pop(key)
+        rid = OVERALL if key == RATING else key.partition(".")[2]
+        if scales is not None and scales.read(value, rid) is None:
+            warnings.append(
+                f"rating {rid!r}: {str(value)[:40]!r} is on none of the rating scales "
+                f"({scales.described()}); ignored"
+            )
+            continue
+        ratings[rid] = value
+    if ratings:
+        meta["ratings"] = ratings
 
 
 # -- dates --------------------------------------------------------------------------------------
@@ -262,7 +293,8 @@ def parse_map(items: Iterable[str]) -> dict[str, list[str]]:
         if not sep or not column or not _FIELD_NAME.match(name):
             raise InputError(
                 f"--map {item!r}: expected FIELD=COLUMN, FIELD one of "
-                f"{', '.join(FIELDS)} or another lower-case name for metadata"
+                f"{', '.join(FIELDS)}, rating, rating.COMPETENCY or another lower-case name "
+                "for metadata"
             )
         out.setdefault(name, []).append(column)
     return out
@@ -275,7 +307,7 @@ def build_map(
     rubric: str | Path | None = None,
 ) -> ColumnMap:
     """Defaults, then the preset, then explicit overrides (`--map`, `--id-col`, config)."""
-    cmap = ColumnMap()
+    cmap = replace(ColumnMap(), ratings=load_ratings(rubric))
     if preset:
         p = load_preset(preset, rubric)
         cmap = cmap.with_overrides(p.columns, p.date_order)
