@@ -170,9 +170,9 @@ class ReportAudit(BaseModel):
 
 
 # -- regions output (the JSON contract of `auditor regions --format json`) -------------------
-GroupBy = Literal["region", "manager", "period"]
+GroupBy = Literal["region", "manager", "rep", "period"]
 PeriodKind = Literal["month", "quarter"]
-GROUP_NOUN = {"region": "regions", "manager": "managers", "period": "periods"}
+GROUP_NOUN = {"region": "regions", "manager": "managers", "rep": "reps", "period": "periods"}
 
 
 class _Out(BaseModel):
@@ -278,6 +278,38 @@ class Trends(_Out):
     notes: list[str]
 
 
+LeniencyCall = Literal["lenient", "harsh", "in line", "too few reports"]
+
+
+class ManagerLeniency(_Out):
+    """How one manager's ratings sit relative to what their narratives support.
+
+    `leniency` is the mean over the manager's rated reports of (the rating's percentile in the
+    organisation minus the narrative score's percentile), in -1..1; `ci` its bootstrap interval.
+    """
+
+    manager: str
+    region: str
+    n: int
+    leniency: float | None
+    ci: tuple[float, float] | None
+    mean_rating: float | None
+    mean_score: float | None
+    call: LeniencyCall
+
+
+class Leniency(_Out):
+    """Per-manager leniency of ratings (docs/ratings.md); the organisation's level is 0."""
+
+    n_rated: int
+    confidence: float
+    min_reports: int
+    managers: list[ManagerLeniency]
+    lenient: list[str]
+    harsh: list[str]
+    notes: list[str]
+
+
 class ErrorSample(_Out):
     """A report that could not be audited."""
 
@@ -299,3 +331,5 @@ class RegionsReport(_Out):
     outliers: list[Outlier]
     trends: Trends
     notes: list[str]
+    #: Set for `--by manager` when reports carry ratings (None otherwise).
+    leniency: Leniency | None = None

@@ -154,7 +154,8 @@ def input_options(fn: F) -> F:
             multiple=True,
             metavar="FIELD=COLUMN",
             help="Column for a field (id, text, region, manager, rep, rep_level, date, "
-            "or another name kept as metadata); A+B joins columns. Repeatable.",
+            "rating, rating.COMPETENCY, or another name kept as metadata); A+B joins "
+            "columns. Repeatable.",
         ),
         click.option(
             "--preset",

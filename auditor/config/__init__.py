@@ -52,6 +52,7 @@ from auditor.config.rules import (
 from auditor.config.stats import (
     BootstrapSettings,
     IndexBand,
+    LeniencySettings,
     OutlierSettings,
     StatsSettings,
     load_settings,
@@ -73,6 +74,7 @@ __all__ = [
     "OVERALL",
     "IndexBand",
     "LanguageSettings",
+    "LeniencySettings",
     "Lexicon",
     "Limits",
     "NumbersOnlySpec",

@@ -27,8 +27,11 @@ _BARE = re.compile(rf"^{_NUMBER}$")
 
 
 def label_key(text: str) -> str:
-    """How labels compare: case-folded, "-" and "_" as spaces, whitespace collapsed."""
-    return " ".join(re.sub(r"[-_]", " ", text).casefold().split()).rstrip(".")
+    """How labels compare: case-folded, "-" and "_" between letters as spaces, whitespace
+    collapsed, no final full stop."""
+    return " ".join(re.sub(r"(?<=[^\W\d_])[-_](?=[^\W\d_])", " ", text).casefold().split()).rstrip(
+        "."
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,15 @@ class OutlierSettings(StrictModel):
         return value
 
 
+class LeniencySettings(StrictModel):
+    """Per-manager leniency of ratings: its bootstrap and when a manager is named."""
+
+    min_reports: int = Field(default=10, ge=2)
+    resamples: int = Field(default=2000, ge=100, le=100_000)
+    confidence: float = Field(default=0.95, gt=0.5, lt=1)
+    seed: int = 11
+
+
 class IndexBand(StrictModel):
     """The one-sentence meaning of a consistency index at or above `min`."""
 
@@ -55,6 +64,7 @@ class StatsSettings(StrictModel):
     weakest_reports: int = Field(ge=0)
     outliers: OutlierSettings
     index_bands: tuple[IndexBand, ...] = Field(min_length=1)
+    leniency: LeniencySettings = LeniencySettings()
 
     def meaning(self, index: float, by: GroupBy) -> str:
         """The sentence that says what a consistency index means."""

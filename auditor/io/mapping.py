@@ -11,6 +11,7 @@ dates in the usual export forms are normalised to ISO `YYYY-MM-DD`.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -60,8 +61,8 @@ class ColumnMap:
 
     columns: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_COLUMNS))
     date_order: DateOrder | None = None
-    # The scales mapped ratings are checked against (None: gathered, not checked).
-    ratings: RatingScales | None = field(default=None, compare=False)
+    # The rule pack whose ratings.yaml mapped ratings are checked against (None: the bundled).
+    ratings_pack: str | None = field(default=None, compare=False)
 
     def with_overrides(
         self, overrides: Mapping[str, Iterable[str]], date_order: DateOrder | None = None
@@ -102,7 +103,7 @@ class ColumnMap:
                     out.pop(p, None)
                 out[name] = _field_value(name, value, self.date_order, warnings)
                 break
-        gather_ratings(out, self.ratings, warnings)
+        gather_ratings(out, rating_scales(self.ratings_pack), warnings)
         return out, warnings
 
     def bind(self, header: list[str]) -> BoundMap:
@@ -129,7 +130,7 @@ class ColumnMap:
         extra = {
             i: header[i].replace("\ufeff", "").strip() for i in range(len(header)) if i not in used
         }
-        return BoundMap(fields, extra, self.date_order, self.ratings)
+        return BoundMap(fields, extra, self.date_order, rating_scales(self.ratings_pack))
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,7 @@ class BoundMap:
     fields: dict[str, list[tuple[int, ...]]]
     extra: dict[int, str]  # unmapped columns, kept as metadata under their header name
     date_order: DateOrder | None
-    ratings: RatingScales | None = None
+    ratings: RatingScales
 
     def value(self, name: str, row: list[str]) -> str | None:
         """The first candidate with a non-blank value ("" when none; None when not mapped).
@@ -191,7 +192,13 @@ def _field_value(name: str, value: Any, order: DateOrder | None, warnings: list[
     return value
 
 
-def gather_ratings(meta: dict[str, Any], scales: RatingScales | None, warnings: list[str]) -> None:
+@functools.lru_cache(maxsize=8)
+def rating_scales(pack: str | None) -> RatingScales:
+    """The rating scales of a rule pack (its ratings.yaml, else the bundled), read once."""
+    return load_ratings(pack)
+
+
+def gather_ratings(meta: dict[str, Any], scales: RatingScales, warnings: list[str]) -> None:
     """Move mapped `rating` / `rating.ID` fields into `meta["ratings"]` (id -> value as given).
 
     A value on none of `scales` is dropped with a warning that names it; the record stays.
@@ -203,7 +210,7 @@ def gather_ratings(meta: dict[str, Any], scales: RatingScales | None, warnings: 
     for key in keys:
         value = meta.pop(key)
         rid = OVERALL if key == RATING else key.partition(".")[2]
-        if scales is not None and scales.read(value, rid) is None:
+        if scales.read(value, rid) is None:
             warnings.append(
                 f"rating {rid!r}: {str(value)[:40]!r} is on none of the rating scales "
                 f"({scales.described()}); ignored"
@@ -307,7 +314,7 @@ def build_map(
     rubric: str | Path | None = None,
 ) -> ColumnMap:
     """Defaults, then the preset, then explicit overrides (`--map`, `--id-col`, config)."""
-    cmap = replace(ColumnMap(), ratings=load_ratings(rubric))
+    cmap = replace(ColumnMap(), ratings_pack=str(rubric) if rubric else None)
     if preset:
         p = load_preset(preset, rubric)
         cmap = cmap.with_overrides(p.columns, p.date_order)

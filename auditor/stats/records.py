@@ -88,6 +88,7 @@ class Record:
     flags: frozenset[str]
     error: str | None
     compliance: str | None = None  # the audit's compliance status: "risk", "clear" or None
+    rep: str = UNKNOWN
 
     @property
     def ok(self) -> bool:
@@ -134,6 +135,7 @@ def compact(audit: ReportAudit, pool: dict[Any, Any] | None = None) -> Record:
         flags=shared(frozenset(k for k, v in signals.items() if v)),
         error=audit.error,
         compliance=audit.compliance,
+        rep=_label(meta, "rep"),
     )
 
 
