@@ -284,8 +284,9 @@ LeniencyCall = Literal["lenient", "harsh", "in line", "too few reports"]
 class ManagerLeniency(_Out):
     """How one manager's ratings sit relative to what their narratives support.
 
-    `leniency` is the mean over the manager's rated reports of (the rating's percentile in the
-    organisation minus the narrative score's percentile), in -1..1; `ci` its bootstrap interval.
+    `leniency` is the mean over the manager's rated reports of (the rating, 0-1 on its scale,
+    minus the mean rating of narratives with a similar score), in -1..1; `ci` its bootstrap
+    interval (adjusted for the number of managers compared and small samples).
     """
 
     manager: str
@@ -299,9 +300,11 @@ class ManagerLeniency(_Out):
 
 
 class Leniency(_Out):
-    """Per-manager leniency of ratings (docs/ratings.md); the organisation's level is 0."""
+    """Per-manager leniency of ratings (docs/ratings.md) and the organisation's level (the
+    median manager) that a lenient or harsh manager's interval excludes."""
 
     n_rated: int
+    org_level: float
     confidence: float
     min_reports: int
     managers: list[ManagerLeniency]

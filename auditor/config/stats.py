@@ -41,7 +41,8 @@ class OutlierSettings(StrictModel):
 class LeniencySettings(StrictModel):
     """Per-manager leniency of ratings: its bootstrap and when a manager is named."""
 
-    min_reports: int = Field(default=10, ge=2)
+    min_reports: int = Field(default=20, ge=2)
+    score_bins: int = Field(default=10, ge=1, le=100)
     resamples: int = Field(default=2000, ge=100, le=100_000)
     confidence: float = Field(default=0.95, gt=0.5, lt=1)
     seed: int = 11

@@ -62,7 +62,7 @@ def table_rows(report: RegionsReport) -> tuple[list[str], list[list[Cell]]]:
     flat: list[dict[str, Cell]] = []
     for group in report.groups:
         row: dict[str, Cell] = {report.by: group.name}  # the name column names the grouping
-        for key, value in group.model_dump(exclude={"name"}).items():
+        for key, value in group.model_dump(exclude={"name", report.by}).items():
             _flatten(key, value, row)
         if leniency:
             row.update(leniency.get((group.region or "", group.name), empty))

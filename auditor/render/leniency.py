@@ -17,8 +17,9 @@ def leniency_lines(leniency: Leniency | None) -> Iterator[str]:
         return
     yield ""
     yield (
-        f"Leniency of ratings ({leniency.n_rated} rated reports; rating percentile minus "
-        f"narrative score percentile, {leniency.confidence:.0%} interval; 0 = organisation)"
+        f"Leniency of ratings ({leniency.n_rated} rated reports; rating minus what narratives "
+        f"of the same score get, in scale units; {leniency.confidence:.0%} intervals; "
+        f"organisation {leniency.org_level:+.2f})"
     )
     yield f"  {'Manager':<32}{'n':>5}  {'leniency [interval]':<24}call"
     for m in leniency.managers:

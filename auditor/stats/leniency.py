@@ -1,10 +1,18 @@
 """Per-manager leniency: ratings relative to what the narratives support, with an interval.
 
-Each rated report gets the percentile of its rating among all rated reports minus the
-percentile of its narrative score (mid-ranks, so ties share a percentile). A manager's leniency
-is the mean over their rated reports; the organisation's is 0 by construction. A manager is
-named lenient (harsh) only with at least `min_reports` rated reports and a percentile-bootstrap
-interval entirely above (below) 0. Why ranks: docs/ratings.md.
+Each rated report's normalised rating (0-1 on its scale) is compared with what narratives of
+the same quality get across the organisation: a least-squares line of rating on score fitted
+within its narrative-score bin (`score_bins` bins of equal size by score rank; ties share a
+bin), so a ceiling or floor of the scale bends the expectation as it bends the ratings. A manager's
+leniency is the mean of these differences over their rated reports, in scale units (+0.25 is
+a quarter of the scale, one point on 1-5, above what such narratives usually get). The
+organisation's level is the median leniency of the managers with at least `min_reports` rated
+reports: the typical manager, which one very lenient manager cannot drag. A manager is named
+lenient (harsh) only with at least `min_reports` rated reports and a percentile-bootstrap
+interval entirely above (below) that level; the intervals are Bonferroni-adjusted over the
+managers compared, so `confidence` holds for all of them at once (with 40 managers at 95% each,
+two would be named by chance), and widened for small samples as Hesterberg's expanded
+percentile interval does. Why not the rating minus the score, or ranks: docs/ratings.md.
 """
 
 from __future__ import annotations
@@ -71,16 +79,34 @@ def rated_reports(
         yield audit
 
 
-def _percentiles(values: np.ndarray) -> np.ndarray:
-    return (sps.rankdata(values) - 0.5) / values.size
+def expected_ratings(ratings: np.ndarray, scores: np.ndarray, bins: int) -> np.ndarray:
+    """Per report, the rating narratives of its score get: a least-squares line of rating on
+    score within its score bin (the bin's mean when its scores do not vary)."""
+    rank = (sps.rankdata(scores) - 0.5) / scores.size  # mid-ranks: tied scores share a bin
+    which = np.minimum((rank * bins).astype(int), bins - 1)
+    expected = np.empty_like(ratings)
+    for b in np.unique(which):
+        mine = which == b
+        x, y = scores[mine], ratings[mine]
+        spread = float(((x - x.mean()) ** 2).sum())
+        slope = float(((x - x.mean()) * (y - y.mean())).sum()) / spread if spread else 0.0
+        expected[mine] = y.mean() + slope * (x - x.mean())
+    return expected
 
 
-def _call(n: int, ci: tuple[float, float] | None, settings: LeniencySettings) -> LeniencyCall:
-    if ci is None or n < settings.min_reports:
-        return "too few reports"
-    if ci[0] > 0:
+def expanded(confidence: float, n: int) -> float:
+    """The confidence to take bootstrap percentiles at so that an interval of the mean of `n`
+    values covers about `confidence` (Hesterberg's expanded percentile interval)."""
+    if n < 2:
+        return confidence
+    t = float(sps.t.ppf(1 - (1 - confidence) / 2, n - 1))
+    return float(1 - 2 * sps.norm.cdf(-np.sqrt(n / (n - 1)) * t))
+
+
+def _call(ci: tuple[float, float], level: float) -> LeniencyCall:
+    if ci[0] > level:
         return "lenient"
-    if ci[1] < 0:
+    if ci[1] < level:
         return "harsh"
     return "in line"
 
@@ -89,33 +115,48 @@ def manager_leniency(rated: Sequence[RatedReport], settings: LeniencySettings) -
     """Leniency of every manager with rated reports (None when no report is rated)."""
     if not rated:
         return None
-    gap = _percentiles(np.array([r.rating for r in rated])) - _percentiles(
-        np.array([r.score for r in rated])
+    ratings = np.array([r.rating for r in rated])
+    gap = ratings - expected_ratings(
+        ratings, np.array([r.score for r in rated]), settings.score_bins
     )
     rows: dict[tuple[str, str], list[int]] = defaultdict(list)
     for i, r in enumerate(rated):
         rows[(r.region, r.manager)].append(i)
     rng = np.random.default_rng(settings.seed)
+    keys = sorted(rows)
+    counted = [float(gap[rows[k]].mean()) for k in keys if len(rows[k]) >= settings.min_reports]
+    level = float(np.median(counted)) if counted else 0.0
+    each = 1 - (1 - settings.confidence) / max(len(counted), 1)
+    cis = {
+        k: bootstrap_mean_ci(gap[rows[k]], settings.resamples, expanded(each, len(rows[k])), rng)
+        for k in keys
+    }
     managers = []
-    for (region, manager), idx in sorted(rows.items()):
-        mine = gap[idx]
-        ci = bootstrap_mean_ci(mine, settings.resamples, settings.confidence, rng)
+    for region, manager in keys:
+        idx = rows[(region, manager)]
+        ci = cis[(region, manager)]
         managers.append(
             ManagerLeniency(
                 manager=manager,
                 region=region,
                 n=len(idx),
-                leniency=rounded(float(mine.mean()), 3),
+                leniency=rounded(float(gap[idx].mean()), 3),
                 ci=(round(ci[0], 3), round(ci[1], 3)) if ci else None,
                 mean_rating=rounded(float(np.mean([rated[i].rating for i in idx])), 3),
                 mean_score=rounded(float(np.mean([rated[i].score for i in idx])), 2),
-                call=_call(len(idx), ci, settings),
+                call="too few reports"
+                if ci is None or len(idx) < settings.min_reports
+                else _call(ci, level),
             )
         )
     few = sum(1 for m in managers if m.call == "too few reports")
     notes = [
-        f"Leniency compares {len(rated)} rated report(s): each rating's percentile minus its "
-        "narrative score's percentile; 0 is the organisation's level."
+        f"Leniency compares {len(rated)} rated report(s): each rating (0-1 of its scale) minus "
+        f"the mean rating of narratives with a similar score ({settings.score_bins} score "
+        f"bins); the organisation's level ({level:+.3f}) is the median "
+        f"of the {len(counted)} manager(s) with at least {settings.min_reports} rated reports; "
+        f"each interval is at {each:.2%} so that all {len(counted)} hold together at "
+        f"{settings.confidence:.0%}."
     ]
     if few:
         notes.append(
@@ -124,6 +165,7 @@ def manager_leniency(rated: Sequence[RatedReport], settings: LeniencySettings) -
         )
     return Leniency(
         n_rated=len(rated),
+        org_level=round(level, 3),
         confidence=settings.confidence,
         min_reports=settings.min_reports,
         managers=managers,
