@@ -175,3 +175,18 @@ def test_cli_rating_findings_and_warnings_in_audit(cli: Cli, tmp_path: Path) -> 
     }
     assert any("'n/a' is on none of the rating scales" in w for w in audits["r2"]["warnings"])
     assert audits["r2"]["metadata"]["ratings"] == {"overall": "1"}
+
+
+def test_export_into_a_file_is_refused(cli: Cli, tmp_path: Path, rules) -> None:
+    results = tmp_path / "results.jsonl"
+    results.write_text(
+        "".join(a.model_dump_json() + "\n" for a in rated_audits()[:40]), encoding="utf-8"
+    )
+    blocker = tmp_path / "taken"
+    blocker.write_text("x", encoding="utf-8")
+    result = cli("regions", str(results), "--export", str(blocker))
+    assert result.exit_code == 2
+    assert "is a file" in result.stderr
+    result = cli("regions", str(results), "--export", str(blocker / "sub"))
+    assert result.exit_code == 2
+    assert result.stderr.startswith("auditor: --export ")
