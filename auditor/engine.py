@@ -110,7 +110,7 @@ class Auditor:
         if calibration is not None:
             codes = [c.spec.code for c in self.checks]
             calibration.check_fits(codes, sentence_model.sha256 if sentence_model else None)
-            calibration.warn_unseen(codes)
+            calibration.warn_unseen([c for c in codes if c in self.rules.verdict_checks])
         self.sentence_model, self.calibration = sentence_model, calibration
         self.focus_model = focus_model
         self.sentence_mode = sentence_mode

@@ -162,3 +162,11 @@ def test_rating_map_names_are_checked() -> None:
     for bad in ("rating.=OH", "rating.a.b=OH", "other.thing=OH"):
         with pytest.raises(InputError):
             parse_map([bad])
+
+
+def test_rating_checks_move_no_verdict_and_raise_no_calibration_warning(cli, rules) -> None:
+    assert {"RAT001", "RAT002"}.isdisjoint(rules.verdict_checks)
+    assert {"OBS001", "CMP001", "NUM001"} <= rules.verdict_checks
+    result = cli("rules", "validate")
+    assert result.exit_code == 0
+    assert "never saw" not in result.stderr

@@ -111,7 +111,7 @@ def _check_models(rules: RuleSet, ignore: tuple[str, ...], models: tuple) -> Non
         if calibration is not None:
             codes = [c for c in rules.checks_by_code if c not in ignore]
             calibration.check_fits(codes, sentence_model.sha256 if sentence_model else None)
-            calibration.warn_unseen(codes)
+            calibration.warn_unseen([c for c in codes if c in rules.verdict_checks])
     except (ModelError, ModelLoadError) as exc:
         _fail(str(exc))
 

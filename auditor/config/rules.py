@@ -310,6 +310,16 @@ class RuleSet(StrictModel):
         return {c.code: c for c in self.rubric.checks}
 
     @cached_property
+    def verdict_checks(self) -> frozenset[str]:
+        """Codes of the checks that can move a rubric verdict: weighted, or named by a scoring
+        rule. A calibration that never saw any other check (weight 0, e.g. RAT001) loses
+        nothing by it."""
+        scoring = self.rubric.scoring
+        named = {*scoring.strong_requires, *scoring.gate_checks}
+        named.update(code for rule in scoring.weak_if_count for code in rule.checks)
+        return frozenset(c.code for c in self.rubric.checks if c.weight > 0 or c.code in named)
+
+    @cached_property
     def competency_ids(self) -> tuple[str, ...]:
         """All competency ids in taxonomy order."""
         return tuple(c.id for c in self.taxonomy.competencies)
