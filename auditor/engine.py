@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from auditor.annotations import Annotations, Hit
 from auditor.checks import CheckContext, build_checks, run_checks
+from auditor.checks.ratings import unreadable_ratings
 from auditor.checks.specific import aligned_priorities
 from auditor.config import RuleSet, Scoring, load_ruleset
 from auditor.language import LanguageTeller, ReportLanguage
@@ -254,7 +255,11 @@ class Auditor:
             signals=Signals(**{name: ann.has(name) for name in Signals.model_fields}),
             findings=findings,
             language=found.code,
-            warnings=[*report.warnings, mixed] if mixed else report.warnings,
+            warnings=[
+                *report.warnings,
+                *unreadable_ratings(report.metadata, self.rules.ratings),
+                *([mixed] if mixed else []),
+            ],
             text=report.text,
         )
         return calibrated(audit, self.calibration, scoring) if self.calibration else audit

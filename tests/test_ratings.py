@@ -141,14 +141,28 @@ def test_mapped_rating_columns_land_in_metadata_ratings() -> None:
     r1, r2, r3 = _read(["rating=Overall Rating", "rating.objection_handling=OH Rating"])
     assert r1.metadata["ratings"] == {"overall": "Exceeds", "objection_handling": "4"}
     assert "rating" not in r1.metadata and "Overall Rating" not in r1.metadata
-    assert r1.warnings == []
-    # A value on no scale is dropped with a warning; the record and its other ratings stay.
-    assert "ratings" not in r2.metadata
-    assert r2.warnings == [
-        "rating 'overall': 'superb' is on none of the rating scales (five_point, four_point, "
-        "ten_point, percent, below_meets_exceeds, needs_improvement_proficient_expert); ignored"
-    ]
+    # Values are kept as given (the audit reads them onto the scales); blank cells are no rating.
+    assert r2.metadata["ratings"] == {"overall": "superb"}
     assert r3.metadata["ratings"] == {"objection_handling": "2"}
+    assert r1.warnings == r2.warnings == r3.warnings == []
+
+
+def test_ratings_on_no_scale_are_record_warnings(engine) -> None:
+    from auditor.checks.ratings import unreadable_ratings
+
+    ratings = {"overall": "superb", "objection_handling": "4", "customer_discovery": "=1+1"}
+    assert unreadable_ratings({"ratings": ratings}, SCALES) == [
+        "rating 'overall': 'superb' is on none of the rating scales (five_point, four_point, "
+        "ten_point, percent, below_meets_exceeds, needs_improvement_proficient_expert); ignored",
+        "rating 'customer_discovery': '=1+1' is on none of the rating scales (five_point, "
+        "four_point, ten_point, percent, below_meets_exceeds, "
+        "needs_improvement_proficient_expert); ignored",
+    ]
+    assert unreadable_ratings({"ratings": "5"}, SCALES) == unreadable_ratings({}, SCALES) == []
+    audit = engine.audit(
+        Report(id="r", text="You asked two open questions.", metadata={"ratings": ratings})
+    )
+    assert audit.ok and len(audit.warnings) == 2
 
 
 def test_unmapped_rating_columns_stay_plain_metadata() -> None:

@@ -7,13 +7,13 @@ without a rating in the check's band, passes.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Literal
+from collections.abc import Iterator, Mapping
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from auditor.checks.base import CheckContext, CheckType, finding
-from auditor.config import CheckSpec, Rating
+from auditor.config import CheckSpec, Rating, RatingScales
 from auditor.schema import Finding
 
 
@@ -33,6 +33,19 @@ def report_ratings(ctx: CheckContext) -> Iterator[tuple[str, Rating]]:
         rating = ctx.rules.ratings.read(value, str(rid))
         if rating is not None:
             yield str(rid), rating
+
+
+def unreadable_ratings(metadata: Mapping[str, Any], scales: RatingScales) -> list[str]:
+    """A record warning for every rating in `metadata["ratings"]` on none of `scales`."""
+    ratings = metadata.get("ratings")
+    if not isinstance(ratings, dict):
+        return []
+    return [
+        f"rating {str(rid)!r}: {str(value)[:40]!r} is on none of the rating scales "
+        f"({', '.join(scales.scales)}); ignored"
+        for rid, value in ratings.items()
+        if scales.read(value, str(rid)) is None
+    ]
 
 
 def evidenced(ctx: CheckContext, rid: str) -> bool:

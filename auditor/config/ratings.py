@@ -163,10 +163,6 @@ class RatingScales(StrictModel):
                 return self._points(name).read(name, text, number)
         return None
 
-    def described(self) -> str:
-        """The scales in one line, for a warning."""
-        return ", ".join(self.scales)
-
 
 def _number(text: str) -> float:
     return float(text.replace(",", "."))

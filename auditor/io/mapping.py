@@ -3,15 +3,14 @@
 A `ColumnMap` maps each field (id, text, region, manager, rep, rep_level, date, or any other
 name kept as metadata) to candidate column names, tried in order; `A+B` joins several columns
 (non-empty parts, a blank line between them). `rating` and `rating.COMPETENCY` fields are
-gathered into `metadata["ratings"]` (`overall` and competency ids), each value checked against
-the pack's rating scales. Header matching ignores case, surrounding spaces
+gathered into `metadata["ratings"]` (`overall` and competency ids; the audit reads them onto the
+pack's scales). Header matching ignores case, surrounding spaces
 and a byte-order mark. Named presets are data files (`presets/*.yaml` in the rule pack);
 dates in the usual export forms are normalised to ISO `YYYY-MM-DD`.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -22,7 +21,7 @@ from typing import Any, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from auditor.config import DEFAULT_RULES_DIR, OVERALL, RatingScales, load_ratings
+from auditor.config import DEFAULT_RULES_DIR, OVERALL
 from auditor.io.records import InputError
 from auditor.schema import METADATA_FIELDS
 
@@ -61,8 +60,6 @@ class ColumnMap:
 
     columns: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_COLUMNS))
     date_order: DateOrder | None = None
-    # The rule pack whose ratings.yaml mapped ratings are checked against (None: the bundled).
-    ratings_pack: str | None = field(default=None, compare=False)
 
     def with_overrides(
         self, overrides: Mapping[str, Iterable[str]], date_order: DateOrder | None = None
@@ -103,7 +100,7 @@ class ColumnMap:
                     out.pop(p, None)
                 out[name] = _field_value(name, value, self.date_order, warnings)
                 break
-        gather_ratings(out, rating_scales(self.ratings_pack), warnings)
+        gather_ratings(out)
         return out, warnings
 
     def bind(self, header: list[str]) -> BoundMap:
@@ -130,7 +127,7 @@ class ColumnMap:
         extra = {
             i: header[i].replace("\ufeff", "").strip() for i in range(len(header)) if i not in used
         }
-        return BoundMap(fields, extra, self.date_order, rating_scales(self.ratings_pack))
+        return BoundMap(fields, extra, self.date_order)
 
 
 @dataclass(frozen=True)
@@ -140,7 +137,6 @@ class BoundMap:
     fields: dict[str, list[tuple[int, ...]]]
     extra: dict[int, str]  # unmapped columns, kept as metadata under their header name
     date_order: DateOrder | None
-    ratings: RatingScales
 
     def value(self, name: str, row: list[str]) -> str | None:
         """The first candidate with a non-blank value ("" when none; None when not mapped).
@@ -173,7 +169,7 @@ class BoundMap:
         for i, name in self.extra.items():
             if row[i].strip():
                 meta.setdefault(name, row[i])
-        gather_ratings(meta, self.ratings, warnings)
+        gather_ratings(meta)
         return (self.value("id", row) or "").strip(), self.value("text", row) or "", meta, warnings
 
 
@@ -192,33 +188,15 @@ def _field_value(name: str, value: Any, order: DateOrder | None, warnings: list[
     return value
 
 
-@functools.lru_cache(maxsize=8)
-def rating_scales(pack: str | None) -> RatingScales:
-    """The rating scales of a rule pack (its ratings.yaml, else the bundled), read once."""
-    return load_ratings(pack)
-
-
-def gather_ratings(meta: dict[str, Any], scales: RatingScales, warnings: list[str]) -> None:
-    """Move mapped `rating` / `rating.ID` fields into `meta["ratings"]` (id -> value as given).
-
-    A value on none of `scales` is dropped with a warning that names it; the record stays.
-    """
+def gather_ratings(meta: dict[str, Any]) -> None:
+    """Move mapped `rating` / `rating.ID` fields into `meta["ratings"]` (id -> value as given)."""
     keys = [k for k in meta if k == RATING or k.startswith(f"{RATING}.")]
     if not keys:
         return
     ratings = dict(meta["ratings"]) if isinstance(meta.get("ratings"), dict) else {}
     for key in keys:
-        value = meta.pop(key)
-        rid = OVERALL if key == RATING else key.partition(".")[2]
-        if scales.read(value, rid) is None:
-            warnings.append(
-                f"rating {rid!r}: {str(value)[:40]!r} is on none of the rating scales "
-                f"({scales.described()}); ignored"
-            )
-            continue
-        ratings[rid] = value
-    if ratings:
-        meta["ratings"] = ratings
+        ratings[OVERALL if key == RATING else key.partition(".")[2]] = meta.pop(key)
+    meta["ratings"] = ratings
 
 
 # -- dates --------------------------------------------------------------------------------------
@@ -314,7 +292,7 @@ def build_map(
     rubric: str | Path | None = None,
 ) -> ColumnMap:
     """Defaults, then the preset, then explicit overrides (`--map`, `--id-col`, config)."""
-    cmap = replace(ColumnMap(), ratings_pack=str(rubric) if rubric else None)
+    cmap = ColumnMap()
     if preset:
         p = load_preset(preset, rubric)
         cmap = cmap.with_overrides(p.columns, p.date_order)

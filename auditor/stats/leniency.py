@@ -152,8 +152,8 @@ def manager_leniency(rated: Sequence[RatedReport], settings: LeniencySettings) -
     few = sum(1 for m in managers if m.call == "too few reports")
     notes = [
         f"Leniency compares {len(rated)} rated report(s): each rating (0-1 of its scale) minus "
-        f"the mean rating of narratives with a similar score ({settings.score_bins} score "
-        f"bins); the organisation's level ({level:+.3f}) is the median "
+        f"what narratives of a similar score get (a line of rating on score in each of "
+        f"{settings.score_bins} score bins); the organisation's level ({level:+.3f}) is the median "
         f"of the {len(counted)} manager(s) with at least {settings.min_reports} rated reports; "
         f"each interval is at {each:.2%} so that all {len(counted)} hold together at "
         f"{settings.confidence:.0%}."
