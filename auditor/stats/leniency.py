@@ -153,11 +153,14 @@ def manager_leniency(rated: Sequence[RatedReport], settings: LeniencySettings) -
     notes = [
         f"Leniency compares {len(rated)} rated report(s): each rating (0-1 of its scale) minus "
         f"what narratives of a similar score get (a line of rating on score in each of "
-        f"{settings.score_bins} score bins); the organisation's level ({level:+.3f}) is the median "
-        f"of the {len(counted)} manager(s) with at least {settings.min_reports} rated reports; "
-        f"each interval is at {each:.2%} so that all {len(counted)} hold together at "
-        f"{settings.confidence:.0%}."
+        f"{settings.score_bins} score bins)."
     ]
+    if counted:
+        notes.append(
+            f"The organisation's level ({level:+.3f}) is the median of the {len(counted)} "
+            f"manager(s) with at least {settings.min_reports} rated reports; each interval is at "
+            f"{each:.2%} so that all {len(counted)} hold together at {settings.confidence:.0%}."
+        )
     if few:
         notes.append(
             f"{few} manager(s) have fewer than {settings.min_reports} rated reports: "
