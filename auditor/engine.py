@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from auditor.annotations import Annotations, Hit
 from auditor.checks import CheckContext, build_checks, run_checks
+from auditor.checks.ratings import unreadable_ratings
 from auditor.checks.specific import aligned_priorities
 from auditor.config import RuleSet, Scoring, load_ruleset
 from auditor.language import LanguageTeller, ReportLanguage
@@ -113,7 +114,7 @@ class Auditor:
         if calibration is not None:
             codes = [c.spec.code for c in self.checks]
             calibration.check_fits(codes, sentence_model.sha256 if sentence_model else None)
-            calibration.warn_unseen(codes)
+            calibration.warn_unseen([c for c in codes if c in self.rules.verdict_checks])
         self.sentence_model, self.calibration = sentence_model, calibration
         self.focus_model = focus_model
         self.sentence_mode = sentence_mode
@@ -223,7 +224,7 @@ class Auditor:
     def _audit(self, ann: Annotations, report: Report, found: ReportLanguage) -> ReportAudit:
         if self.focus_model is not None:
             ann = self.focus_model.decide(ann)
-        ctx = CheckContext(ann, self.rules)
+        ctx = CheckContext(ann, self.rules, report.metadata)
         findings = run_checks(self.checks, ctx)
         if self.sentence_model is not None:
             findings = with_sources(findings, ann, self._signal_of)
@@ -260,7 +261,11 @@ class Auditor:
                 Evidence(start=h.start, end=h.end, text=h.text) for h in ann.signal("follow_up")
             ],
             language=found.code,
-            warnings=[*report.warnings, mixed] if mixed else report.warnings,
+            warnings=[
+                *report.warnings,
+                *unreadable_ratings(report.metadata, self.rules.ratings),
+                *([mixed] if mixed else []),
+            ],
             text=report.text,
         )
         return calibrated(audit, self.calibration, scoring) if self.calibration else audit

@@ -195,9 +195,9 @@ class ReportAudit(BaseModel):
 
 
 # -- regions output (the JSON contract of `auditor regions --format json`) -------------------
-GroupBy = Literal["region", "manager", "period"]
+GroupBy = Literal["region", "manager", "rep", "period"]
 PeriodKind = Literal["month", "quarter"]
-GROUP_NOUN = {"region": "regions", "manager": "managers", "period": "periods"}
+GROUP_NOUN = {"region": "regions", "manager": "managers", "rep": "reps", "period": "periods"}
 
 
 class _Out(BaseModel):
@@ -342,6 +342,41 @@ class Trends(_Out):
     check_pass_rates_ci: dict[str, list[tuple[float, float] | None]] = Field(default_factory=dict)
 
 
+LeniencyCall = Literal["lenient", "harsh", "in line", "too few reports"]
+
+
+class ManagerLeniency(_Out):
+    """How one manager's ratings sit relative to what their narratives support.
+
+    `leniency` is the mean over the manager's rated reports of (the rating, 0-1 on its scale,
+    minus the mean rating of narratives with a similar score), in -1..1; `ci` its bootstrap
+    interval (adjusted for the number of managers compared and small samples).
+    """
+
+    manager: str
+    region: str
+    n: int
+    leniency: float | None
+    ci: tuple[float, float] | None
+    mean_rating: float | None
+    mean_score: float | None
+    call: LeniencyCall
+
+
+class Leniency(_Out):
+    """Per-manager leniency of ratings (docs/ratings.md) and the organisation's level (the
+    median manager) that a lenient or harsh manager's interval excludes."""
+
+    n_rated: int
+    org_level: float
+    confidence: float
+    min_reports: int
+    managers: list[ManagerLeniency]
+    lenient: list[str]
+    harsh: list[str]
+    notes: list[str]
+
+
 class ErrorSample(_Out):
     """A report that could not be audited."""
 
@@ -365,3 +400,5 @@ class RegionsReport(_Out):
     notes: list[str]
     region_aliases: dict[str, list[str]] = Field(default_factory=dict)
     work_on: list[WorkOn] = Field(default_factory=list)
+    #: Set for `--by manager` when reports carry ratings (None otherwise).
+    leniency: Leniency | None = None

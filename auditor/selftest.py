@@ -40,7 +40,8 @@ def run_examples(engine: Auditor) -> Iterator[ExampleOutcome]:
         cases = [("flag", t) for t in spec.examples.flag]
         cases += [("pass", t) for t in spec.examples.pass_]
         for expect, text in cases:
-            audit = engine.audit(Report(id=f"{spec.code}-example", text=text))
+            report = Report(id=f"{spec.code}-example", text=text, metadata=spec.examples.metadata)
+            audit = engine.audit(report)
             flagged = any(f.code == spec.code for f in audit.findings)
             yield ExampleOutcome(spec.code, expect, text, flagged == (expect == "flag"))
     yield from _history_examples(engine)

@@ -20,7 +20,18 @@ from auditor.schema import Finding
 from auditor.scoring import score_report, verdict_for
 
 #: The configured checks this module runs, at least one per check type (see the last test).
-TESTED_CODES = ("STAR001", "JUD001", "CMP001", "NUM001", "FOC001", "FOC002", "OBJ002", "ALN001")
+TESTED_CODES = (
+    "STAR001",
+    "JUD001",
+    "CMP001",
+    "NUM001",
+    "FOC001",
+    "FOC002",
+    "OBJ002",
+    "ALN001",
+    "RAT001",
+    "RAT002",
+)
 #: Flag and pass tests of the history check type (follow_through) are in test_followthrough.py.
 HISTORY_CODES = ("FOL001",)
 
@@ -287,6 +298,47 @@ def test_run_checks_keeps_rubric_order(checks, rules) -> None:
     assert codes == sorted(codes, key=order.index)
     assert {"STAR001", "JUD001", "FOC002", "ALN001"} <= set(codes)
     assert "CMP001" not in codes and "OBJ002" not in codes
+
+
+# -- ratings (metadata["ratings"]) --------------------------------------------------------------
+RATED_TEXT = "You asked Dr Lee two open questions about her patients."
+
+
+def _rated(
+    check: Check, rules: RuleSet, ratings: Any, observed: bool, competencies: tuple[Hit, ...] = ()
+) -> list[Finding]:
+    seen = {"observed_behavior": (hit(RATED_TEXT, "You asked Dr Lee"),)} if observed else {}
+    annotations = ann(RATED_TEXT, **seen)
+    annotations = Annotations(**{**annotations.__dict__, "competencies": competencies})
+    return check.run(CheckContext(annotations, rules, {"ratings": ratings}))
+
+
+def test_high_rating_without_observed_behaviour_flags(checks, rules) -> None:
+    (f,) = _rated(checks["RAT001"], rules, {"overall": "5"}, observed=False)
+    assert (f.code, f.severity, f.evidence) == ("RAT001", "warning", [])
+    assert f.message == (
+        "A high rating has no observed behaviour behind it in the narrative: overall '5'."
+    )
+    assert _rated(checks["RAT001"], rules, {"overall": "5"}, observed=True) == []
+    # Mid and low ratings, ratings on no scale, and no ratings at all: not this check's business.
+    for ratings in ({"overall": "3"}, {"overall": "1"}, {"overall": "great"}, {}, None, "5"):
+        assert _rated(checks["RAT001"], rules, ratings, observed=False) == []
+
+
+def test_competency_rating_needs_that_competency_in_the_narrative(checks, rules) -> None:
+    ratings = {"overall": "Meets", "customer_discovery": "Exceeds"}
+    (f,) = _rated(checks["RAT001"], rules, ratings, observed=True)
+    assert f.message.endswith(": customer_discovery 'Exceeds'.")
+    mention = (hit(RATED_TEXT, "open questions", label="customer_discovery"),)
+    assert _rated(checks["RAT001"], rules, ratings, observed=True, competencies=mention) == []
+
+
+def test_low_rating_without_a_reason_flags(checks, rules) -> None:
+    (f,) = _rated(checks["RAT002"], rules, {"overall": " below expectations "}, observed=False)
+    assert f.code == "RAT002"
+    assert f.message.endswith("overall 'below expectations'.")
+    assert _rated(checks["RAT002"], rules, {"overall": "1"}, observed=True) == []
+    assert _rated(checks["RAT002"], rules, {"overall": "5"}, observed=False) == []
 
 
 def test_every_check_type_has_unit_tests(checks) -> None:

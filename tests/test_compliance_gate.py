@@ -153,6 +153,7 @@ def _with_extra_check(data: dict[str, Any]) -> None:
             },
             "code": "XTR001",
             "name": "extra-check",
+            "weight": 5,  # a check of weight 0 moves no verdict and is not warned about
         }
     )
 

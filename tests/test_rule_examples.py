@@ -16,6 +16,7 @@ from auditor.selftest import reading_examples
 
 #: Check types whose examples are pairs of reports (tests/test_followthrough_cli.py runs them).
 HISTORY = {name for name, t in registered_types().items() if t.history}
+METADATA = {c.code: c.examples.metadata for c in load_ruleset().rubric.checks}
 CASES = [
     (c.code, expect, text)
     for c in load_ruleset().rubric.checks
@@ -29,7 +30,7 @@ CASES = [
     ("code", "expect", "text"), CASES, ids=[f"{c}-{e}-{i}" for i, (c, e, _) in enumerate(CASES)]
 )
 def test_check_example(engine, code: str, expect: str, text: str) -> None:
-    audit = engine.audit(Report(id="example", text=text))
+    audit = engine.audit(Report(id="example", text=text, metadata=METADATA[code]))
     flagged = code in {f.code for f in audit.findings}
     assert flagged == (expect == "flag"), [f.code for f in audit.findings]
 

@@ -3,8 +3,8 @@ the one way to make a Finding."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
@@ -16,10 +16,11 @@ from auditor.schema import Evidence, Finding
 
 @dataclass(frozen=True)
 class CheckContext:
-    """What a check may read: the report's annotations and the rule pack."""
+    """What a check may read: the report's annotations, the rule pack and its metadata."""
 
     ann: Annotations
     rules: RuleSet
+    metadata: Mapping[str, Any] = field(default_factory=dict)
 
 
 CheckFn = Callable[[CheckContext, CheckSpec, Any], list[Finding]]

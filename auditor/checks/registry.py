@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from auditor.checks import generic, specific
+from auditor.checks import generic, ratings, specific
 from auditor.checks.base import Check, CheckContext, CheckType
 from auditor.config import ConfigError, RuleSet, validation_problems
 from auditor.schema import Finding
@@ -15,7 +15,7 @@ from auditor.schema import Finding
 
 def registered_types() -> dict[str, CheckType]:
     """All check types, generic first (built on each call; no process-wide state)."""
-    types = [*generic.TYPES, *specific.TYPES]
+    types = [*generic.TYPES, *specific.TYPES, *ratings.TYPES]
     return {t.name: t for t in types}
 
 

@@ -112,7 +112,7 @@ def _check_models(rules: RuleSet, ignore: tuple[str, ...], models: tuple) -> Non
         if calibration is not None:
             codes = [c for c in rules.checks_by_code if c not in ignore]
             calibration.check_fits(codes, sentence_model.sha256 if sentence_model else None)
-            calibration.warn_unseen(codes)
+            calibration.warn_unseen([c for c in codes if c in rules.verdict_checks])
     except (ModelError, ModelLoadError) as exc:
         _fail(str(exc))
 
@@ -155,7 +155,8 @@ def input_options(fn: F) -> F:
             multiple=True,
             metavar="FIELD=COLUMN",
             help="Column for a field (id, text, region, manager, rep, rep_level, date, "
-            "or another name kept as metadata); A+B joins columns. Repeatable.",
+            "rating, rating.COMPETENCY, or another name kept as metadata); A+B joins "
+            "columns. Repeatable.",
         ),
         click.option(
             "--preset",

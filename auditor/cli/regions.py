@@ -26,7 +26,7 @@ from auditor.textsafety import escape_controls
 @click.argument("inputs", nargs=-1, required=True)
 @click.option(
     "--by",
-    type=click.Choice(["region", "manager", "period"]),
+    type=click.Choice(["region", "manager", "rep", "period"]),
     default="region",
     show_default=True,
     help="What to group reports by.",
@@ -58,6 +58,13 @@ from auditor.textsafety import escape_controls
     default=None,
     help="Flag groups with fewer audited reports (default: stats.yaml, 20).",
 )
+@click.option(
+    "--export",
+    "export_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Also write the region, manager and rep tables to DIR as CSV and tables.xlsx.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar when auditing raw reports.")
 @input_options
 @rubric_option
@@ -68,14 +75,17 @@ def regions(
     fmt: str,
     out_file: str | None,
     min_group_size: int | None,
+    export_dir: str | None,
     quiet: bool,
     rubric: str | None,
     **input_opts: Any,
 ) -> None:
     """Consistency across regions, managers or periods, from results.jsonl or raw reports."""
+    from auditor.io.exports import export_tables
     from auditor.render.dashboard import render_dashboard
+    from auditor.render.leniency import leniency_lines
     from auditor.render.text import iter_text_report
-    from auditor.stats import analyse_audits
+    from auditor.stats import analyse_audits, tables
 
     rules = _rules(rubric)
     settings = _stats_settings(rubric)
@@ -105,7 +115,18 @@ def regions(
             check_labels=settings.check_labels,
         )
     else:
-        text = "\n".join(iter_text_report(analysis.report, analysis.vocab))
+        text = "\n".join(
+            [
+                *iter_text_report(analysis.report, analysis.vocab),
+                *leniency_lines(analysis.report.leniency),
+            ]
+        )
+    if export_dir:
+        try:
+            written = export_tables(tables(analysis, settings), Path(export_dir))
+        except OSError as exc:
+            _fail(escape_controls(f"--export {export_dir}: {exc}"))
+        click.echo(f"tables: {', '.join(str(p) for p in written)}", err=True)
     if out_file:
         write_text_atomic(Path(out_file), text)
         click.echo(f"{fmt}: {out_file}", err=True)

@@ -13,6 +13,7 @@ modules of the package, which are
 - `loading`: `load_ruleset`, which reads the pack's files and checks the ids across them;
 - `stats`: the settings of `auditor regions` and `auditor outcomes` (stats.yaml), read on their
   own by `load_settings`;
+- `ratings`: the rating scales (ratings.yaml) and reading a rating onto them;
 - `checklist`: the checklist of `auditor check` (checklist.yaml), read by `load_checklist`;
 - `followthrough`: the follow-through decision (followthrough.yaml), read by `load_followthrough`.
 """
@@ -22,6 +23,7 @@ from auditor.config.checklist import CHECKLIST_FIELDS, Checklist, ChecklistItem,
 from auditor.config.followthrough import FollowThroughSettings, load_followthrough
 from auditor.config.language import LanguageSettings
 from auditor.config.loading import load_ruleset
+from auditor.config.ratings import OVERALL, Rating, RatingScales, label_key, load_ratings
 from auditor.config.rules import (
     CheckExamples,
     CheckSpec,
@@ -53,6 +55,7 @@ from auditor.config.rules import (
 from auditor.config.stats import (
     BootstrapSettings,
     IndexBand,
+    LeniencySettings,
     OutcomeMessages,
     OutcomeSettings,
     OutlierMessages,
@@ -76,8 +79,10 @@ __all__ = [
     "ExceptionSpec",
     "FocusSpec",
     "FollowThroughSettings",
+    "OVERALL",
     "IndexBand",
     "LanguageSettings",
+    "LeniencySettings",
     "Lexicon",
     "Limits",
     "NumbersOnlySpec",
@@ -87,6 +92,8 @@ __all__ = [
     "OutlierSettings",
     "PositionalHeadings",
     "PraiseSpec",
+    "Rating",
+    "RatingScales",
     "Reading",
     "Role",
     "Rubric",
@@ -106,6 +113,8 @@ __all__ = [
     "WeakIfCount",
     "load_checklist",
     "load_followthrough",
+    "label_key",
+    "load_ratings",
     "load_ruleset",
     "load_settings",
     "validation_problems",

@@ -7,6 +7,7 @@ from typing import Any
 
 from auditor.config.base import DEFAULT_RULES_DIR, ConfigError, load_file
 from auditor.config.language import LanguageSettings
+from auditor.config.ratings import load_ratings
 from auditor.config.rules import Lexicon, Reading, Rubric, RuleSet, Sections, Strategy, Taxonomy
 
 
@@ -90,6 +91,7 @@ def load_ruleset(directory: str | Path | None = None) -> RuleSet:
     language = root / "language.yaml"
     if language.is_file():  # optional: without it, an English pack (`LanguageSettings`)
         parts["language"] = load_file(LanguageSettings, language)
+    parts["ratings"] = load_ratings(root)
     rules = RuleSet(source=str(root), lexicons=lexicons, **parts)
     _cross_check(root, rules, lexicon_paths)
     return rules

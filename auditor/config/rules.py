@@ -14,6 +14,7 @@ from pydantic import Field, field_validator
 from auditor.annotations import SIGNALS
 from auditor.config.base import StrictModel
 from auditor.config.language import LanguageSettings
+from auditor.config.ratings import RatingScales, load_ratings
 from auditor.token_patterns import token_pattern_errors
 
 Role = Literal["situation", "action", "result", "next_objective", "reinforcement", "rep_voice"]
@@ -211,8 +212,10 @@ class Strategy(StrictModel):
 
 
 class CheckExamples(StrictModel):
-    """Texts that must make the check flag, and texts that must not."""
+    """Texts that must make the check flag, and texts that must not; `metadata` is the
+    metadata every example report carries (e.g. ratings)."""
 
+    metadata: dict[str, Any] = Field(default_factory=dict)
     flag: tuple[str, ...] = Field(min_length=1)
     pass_: tuple[str, ...] = Field(min_length=1, alias="pass")
 
@@ -298,11 +301,23 @@ class RuleSet(StrictModel):
     lexicons: dict[str, Lexicon]
     reading: Reading = Reading()
     language: LanguageSettings = LanguageSettings()
+    # ratings.yaml of the pack, else the bundled one (rating scales are shared knowledge).
+    ratings: RatingScales = Field(default_factory=load_ratings)
 
     @cached_property
     def checks_by_code(self) -> dict[str, CheckSpec]:
         """Checks keyed by code."""
         return {c.code: c for c in self.rubric.checks}
+
+    @cached_property
+    def verdict_checks(self) -> frozenset[str]:
+        """Codes of the checks that can move a rubric verdict: weighted, or named by a scoring
+        rule. A calibration that never saw any other check (weight 0, e.g. RAT001) loses
+        nothing by it."""
+        scoring = self.rubric.scoring
+        named = {*scoring.strong_requires, *scoring.gate_checks}
+        named.update(code for rule in scoring.weak_if_count for code in rule.checks)
+        return frozenset(c.code for c in self.rubric.checks if c.weight > 0 or c.code in named)
 
     @cached_property
     def competency_ids(self) -> tuple[str, ...]:

@@ -49,6 +49,16 @@ class OutlierSettings(StrictModel):
         return value
 
 
+class LeniencySettings(StrictModel):
+    """Per-manager leniency of ratings: its bootstrap and when a manager is named."""
+
+    min_reports: int = Field(default=20, ge=2)
+    score_bins: int = Field(default=10, ge=1, le=100)
+    resamples: int = Field(default=2000, ge=100, le=100_000)
+    confidence: float = Field(default=0.95, gt=0.5, lt=1)
+    seed: int = 11
+
+
 class IndexBand(StrictModel):
     """The one-sentence meaning of a consistency index at or above `min`."""
 
@@ -143,6 +153,8 @@ class StatsSettings(StrictModel):
             for entry in self.region_aliases
             for alias in (entry.name, *entry.aliases)
         }
+
+    leniency: LeniencySettings = LeniencySettings()
 
     def meaning(self, index: float, by: GroupBy) -> str:
         """The sentence that says what a consistency index means."""

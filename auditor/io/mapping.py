@@ -2,7 +2,9 @@
 
 A `ColumnMap` maps each field (id, text, region, manager, rep, rep_level, date, or any other
 name kept as metadata) to candidate column names, tried in order; `A+B` joins several columns
-(non-empty parts, a blank line between them). Header matching ignores case, surrounding spaces
+(non-empty parts, a blank line between them). `rating` and `rating.COMPETENCY` fields are
+gathered into `metadata["ratings"]` (`overall` and competency ids; the audit reads them onto the
+pack's scales). Header matching ignores case, surrounding spaces
 and a byte-order mark. Named presets are data files (`presets/*.yaml` in the rule pack);
 dates in the usual export forms are normalised to ISO `YYYY-MM-DD`.
 """
@@ -19,7 +21,7 @@ from typing import Any, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from auditor.config import DEFAULT_RULES_DIR
+from auditor.config import DEFAULT_RULES_DIR, OVERALL
 from auditor.io.records import InputError
 from auditor.schema import METADATA_FIELDS
 
@@ -32,7 +34,8 @@ DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
     **{name: (name,) for name in METADATA_FIELDS},
 }
 BUNDLED_PRESETS = DEFAULT_RULES_DIR / "presets"
-_FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_FIELD_NAME = re.compile(r"^(rating\.)?[a-z][a-z0-9_]*$")
+RATING = "rating"
 
 
 def header_key(name: str) -> str:
@@ -97,6 +100,7 @@ class ColumnMap:
                     out.pop(p, None)
                 out[name] = _field_value(name, value, self.date_order, warnings)
                 break
+        gather_ratings(out)
         return out, warnings
 
     def bind(self, header: list[str]) -> BoundMap:
@@ -165,6 +169,7 @@ class BoundMap:
         for i, name in self.extra.items():
             if row[i].strip():
                 meta.setdefault(name, row[i])
+        gather_ratings(meta)
         return (self.value("id", row) or "").strip(), self.value("text", row) or "", meta, warnings
 
 
@@ -181,6 +186,17 @@ def _field_value(name: str, value: Any, order: DateOrder | None, warnings: list[
         if warning:
             warnings.append(warning)
     return value
+
+
+def gather_ratings(meta: dict[str, Any]) -> None:
+    """Move mapped `rating` / `rating.ID` fields into `meta["ratings"]` (id -> value as given)."""
+    keys = [k for k in meta if k == RATING or k.startswith(f"{RATING}.")]
+    if not keys:
+        return
+    ratings = dict(meta["ratings"]) if isinstance(meta.get("ratings"), dict) else {}
+    for key in keys:
+        ratings[OVERALL if key == RATING else key.partition(".")[2]] = meta.pop(key)
+    meta["ratings"] = ratings
 
 
 # -- dates --------------------------------------------------------------------------------------
@@ -262,7 +278,8 @@ def parse_map(items: Iterable[str]) -> dict[str, list[str]]:
         if not sep or not column or not _FIELD_NAME.match(name):
             raise InputError(
                 f"--map {item!r}: expected FIELD=COLUMN, FIELD one of "
-                f"{', '.join(FIELDS)} or another lower-case name for metadata"
+                f"{', '.join(FIELDS)}, rating, rating.COMPETENCY or another lower-case name "
+                "for metadata"
             )
         out.setdefault(name, []).append(column)
     return out

@@ -31,6 +31,7 @@ from auditor.schema import (
 )
 from auditor.stats.aliases import merge_regions
 from auditor.stats.gaps import work_on
+from auditor.stats.leniency import RatedReport, manager_leniency, rated_reports
 from auditor.stats.measures import (
     between_share,
     bootstrap_mean_ci,
@@ -47,6 +48,8 @@ from auditor.stats.records import UNKNOWN, Collector, Record, Vocabulary, WeakRe
 from auditor.stats.trends import period_of, period_ordinal, trends
 
 ERROR_SAMPLES = 20  # failed reports listed by id and message; all are counted
+#: The groupings exported as tables (`auditor regions --export`).
+TABLES: tuple[GroupBy, ...] = ("region", "manager", "rep")
 
 
 def _focus_counts(records: Iterable[Record], competencies: Sequence[str]) -> np.ndarray:
@@ -296,11 +299,17 @@ def _divergent_checks(
     return out[: settings.divergent_checks]
 
 
+#: Groupings whose groups belong to a region (GroupStats.region is set).
+IN_REGION: tuple[GroupBy, ...] = ("manager", "rep")
+
+
 def _group_key(record: Record, by: GroupBy, kind: PeriodKind) -> tuple[str, str]:
     if by == "region":
         return record.region, record.region
     if by == "manager":
         return record.region, record.manager
+    if by == "rep":
+        return record.region, record.rep
     return period_of(record.date, kind), period_of(record.date, kind)
 
 
@@ -335,12 +344,12 @@ def analyse(
             org_focus,
             settings,
             rng,
-            region=k[0] if by == "manager" else None,
+            region=k[0] if by in IN_REGION else None,
         )
         for k in keys
     ]
     # Managers are named "m-13"; two regions may share a manager id, so key by both.
-    named = {(f"{k[1]} ({k[0]})" if by == "manager" else k[1]): keyed[k] for k in keys}
+    named = {(f"{k[1]} ({k[0]})" if by in IN_REGION else k[1]): keyed[k] for k in keys}
     errors = [r for r in records if not r.ok]
     notes = []
     if errors:
@@ -376,11 +385,42 @@ def analyse(
 
 @dataclass(frozen=True)
 class Analysis:
-    """A RegionsReport with what its dashboard needs: the vocabulary and the weakest reports."""
+    """A RegionsReport with what its dashboard needs: the vocabulary and the weakest reports;
+    the compact and rated records it came from (for the other groupings of `tables`)."""
 
     report: RegionsReport
     vocab: Vocabulary
     weakest: list[WeakReport]
+    records: Sequence[Record] = ()
+    rated: Sequence[RatedReport] = ()
+
+
+def report_for(
+    records: Sequence[Record],
+    rated: Sequence[RatedReport],
+    vocab: Vocabulary,
+    settings: StatsSettings,
+    by: GroupBy,
+    period: PeriodKind,
+) -> RegionsReport:
+    """`analyse` by `by`; grouped by manager, with the managers' leniency of ratings."""
+    report = analyse(records, vocab, settings, by, period)
+    if by != "manager":
+        return report
+    return report.model_copy(update={"leniency": manager_leniency(rated, settings.leniency)})
+
+
+def tables(analysis: Analysis, settings: StatsSettings) -> dict[GroupBy, RegionsReport]:
+    """The region, manager and rep reports of one analysis (its own report reused)."""
+    report = analysis.report
+    return {
+        by: report
+        if report.by == by
+        else report_for(
+            analysis.records, analysis.rated, analysis.vocab, settings, by, report.period
+        )
+        for by in TABLES
+    }
 
 
 def analyse_audits(
@@ -392,8 +432,8 @@ def analyse_audits(
     weakest: int = 0,
 ) -> Analysis:
     """`analyse` over a stream of audits, keeping the `weakest` lowest-scoring reports whole."""
-    collector = Collector(weakest).extend(audits)
+    rated: list[RatedReport] = []
+    collector = Collector(weakest).extend(rated_reports(audits, rules.ratings, rated))
     vocab = vocabulary(rules)
-    return Analysis(
-        analyse(collector.records, vocab, settings, by, period), vocab, collector.weakest()
-    )
+    report = report_for(collector.records, rated, vocab, settings, by, period)
+    return Analysis(report, vocab, collector.weakest(), collector.records, rated)

@@ -91,6 +91,7 @@ class Record:
     error: str | None
     compliance: str | None = None  # the audit's compliance status: "risk", "clear" or None
     follow_through: str | None = None  # the status of the audit's follow-through, if it has one
+    rep: str = UNKNOWN
 
     @property
     def ok(self) -> bool:
@@ -149,6 +150,7 @@ def compact(audit: ReportAudit, pool: dict[Any, Any] | None = None) -> Record:
         error=audit.error,
         compliance=audit.compliance,
         follow_through=_follow_through(audit),
+        rep=_label(meta, "rep"),
     )
 
 
