@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any
 from auditor.atomic import write_text_atomic
 from auditor.config import RuleSet, StatsSettings
 from auditor.io import AtomicResults, read_results
-from auditor.io.fingerprint import fingerprint, json_digest
+from auditor.io.fingerprint import fingerprint, json_digest, tree_digest
 from auditor.io.results import ResumeError
 from auditor.io.summary import RunTally
 from auditor.render.dashboard import render_dashboard
 from auditor.schema import FailedRecord, Report, ReportAudit
 from auditor.stats import analyse_audits
+from auditor.store import AuditConfig, StoreWriter
 
 if TYPE_CHECKING:
     from auditor.learned.calibration import Calibration
@@ -49,14 +50,34 @@ def open_results(
         raise ResumeError(
             "--resume cannot check that stdin holds the same reports; save them to a file"
         )
+    return AtomicResults(
+        out_dir, fingerprint(inputs, rules.source, model_hashes(models), options), resume
+    )
+
+
+def model_hashes(
+    models: tuple[SentenceRoleModel | None, Calibration | None, FocusModel | None],
+) -> dict[str, str | None]:
+    """The learned pieces by hash (None when off): part of a run's fingerprint and of a stored
+    audit's version."""
     sm, cal, fm = models
-    learned = {
+    return {
         "sentence model": sm.sha256 if sm else None,
         "hybrid": json_digest(sm.hybrid.model_dump(mode="json")) if sm else None,
         "calibration": json_digest(cal.artefact) if cal else None,
         "focus model": fm.sha256 if fm else None,
     }
-    return AtomicResults(out_dir, fingerprint(inputs, rules.source, learned, options), resume)
+
+
+def audit_config(
+    rules: RuleSet,
+    models: tuple[SentenceRoleModel | None, Calibration | None, FocusModel | None],
+    ignored: Iterable[str],
+) -> AuditConfig:
+    """What a stored audit's version depends on besides the text: pack, models, ignored checks."""
+    return AuditConfig(
+        tree_digest(Path(rules.source)), model_hashes(models), tuple(sorted(ignored))
+    )
 
 
 def audit_into(
@@ -65,15 +86,27 @@ def audit_into(
     records: Iterable[Report | FailedRecord],
     batch_size: int,
     progress: Progress = iter,
+    store: StoreWriter | None = None,
 ) -> RunTally:
-    """Audit the records not yet in `out` into it and commit; the tally counts the whole run."""
+    """Audit the records not yet in `out` into it and commit; the tally counts the whole run.
+
+    With `store`, every audit also goes to the audit store once it is in the partial file (on
+    resume, the earlier audits are offered again: the store keeps each version once), and the
+    store has them all before the results are committed.
+    """
     tally = RunTally()
     for done in out.done_audits() if out.done else ():
         tally.add(done)
+        if store is not None:
+            store.add(done)
     rest = itertools.islice(records, out.done, None)
     for result in progress(stream(rest, batch_size=batch_size)):
         out.write(result)
         tally.add(result)
+        if store is not None:
+            store.add(result)
+    if store is not None:
+        store.flush()
     out.commit()
     return tally
 

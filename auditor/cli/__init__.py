@@ -14,6 +14,7 @@ from auditor.cli import (  # noqa: F401 (each module registers its commands on `
     evaluation,
     learn,
     regions,
+    review,
     rules,
     serve,
     settings,

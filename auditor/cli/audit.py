@@ -10,7 +10,7 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -34,6 +34,9 @@ from auditor.io import AtomicResults, InputError, check_inputs, read_inputs
 from auditor.io.counting import count_records
 from auditor.io.results import PARTIAL
 from auditor.textsafety import escape_controls
+
+if TYPE_CHECKING:
+    from auditor.store import Store
 
 
 def _parallel(rules: RuleSet, ignore: tuple[str, ...], models: tuple, workers: int):
@@ -116,6 +119,16 @@ def _open_results(
     return out
 
 
+def _open_store(target: str) -> Store:
+    """The audit store (exit 2 when it cannot be opened)."""
+    from auditor.store import Store, StoreError  # SQLAlchemy loads only for a store
+
+    try:
+        return Store(target)
+    except StoreError as exc:
+        _fail(escape_controls(str(exc)))
+
+
 @main.command()
 @click.argument("inputs", nargs=-1, required=True)
 @click.option(
@@ -161,6 +174,14 @@ def _open_results(
     help="With --engine dask: a running cluster's scheduler, e.g. tcp://host:8786 "
     "(default: a local cluster of --workers processes).",
 )
+@click.option(
+    "--store",
+    "store_target",
+    metavar="PATH_OR_URL",
+    default=None,
+    help="Also keep the audits in an audit store: a SQLite file or postgresql://... "
+    "(docs/store.md). A rerun stores nothing new.",
+)
 @model_options
 @rubric_option
 def audit(
@@ -174,6 +195,7 @@ def audit(
     resume: bool,
     engine: str,
     scheduler: str | None,
+    store_target: str | None,
     sentence_model: str | None,
     calibration: str | None,
     focus_model: str | None,
@@ -202,8 +224,11 @@ def audit(
         "table": dataclasses.asdict(table),
         "stdin_format": stdin_format,
     }
-    from auditor.batch import audit_into, write_dashboard
+    from auditor.batch import audit_config, audit_into, write_dashboard
+    from auditor.store import StoreWriter
 
+    store = _open_store(store_target) if store_target else None
+    writer = StoreWriter(store, audit_config(rules, models, codes)) if store else None
     out: AtomicResults | None = None
     try:
         out = _open_results(Path(out_dir), inputs, rules, models, options, resume)
@@ -216,6 +241,7 @@ def audit(
             read_inputs(inputs, table, stdin_format, rules.rubric.limits),
             batch_size,
             progress,
+            writer,
         )
         dashboard = write_dashboard(Path(out_dir), rules, _stats_settings(rubric))
     except InputError as exc:
@@ -233,7 +259,12 @@ def audit(
         if out is not None:
             out.close()
         _run_failed(exc, out)
+    finally:
+        if store is not None:
+            store.close()
     click.echo(tally.text(time.perf_counter() - start))
     click.echo(f"results: {Path(out_dir) / 'results.jsonl'}, {Path(out_dir) / 'results.csv'}")
     click.echo(f"dashboard: {dashboard}")
+    if store is not None and writer is not None:
+        click.echo(f"store: {store.where}: {writer.tally.text()}")
     sys.exit(1 if tally.counts["error"] else 0)

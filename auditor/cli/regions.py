@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterable, Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +23,75 @@ from auditor.cli.common import (
     rubric_option,
 )
 from auditor.cli.group import main
+from auditor.config import RuleSet
 from auditor.io import InputError, check_inputs, read_inputs
-from auditor.schema import GroupBy, PeriodKind
+from auditor.schema import GroupBy, PeriodKind, ReportAudit
 from auditor.textsafety import escape_controls
 
 
+def _from_store(
+    target: str, rules: RuleSet, since: date | None, until: date | None, changed: list[int]
+) -> Iterator[ReportAudit]:
+    """The store's latest audits with the reviewers' decisions; `changed[0]` counts the reports
+    a reviewer changed."""
+    from auditor.store import Store, StoreError  # SQLAlchemy loads only for a store
+
+    try:
+        store = Store(target)
+    except StoreError as exc:
+        _fail(escape_controls(str(exc)))
+    with store:
+        for audit in store.reviewed(rules, since, until):
+            if audit.review is not None and audit.review.changed:
+                changed[0] += 1
+            yield audit
+
+
+def _dated(audits: Iterable[ReportAudit], since: date | None, until: date | None):
+    """The audits whose report date lies in [since, until] (undated ones are then left out)."""
+    from auditor.store.store import report_date
+
+    low = since.isoformat() if since else ""
+    high = until.isoformat() if until else "9999-12-31"
+    for audit in audits:
+        day = report_date(audit.metadata.get("date"))
+        if day is not None and low <= day <= high:
+            yield audit
+
+
+def _iso_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"not an ISO date (YYYY-MM-DD): {value!r}") from None
+
+
 @main.command()
-@click.argument("inputs", nargs=-1, required=True)
+@click.argument("inputs", nargs=-1)
+@click.option(
+    "--store",
+    "store_target",
+    metavar="PATH_OR_URL",
+    default=None,
+    help="Read the latest audit of every report in an audit store, with reviewer decisions "
+    "applied (docs/store.md), instead of INPUTS.",
+)
+@click.option(
+    "--since",
+    callback=_iso_date,
+    metavar="YYYY-MM-DD",
+    default=None,
+    help="Only reports dated on or after this day.",
+)
+@click.option(
+    "--until",
+    callback=_iso_date,
+    metavar="YYYY-MM-DD",
+    default=None,
+    help="Only reports dated on or before this day.",
+)
 @click.option(
     "--by",
     type=click.Choice(["region", "manager", "period"]),
@@ -66,6 +131,9 @@ from auditor.textsafety import escape_controls
 @rubric_option
 def regions(
     inputs: tuple[str, ...],
+    store_target: str | None,
+    since: date | None,
+    until: date | None,
     by: GroupBy,
     period: PeriodKind,
     fmt: str,
@@ -75,7 +143,8 @@ def regions(
     rubric: str | None,
     **input_opts: Any,
 ) -> None:
-    """Consistency across regions, managers or periods, from results.jsonl or raw reports."""
+    """Consistency across regions, managers or periods, from results.jsonl, raw reports or an
+    audit store (--store)."""
     from auditor.io.results import is_results_file, read_results
     from auditor.render.dashboard import render_dashboard
     from auditor.render.text import iter_text_report
@@ -85,8 +154,14 @@ def regions(
     settings = _stats_settings(rubric)
     if min_group_size is not None:
         settings = settings.model_copy(update={"min_group_size": min_group_size})
+    if bool(inputs) == bool(store_target):
+        raise click.UsageError("give either INPUTS (results.jsonl or reports) or --store")
+    changed = [0]
+    audits: Iterable[ReportAudit]
     try:
-        if len(inputs) == 1 and is_results_file(Path(inputs[0])):
+        if store_target:
+            audits = _from_store(store_target, rules, since, until, changed)
+        elif len(inputs) == 1 and is_results_file(Path(inputs[0])):
             audits = read_results(Path(inputs[0]))
         else:  # raw reports: audit them first, exactly as `auditor audit` would
             check_inputs(inputs)
@@ -95,6 +170,8 @@ def regions(
             audits = _progress(
                 engine.audit_stream(read_inputs(inputs, table, limits=rules.rubric.limits)), quiet
             )
+        if not store_target and (since or until):
+            audits = _dated(audits, since, until)
         analysis = analyse_audits(
             audits,
             rules,
@@ -105,14 +182,17 @@ def regions(
         )
     except InputError as exc:
         _fail(escape_controls(str(exc)))
+    source = store_target or ", ".join(inputs)
     if not analysis.report.n_reports:
-        _fail(escape_controls(f"no reports in {', '.join(inputs)}"))
+        _fail(escape_controls(f"no reports in {source}"))
+    if store_target:
+        note = f"{changed[0]} of {analysis.report.n_reports} reports changed by a reviewer"
+        report = analysis.report.model_copy(update={"notes": [*analysis.report.notes, note]})
+        analysis = dataclasses.replace(analysis, report=report)
     if fmt == "json":
         text = analysis.report.model_dump_json(indent=2)
     elif fmt == "html":
-        text = render_dashboard(
-            analysis.report, analysis.vocab, analysis.weakest, source=", ".join(inputs)
-        )
+        text = render_dashboard(analysis.report, analysis.vocab, analysis.weakest, source=source)
     else:
         text = "\n".join(iter_text_report(analysis.report, analysis.vocab))
     if out_file:
