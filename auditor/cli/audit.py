@@ -10,7 +10,7 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
 import click
 
@@ -19,6 +19,7 @@ from auditor.cli.common import (
     _check_models,
     _fail,
     _models,
+    _open_store,
     _progress,
     _rules,
     _split_codes,
@@ -34,9 +35,6 @@ from auditor.io import AtomicResults, InputError, check_inputs, read_inputs
 from auditor.io.counting import count_records
 from auditor.io.results import PARTIAL
 from auditor.textsafety import escape_controls
-
-if TYPE_CHECKING:
-    from auditor.store import Store
 
 
 def _parallel(rules: RuleSet, ignore: tuple[str, ...], models: tuple, workers: int):
@@ -117,16 +115,6 @@ def _open_results(
     if out.done:
         click.echo(f"auditor: resuming after the {out.done} results in {out.partial}", err=True)
     return out
-
-
-def _open_store(target: str) -> Store:
-    """The audit store (exit 2 when it cannot be opened)."""
-    from auditor.store import Store, StoreError  # SQLAlchemy loads only for a store
-
-    try:
-        return Store(target)
-    except StoreError as exc:
-        _fail(escape_controls(str(exc)))
 
 
 @main.command()

@@ -15,6 +15,7 @@ from auditor.cli.common import (
     _auditor,
     _fail,
     _models,
+    _open_store,
     _progress,
     _rules,
     _stats_settings,
@@ -34,13 +35,7 @@ def _from_store(
 ) -> Iterator[ReportAudit]:
     """The store's latest audits with the reviewers' decisions; `changed[0]` counts the reports
     a reviewer changed."""
-    from auditor.store import Store, StoreError  # SQLAlchemy loads only for a store
-
-    try:
-        store = Store(target)
-    except StoreError as exc:
-        _fail(escape_controls(str(exc)))
-    with store:
+    with _open_store(target) as store:
         for audit in store.reviewed(rules, since, until):
             if audit.review is not None and audit.review.changed:
                 changed[0] += 1

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from auditor.cli.common import _fail, _rules, rubric_option
+from auditor.cli.common import _fail, _open_store, _rules, rubric_option
 from auditor.cli.group import main
 from auditor.schema import VERDICTS, ReviewDecision, ReviewKind
 from auditor.textsafety import escape_controls
@@ -61,7 +61,7 @@ def review(
     Decisions are appended, never changed: the latest per finding (and for the verdict) counts
     wherever the store is read (`auditor regions --store`).
     """
-    from auditor.store import ReviewError, Store, StoreError  # SQLAlchemy loads only here
+    from auditor.store import ReviewError  # SQLAlchemy loads only for a store
 
     options: tuple[tuple[ReviewKind, str | None], ...] = (
         ("accept", accept),
@@ -78,11 +78,7 @@ def review(
             )
         if not reviewer or not reason:
             raise click.UsageError("a decision needs --reviewer NAME and --reason TEXT")
-    try:
-        store = Store(store_target)
-    except StoreError as exc:
-        _fail(escape_controls(str(exc)))
-    with store:
+    with _open_store(store_target) as store:
         if list_trail:
             trail = store.reviews(report_id)
             if fmt == "json":
