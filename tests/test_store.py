@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
-from store_support import postgres_server, store_url  # noqa: F401  (fixtures)
+import store_support
 
 from auditor.config import RuleSet
 from auditor.schema import Finding, ReportAudit, Signals
@@ -18,6 +18,9 @@ from auditor.scoring import score_report
 from auditor.store import LATEST, AuditConfig, ReviewError, Store, StoreError, StoreWriter
 from auditor.store.connect import engine_url
 
+# The fixtures: a store URL per backend, and the PostgreSQL server it needs.
+store_url = store_support.store_url
+postgres_server = store_support.postgres_server
 CONFIG = AuditConfig("pack-sha", {"sentence model": None, "focus model": None})
 NO_SIGNALS = dict.fromkeys(Signals.model_fields, False)
 
@@ -257,7 +260,8 @@ def test_a_version_1_store_is_migrated_and_keeps_its_audits(store_url: str, rule
             sa.text(
                 f"CREATE TABLE audits (id {key}, report_id VARCHAR NOT NULL, "
                 "text_sha256 VARCHAR(64) NOT NULL, config_sha256 VARCHAR(64) NOT NULL, "
-                "rule_pack_sha256 VARCHAR(64) NOT NULL, models TEXT NOT NULL, ignored TEXT NOT NULL, "
+                "rule_pack_sha256 VARCHAR(64) NOT NULL, models TEXT NOT NULL, "
+                "ignored TEXT NOT NULL, "
                 "rep VARCHAR, manager VARCHAR, region VARCHAR, report_date VARCHAR(10), "
                 "status VARCHAR(32) NOT NULL, score INTEGER, verdict VARCHAR(16), "
                 "stored_at VARCHAR(32) NOT NULL, audit TEXT NOT NULL, "
