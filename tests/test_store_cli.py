@@ -21,28 +21,16 @@ from auditor.api import create_app
 from auditor.io.results import PARTIAL
 from auditor.store import Store
 
-TEXTS = (
-    "You asked two open questions about her patients. As a result she agreed to try it. "
-    "Next time ask for a follow-up date by 15 May.",
-    "Visit to the Riverside clinic. You opened with the dosing card. Next time ask the "
-    "pharmacist for one change.",
-    "Great job today, keep it up.",
-)
+CORPUS = Path(__file__).resolve().parent.parent / "corpus" / "sample_reports" / "dev.jsonl"
 FAST = ("--quiet", "--batch-size", "4", *RULES_ONLY)
 TOKEN = "review-token-1"
 
 
 def _reports(path: Path, n: int) -> Path:
-    with path.open("w", encoding="utf-8") as fh:
-        for i in range(n):
-            record = {
-                "id": f"r{i:04d}",
-                "text": f"{TEXTS[i % 3]} Call {i}.",
-                "rep": f"rep-{i % 2}",
-                "region": "North" if i % 2 else "South",
-                "manager": f"m-{i % 4}",
-                "date": f"2025-{1 + i % 6:02d}-15",
-            }
+    """The first `n` corpus reports, renamed r0000..., dated on the 15th of months 1-6 in turn."""
+    with CORPUS.open(encoding="utf-8") as src, path.open("w", encoding="utf-8") as fh:
+        for i, line in zip(range(n), src, strict=False):
+            record = {**json.loads(line), "id": f"r{i:04d}", "date": f"2025-{1 + i % 6:02d}-15"}
             fh.write(json.dumps(record) + "\n")
     return path
 

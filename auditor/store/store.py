@@ -147,8 +147,9 @@ class Store:
     # -- audits ------------------------------------------------------------------------------
     def add(self, batch: Iterable[ReportAudit], config: AuditConfig) -> StoreTally:
         """Store the batch's new versions in one transaction (rerun: nothing new)."""
-        keyed = {(a.id, text_sha256(a)): a for a in batch}
-        tally = StoreTally(known=len(keyed))
+        offered = list(batch)
+        keyed = {(a.id, text_sha256(a)): a for a in offered}
+        tally = StoreTally(known=len(offered))
         if not keyed:
             return tally
         config_sha = config.sha256
