@@ -288,3 +288,25 @@ def test_review_api_refusals(client: TestClient, body: dict, status: int, error:
     )
     assert response.status_code == status and response.json()["error"] == error
     assert client.get("/api/reviews/nope", headers=auth).status_code == 404
+
+
+def test_serve_workers_open_the_store_from_their_configuration(
+    stored: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`serve --workers N --store S`: each worker's app (api.app_from_env) serves the reviews."""
+    from auditor.api import SERVE_CONFIG_ENV, app_from_env
+
+    (tmp_path / "token").write_text(TOKEN + "\n")
+    config = {
+        "rubric": None,
+        "sentence_model": "none",
+        "calibration": "none",
+        "focus_model": "none",
+        "allow_origin": [],
+        "token_file": str(tmp_path / "token"),
+        "store": str(stored),
+    }
+    monkeypatch.setenv(SERVE_CONFIG_ENV, json.dumps(config))
+    client = TestClient(app_from_env())
+    response = client.get("/api/reviews/r0000", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert response.status_code == 200 and response.json()["audit"]["id"] == "r0000"
