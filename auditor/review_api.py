@@ -7,9 +7,10 @@ origin checks, body limit and error bodies apply to them as to every /api/ route
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any, Literal
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -71,8 +72,11 @@ def _not_found(report_id: str) -> JSONResponse:
     return error_response(404, "not_found", f"no report {short_text(report_id)!r} in the store")
 
 
-def add_review_routes(app: FastAPI, store: Store, rules: RuleSet, require_json: Any) -> None:
-    """Mount the review routes on `app`, reading and writing `store`."""
+def add_review_routes(
+    app: FastAPI, store: Store, rules: RuleSet, require_json: Callable[[Request], None]
+) -> None:
+    """Mount the review routes on `app`, reading and writing `store`; `require_json` is the
+    API's content-type check."""
     # One decision at a time per process: SQLite serialises writers anyway.
     lock = threading.Lock()
 

@@ -11,11 +11,21 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 import store_support
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from auditor.config import RuleSet
-from auditor.schema import Finding, ReportAudit, Signals
+from auditor.schema import Finding, ReportAudit, ReviewDecision, Signals
 from auditor.scoring import score_report
-from auditor.store import LATEST, AuditConfig, ReviewError, Store, StoreError, StoreWriter
+from auditor.store import (
+    LATEST,
+    AuditConfig,
+    ReviewError,
+    Store,
+    StoreError,
+    StoreWriter,
+    apply_reviews,
+)
 from auditor.store.connect import engine_url
 
 # The fixtures: a store URL per backend, and the PostgreSQL server it needs.
@@ -303,3 +313,29 @@ def test_unusable_targets_are_clear_errors(tmp_path) -> None:
     with pytest.raises(StoreError) as caught:
         Store("postgresql://user:secret@127.0.0.1:1/db?connect_timeout=2")
     assert "secret" not in str(caught.value) and "cannot open the store" in str(caught.value)
+
+
+CODES = ("STAR001", "STAR002", "OBS001", "OBJ001", "OBJ002", "FOC002", "DIA001", "JUD001")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    failed=st.sets(st.sampled_from(CODES), min_size=1),
+    data=st.data(),
+)
+def test_rejecting_findings_rescores_over_the_rest(rules: RuleSet, failed, data) -> None:
+    audit = make_audit(rules, "r", codes=tuple(sorted(failed)))
+    rejected = data.draw(st.sets(st.sampled_from(sorted(failed))))
+    decisions = [
+        ReviewDecision(report_id="r", kind="reject", code=c, reviewer="A", reason="R", at="t")
+        for c in sorted(rejected)
+    ]
+    applied = apply_reviews(audit, decisions, rules, ())
+    kept = [f for f in audit.findings if f.code not in rejected]
+    assert applied.findings == kept
+    assert (applied.score, applied.verdict) == score_report(
+        kept, rules.rubric.checks, rules.rubric.scoring
+    )
+    assert applied.score is not None and audit.score is not None
+    assert applied.score >= audit.score  # passing more checks never lowers the score
+    assert applied.review is not None and applied.review.changed == bool(rejected)

@@ -60,7 +60,8 @@ def connect(target: str) -> Engine:
         if not parsed.database or not folder.is_dir():
             raise StoreError(f"{parsed.database or target}: no such folder for the store")
     try:
-        engine = create_engine(url)
+        # No bound parameters in error messages: they would hold report texts.
+        engine = create_engine(url, hide_parameters=True)
     except ModuleNotFoundError as exc:
         raise StoreError(
             f"a PostgreSQL store needs {exc.name}: pip install 'fcr-auditor[postgres]'"

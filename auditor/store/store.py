@@ -128,6 +128,9 @@ class Store:
             self.engine.dispose()
             reason = getattr(exc, "orig", None) or exc
             raise StoreError(f"cannot open the store {self.where}: {reason}") from None
+        except StoreError:
+            self.engine.dispose()
+            raise
         self._insert = (
             postgresql.insert(audits)
             if self.engine.dialect.name == "postgresql"
