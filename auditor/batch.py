@@ -21,12 +21,12 @@ from auditor.io.summary import RunTally
 from auditor.render.dashboard import render_dashboard
 from auditor.schema import FailedRecord, Report, ReportAudit
 from auditor.stats import analyse_audits
-from auditor.store import AuditConfig, StoreWriter
 
 if TYPE_CHECKING:
     from auditor.learned.calibration import Calibration
     from auditor.learned.focus_model import FocusModel
     from auditor.learned.sentence_model import SentenceRoleModel
+    from auditor.store import AuditConfig, StoreWriter
 
 #: `Auditor.audit_stream` or one of its parallel counterparts.
 AuditStream = Callable[..., Iterator[ReportAudit]]
@@ -75,6 +75,8 @@ def audit_config(
     ignored: Iterable[str],
 ) -> AuditConfig:
     """What a stored audit's version depends on besides the text: pack, models, ignored checks."""
+    from auditor.store import AuditConfig  # SQLAlchemy loads only for a store
+
     return AuditConfig(
         tree_digest(Path(rules.source)), model_hashes(models), tuple(sorted(ignored))
     )
