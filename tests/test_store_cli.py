@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from cli_support import RULES_ONLY, Cli
+from click.testing import Result
 from fastapi.testclient import TestClient
 
 import auditor.engine
@@ -35,6 +36,12 @@ def _reports(path: Path, n: int) -> Path:
     return path
 
 
+def _audit_into(cli: Cli, tmp: Path, n: int, store: Path) -> Result:
+    """`auditor audit` of `n` corpus reports into TMP/out and `store`."""
+    reports = _reports(tmp / "in.jsonl", n)
+    return cli("audit", str(reports), "--out", str(tmp / "out"), "--store", str(store), *FAST)
+
+
 def _stored(store: Path) -> list[str]:
     with Store(str(store)) as opened:
         return sorted(s.audit.id for s in opened.latest())
@@ -49,18 +56,9 @@ def _versions(store: Path) -> int:
 def stored(tmp_path_factory: pytest.TempPathFactory, cli: Cli) -> Path:
     """A store with 12 reports audited by `auditor audit --store`."""
     tmp = tmp_path_factory.mktemp("stored")
-    store = tmp / "audits.db"
-    result = cli(
-        "audit",
-        str(_reports(tmp / "in.jsonl", 12)),
-        "--out",
-        str(tmp / "out"),
-        "--store",
-        str(store),
-        *FAST,
-    )
+    result = _audit_into(cli, tmp, 12, tmp / "audits.db")
     assert result.exit_code == 0, result.output
-    return store
+    return tmp / "audits.db"
 
 
 def test_audit_store_is_idempotent_across_reruns(cli: Cli, tmp_path: Path) -> None:
@@ -100,17 +98,9 @@ def test_a_crashed_audit_resumes_into_the_store_without_duplicates(
 
 
 def test_audit_refuses_an_unusable_store(cli: Cli, tmp_path: Path) -> None:
-    result = cli(
-        "audit",
-        str(_reports(tmp_path / "in.jsonl", 1)),
-        "--out",
-        str(tmp_path / "o"),
-        "--store",
-        str(tmp_path / "no" / "s.db"),
-        *FAST,
-    )
+    result = _audit_into(cli, tmp_path, 1, tmp_path / "no" / "s.db")
     assert result.exit_code == 2 and "no such folder for the store" in result.stderr
-    assert not (tmp_path / "o").exists()
+    assert not (tmp_path / "out").exists()
 
 
 def test_regions_from_a_store_with_since_and_until(cli: Cli, stored: Path) -> None:
@@ -140,15 +130,7 @@ def test_review_changes_the_score_regions_count_it_and_the_trail_shows_it(
     cli: Cli, tmp_path: Path
 ) -> None:
     store, out = tmp_path / "s.db", tmp_path / "out"
-    cli(
-        "audit",
-        str(_reports(tmp_path / "in.jsonl", 6)),
-        "--out",
-        str(out),
-        "--store",
-        str(store),
-        *FAST,
-    )
+    _audit_into(cli, tmp_path, 6, store)
     audit = next(
         json.loads(line)
         for line in (out / "results.jsonl").read_text().splitlines()
