@@ -343,3 +343,16 @@ def test_rejecting_findings_rescores_over_the_rest(failed, data) -> None:
         assert applied.review is not None and applied.review.changed
     else:
         assert applied == audit and applied.review is None
+
+
+def test_nul_characters_are_stored_on_every_backend(store_url: str, rules: RuleSet) -> None:
+    """PostgreSQL text cannot hold NUL: the columns get U+FFFD, the audit JSON keeps it."""
+    audit = make_audit(rules, "id\x001", text="Text \x00 with a NUL.", rep="rep\x00")
+    with Store(store_url) as store:
+        assert store.add([audit], CONFIG).new == 1
+        assert store.add([audit], CONFIG).new == 0
+        assert [s.audit for s in store.latest()] == [audit]
+        store.review("id\x001", "reject", "DIA001", "Ann\x00", "reason \x00")
+        reviewed = next(store.reviewed(rules))
+        assert reviewed.review is not None and reviewed.review.changed
+        assert store.previous("rep\x00", date(2026, 1, 1)) == audit

@@ -24,7 +24,7 @@ from auditor.schema import VERDICTS, ReportAudit, ReviewDecision, ReviewKind, Ve
 from auditor.store.connect import connect, shown
 from auditor.store.migrations import StoreError, migrate
 from auditor.store.reviews import apply_reviews
-from auditor.store.tables import audits, reviews
+from auditor.store.tables import audits, clean, reviews
 
 #: Audits written per transaction.
 BATCH = 2000
@@ -151,7 +151,7 @@ class Store:
     def add(self, batch: Iterable[ReportAudit], config: AuditConfig) -> StoreTally:
         """Store the batch's new versions in one transaction (rerun: nothing new)."""
         offered = list(batch)
-        keyed = {(a.id, text_sha256(a)): a for a in offered}
+        keyed = {(clean(a.id), text_sha256(a)): a for a in offered}
         tally = StoreTally(known=len(offered))
         if not keyed:
             return tally
@@ -255,7 +255,7 @@ class Store:
         for sha, decision in self._decisions(select(reviews).order_by(reviews.c.id)):
             trail.setdefault((decision.report_id, sha), []).append(decision)
         for stored in self.latest(since, until):
-            decisions = trail.get((stored.audit.id, stored.text_sha256), [])
+            decisions = trail.get((clean(stored.audit.id), stored.text_sha256), [])
             yield apply_reviews(stored.audit, decisions, rules, stored.ignored)
 
     def _latest_of(self, report_id: str) -> StoredAudit | None:

@@ -6,19 +6,47 @@ compare as text alike on every backend; audits are their full JSON.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     Column,
+    Dialect,
     ForeignKey,
     Index,
     Integer,
     MetaData,
-    String,
     Table,
-    Text,
+    TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import String as _String
+from sqlalchemy import Text as _Text
 
 metadata = MetaData()
+
+
+def clean(text: str) -> str:
+    """Text as a column holds it: PostgreSQL cannot store NUL, so it becomes U+FFFD everywhere
+    (the audit JSON keeps it, escaped)."""
+    return text.replace("\x00", "\ufffd")
+
+
+class String(TypeDecorator[str]):
+    """VARCHAR whose values and query parameters are `clean`ed."""
+
+    impl = _String
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        """`clean` every string bound to this column, in writes and comparisons alike."""
+        return clean(value) if isinstance(value, str) else value
+
+
+class Text(String):
+    """TEXT whose values and query parameters are `clean`ed."""
+
+    impl = _Text
+
 
 #: One row per applied migration step (auditor.store.migrations).
 schema_version = Table(
