@@ -44,6 +44,7 @@ from auditor.schema import FailedRecord, Report
 
 if TYPE_CHECKING:
     from auditor.engine import Auditor
+    from auditor.store import Store
 
 log = logging.getLogger("auditor.api")
 
@@ -204,11 +205,13 @@ def create_app(
     engine: Auditor | None = None,
     max_body_bytes: int | None = None,
     access: AccessPolicy | None = None,
+    store: Store | None = None,
 ) -> FastAPI:
     """The FastAPI app; builds the Auditor (spaCy) once unless one is passed in.
 
     `access` holds the origins allowed to call the API from their pages and the API token
-    (auditor.access; by default: same origin only, no token).
+    (auditor.access; by default: same origin only, no token). With `store`, the reviewer
+    decision routes are mounted (auditor.review_api).
     """
     if engine is None:
         from auditor.config import load_ruleset
@@ -291,6 +294,11 @@ def create_app(
         # Already validated by the engine's models: skip FastAPI's second validation pass.
         return JSONResponse(to_response(audit, rules))
 
+    if store is not None:
+        from auditor.review_api import add_review_routes
+
+        add_review_routes(app, store, rules, require_json)
+
     @app.get("/api/rubric", response_model=RubricResponse)
     def get_rubric() -> RubricResponse:
         """The active checks with messages, why and examples, and the taxonomy."""
@@ -328,8 +336,8 @@ def app_from_env() -> FastAPI:
     """The app of one worker of `auditor serve --workers N` (uvicorn imports it in each process).
 
     $FCR_AUDITOR_SERVE holds JSON {"rubric", "sentence_model", "calibration", "focus_model",
-    "allow_origin", "token_file"} as the command line gave them (null for the defaults); the
-    parent has already checked they load.
+    "allow_origin", "token_file", "store"} as the command line gave them (null for the
+    defaults); the parent has already checked they load.
     """
     from threadpoolctl import threadpool_limits
 
@@ -343,6 +351,11 @@ def app_from_env() -> FastAPI:
         config["sentence_model"], config["calibration"], config.get("focus_model")
     )
     access = AccessPolicy.build(config["allow_origin"], read_token(config["token_file"]))
+    store = None
+    if config.get("store"):
+        from auditor.store import Store
+
+        store = Store(config["store"])
     return create_app(
         engine=Auditor(
             load_ruleset(config["rubric"]),
@@ -351,6 +364,7 @@ def app_from_env() -> FastAPI:
             focus_model=learned.focus_model,
         ),
         access=access,
+        store=store,
     )
 
 

@@ -18,7 +18,7 @@ from auditor.atomic import write_text_atomic
 from auditor.config import RuleSet, StatsSettings, load_followthrough
 from auditor.followthrough import BatchHistory, FollowThroughPass, History, Vocabulary
 from auditor.io import AtomicResults, read_results
-from auditor.io.fingerprint import fingerprint, json_digest
+from auditor.io.fingerprint import fingerprint, json_digest, tree_digest
 from auditor.io.results import ResumeError
 from auditor.io.summary import RunTally
 from auditor.render.dashboard import render_dashboard
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from auditor.learned.calibration import Calibration
     from auditor.learned.focus_model import FocusModel
     from auditor.learned.sentence_model import SentenceRoleModel
+    from auditor.store import AuditConfig, StoreWriter
 
 #: `Auditor.audit_stream` or one of its parallel counterparts.
 AuditStream = Callable[..., Iterator[ReportAudit]]
@@ -54,14 +55,36 @@ def open_results(
         raise ResumeError(
             "--resume cannot check that stdin holds the same reports; save them to a file"
         )
+    return AtomicResults(
+        out_dir, fingerprint(inputs, rules.source, model_hashes(models), options), resume
+    )
+
+
+def model_hashes(
+    models: tuple[SentenceRoleModel | None, Calibration | None, FocusModel | None],
+) -> dict[str, str | None]:
+    """The learned pieces by hash (None when off): part of a run's fingerprint and of a stored
+    audit's version."""
     sm, cal, fm = models
-    learned = {
+    return {
         "sentence model": sm.sha256 if sm else None,
         "hybrid": json_digest(sm.hybrid.model_dump(mode="json")) if sm else None,
         "calibration": json_digest(cal.artefact) if cal else None,
         "focus model": fm.sha256 if fm else None,
     }
-    return AtomicResults(out_dir, fingerprint(inputs, rules.source, learned, options), resume)
+
+
+def audit_config(
+    rules: RuleSet,
+    models: tuple[SentenceRoleModel | None, Calibration | None, FocusModel | None],
+    ignored: Iterable[str],
+) -> AuditConfig:
+    """What a stored audit's version depends on besides the text: pack, models, ignored checks."""
+    from auditor.store import AuditConfig  # SQLAlchemy loads only for a store
+
+    return AuditConfig(
+        tree_digest(Path(rules.source)), model_hashes(models), tuple(sorted(ignored))
+    )
 
 
 def follow_through_pass(
@@ -104,11 +127,14 @@ def audit_into(
     batch_size: int,
     progress: Progress = iter,
     finish: BatchPass | None = None,
+    store: StoreWriter | None = None,
 ) -> RunTally:
     """Audit the records not yet in `out` into it and commit; the tally counts the whole run.
 
     With `finish`, the committed results are the partial file's audits passed through it,
-    once every record is audited (the partial file itself is never rewritten).
+    once every record is audited (the partial file itself is never rewritten). With `store`,
+    those same final audits go to the audit store, which has them all before the results are
+    committed (a resumed run offers them again: the store keeps each version once).
     """
     rest = itertools.islice(records, out.done, None)
     for result in progress(stream(rest, batch_size=batch_size)):
@@ -119,9 +145,11 @@ def audit_into(
     def counted(audit: ReportAudit) -> ReportAudit:
         audit = judge(audit) if judge is not None else audit
         tally.add(audit)
+        if store is not None:
+            store.add(audit)
         return audit
 
-    out.commit(counted)
+    out.commit(counted, before_commit=store.flush if store is not None else None)
     return tally
 
 

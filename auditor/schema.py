@@ -144,6 +144,35 @@ class FollowThrough(BaseModel):
     shared: list[str] = Field(default_factory=list)
 
 
+ReviewKind = Literal["accept", "reject", "verdict"]
+
+
+class ReviewDecision(BaseModel):
+    """A reviewer's decision on one finding (accept / reject its code) or on the verdict.
+
+    `at` is when it was recorded, ISO 8601 in UTC; `id` its number in the store's trail.
+    """
+
+    id: int | None = None
+    report_id: str
+    kind: ReviewKind
+    code: str | None = None
+    verdict: Verdict | None = None
+    reviewer: str
+    reason: str
+    at: str
+
+
+class ReviewApplied(BaseModel):
+    """Reviewer decisions applied to an audit: its score and verdict as audited, the latest
+    decision per finding and verdict, and whether they changed the findings or the verdict."""
+
+    score: int | None
+    verdict: Verdict | None
+    decisions: list[ReviewDecision]
+    changed: bool
+
+
 class ReportAudit(BaseModel):
     """The audit of one report: tags, checklist, findings, score and verdict, or an error.
 
@@ -176,6 +205,8 @@ class ReportAudit(BaseModel):
     error: str | None = None
     warnings: list[str] = Field(default_factory=list)
     text: str | None = None
+    #: Set only on an audit read from the store with reviewer decisions (never written as null).
+    review: ReviewApplied | None = Field(default=None, exclude_if=lambda v: v is None)
 
     @model_validator(mode="after")
     def _error_means_not_audited(self) -> ReportAudit:

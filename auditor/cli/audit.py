@@ -19,6 +19,7 @@ from auditor.cli.common import (
     _check_models,
     _fail,
     _models,
+    _open_store,
     _progress,
     _rules,
     _split_codes,
@@ -161,6 +162,14 @@ def _open_results(
     help="With --engine dask: a running cluster's scheduler, e.g. tcp://host:8786 "
     "(default: a local cluster of --workers processes).",
 )
+@click.option(
+    "--store",
+    "store_target",
+    metavar="PATH_OR_URL",
+    default=None,
+    help="Also keep the audits in an audit store: a SQLite file or postgresql://... "
+    "(docs/store.md). A rerun stores nothing new.",
+)
 @model_options
 @rubric_option
 def audit(
@@ -174,6 +183,7 @@ def audit(
     resume: bool,
     engine: str,
     scheduler: str | None,
+    store_target: str | None,
     sentence_model: str | None,
     calibration: str | None,
     focus_model: str | None,
@@ -202,11 +212,16 @@ def audit(
         "table": dataclasses.asdict(table),
         "stdin_format": stdin_format,
     }
-    from auditor.batch import audit_into, follow_through_pass, write_dashboard
+    from auditor.batch import audit_config, audit_into, follow_through_pass, write_dashboard
+    from auditor.store import StoreWriter
 
+    store = _open_store(store_target) if store_target else None
+    writer = StoreWriter(store, audit_config(rules, models, codes)) if store else None
     try:
-        finish = follow_through_pass(rules, codes, models[1])
+        finish = follow_through_pass(rules, codes, models[1], store.history if store else None)
     except ConfigError as exc:
+        if store is not None:
+            store.close()
         _fail(f"invalid rule pack:\n{exc}")
     out: AtomicResults | None = None
     try:
@@ -220,7 +235,8 @@ def audit(
             read_inputs(inputs, table, stdin_format, rules.rubric.limits),
             batch_size,
             progress,
-            finish,
+            finish=finish,
+            store=writer,
         )
         dashboard = write_dashboard(Path(out_dir), rules, _stats_settings(rubric))
     except InputError as exc:
@@ -238,7 +254,12 @@ def audit(
         if out is not None:
             out.close()
         _run_failed(exc, out)
+    finally:
+        if store is not None:
+            store.close()
     click.echo(tally.text(time.perf_counter() - start))
     click.echo(f"results: {Path(out_dir) / 'results.jsonl'}, {Path(out_dir) / 'results.csv'}")
     click.echo(f"dashboard: {dashboard}")
+    if store is not None and writer is not None:
+        click.echo(f"store: {store.where}: {writer.tally.text()}")
     sys.exit(1 if tally.counts["error"] else 0)

@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
@@ -21,6 +21,10 @@ from auditor.config import (
 )
 from auditor.io import InputError, TableOptions, check_inputs, read_inputs
 from auditor.schema import ReportAudit
+from auditor.textsafety import escape_controls
+
+if TYPE_CHECKING:
+    from auditor.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -56,6 +60,16 @@ def _checklist(rubric: str | None) -> Checklist:
     except ConfigError as exc:
         _fail(f"invalid rule pack:\n{exc}")
         raise  # unreachable
+
+
+def _open_store(target: str) -> Store:
+    """The audit store at a path or URL (exit 2 when it cannot be opened)."""
+    from auditor.store import Store, StoreError  # SQLAlchemy loads only for a store
+
+    try:
+        return Store(target)
+    except StoreError as exc:
+        _fail(escape_controls(str(exc)))
 
 
 def _check_ignore(rules: RuleSet, ignore: tuple[str, ...]) -> None:

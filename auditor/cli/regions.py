@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterable, Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +13,7 @@ import click
 from auditor.atomic import write_text_atomic
 from auditor.cli.common import (
     _fail,
+    _open_store,
     _rules,
     _stats_settings,
     input_options,
@@ -17,13 +21,69 @@ from auditor.cli.common import (
     saved_or_audited,
 )
 from auditor.cli.group import main
+from auditor.config import RuleSet
 from auditor.io import InputError
-from auditor.schema import GroupBy, PeriodKind
+from auditor.schema import GroupBy, PeriodKind, ReportAudit
 from auditor.textsafety import escape_controls
 
 
+def _from_store(
+    target: str, rules: RuleSet, since: date | None, until: date | None, changed: list[int]
+) -> Iterator[ReportAudit]:
+    """The store's latest audits with the reviewers' decisions; `changed[0]` counts the reports
+    a reviewer changed."""
+    with _open_store(target) as store:
+        for audit in store.reviewed(rules, since, until):
+            if audit.review is not None and audit.review.changed:
+                changed[0] += 1
+            yield audit
+
+
+def _dated(audits: Iterable[ReportAudit], since: date | None, until: date | None):
+    """The audits whose report date lies in [since, until] (undated ones are then left out)."""
+    from auditor.store.store import report_date
+
+    low = since.isoformat() if since else ""
+    high = until.isoformat() if until else "9999-12-31"
+    for audit in audits:
+        day = report_date(audit.metadata.get("date"))
+        if day is not None and low <= day <= high:
+            yield audit
+
+
+def _iso_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"not an ISO date (YYYY-MM-DD): {value!r}") from None
+
+
 @main.command()
-@click.argument("inputs", nargs=-1, required=True)
+@click.argument("inputs", nargs=-1)
+@click.option(
+    "--store",
+    "store_target",
+    metavar="PATH_OR_URL",
+    default=None,
+    help="Read the latest audit of every report in an audit store, with reviewer decisions "
+    "applied (docs/store.md), instead of INPUTS.",
+)
+@click.option(
+    "--since",
+    callback=_iso_date,
+    metavar="YYYY-MM-DD",
+    default=None,
+    help="Only reports dated on or after this day.",
+)
+@click.option(
+    "--until",
+    callback=_iso_date,
+    metavar="YYYY-MM-DD",
+    default=None,
+    help="Only reports dated on or before this day.",
+)
 @click.option(
     "--by",
     type=click.Choice(["region", "manager", "rep", "period"]),
@@ -70,6 +130,9 @@ from auditor.textsafety import escape_controls
 @rubric_option
 def regions(
     inputs: tuple[str, ...],
+    store_target: str | None,
+    since: date | None,
+    until: date | None,
     by: GroupBy,
     period: PeriodKind,
     fmt: str,
@@ -80,7 +143,8 @@ def regions(
     rubric: str | None,
     **input_opts: Any,
 ) -> None:
-    """Consistency across regions, managers or periods, from results.jsonl or raw reports."""
+    """Consistency across regions, managers or periods, from results.jsonl, raw reports or an
+    audit store (--store)."""
     from auditor.io.exports import export_tables
     from auditor.render.dashboard import render_dashboard
     from auditor.render.leniency import leniency_lines
@@ -91,9 +155,19 @@ def regions(
     settings = _stats_settings(rubric)
     if min_group_size is not None:
         settings = settings.model_copy(update={"min_group_size": min_group_size})
+    if bool(inputs) == bool(store_target):
+        raise click.UsageError("give either INPUTS (results.jsonl or reports) or --store")
+    changed = [0]
+    audits: Iterable[ReportAudit]
     try:
+        if store_target:
+            audits = _from_store(store_target, rules, since, until, changed)
+        else:
+            audits = saved_or_audited(inputs, rules, rubric, quiet, **input_opts)
+            if since or until:
+                audits = _dated(audits, since, until)
         analysis = analyse_audits(
-            saved_or_audited(inputs, rules, rubric, quiet, **input_opts),
+            audits,
             rules,
             settings,
             by,
@@ -102,8 +176,13 @@ def regions(
         )
     except InputError as exc:
         _fail(escape_controls(str(exc)))
+    source = store_target or ", ".join(inputs)
     if not analysis.report.n_reports:
-        _fail(escape_controls(f"no reports in {', '.join(inputs)}"))
+        _fail(escape_controls(f"no reports in {source}"))
+    if store_target:
+        note = f"{changed[0]} of {analysis.report.n_reports} reports changed by a reviewer"
+        report = analysis.report.model_copy(update={"notes": [*analysis.report.notes, note]})
+        analysis = dataclasses.replace(analysis, report=report)
     if fmt == "json":
         text = analysis.report.model_dump_json(indent=2)
     elif fmt == "html":
@@ -111,7 +190,7 @@ def regions(
             analysis.report,
             analysis.vocab,
             analysis.weakest,
-            source=", ".join(inputs),
+            source=source,
             check_labels=settings.check_labels,
         )
     else:

@@ -13,6 +13,7 @@ from auditor.cli.common import (
     _auditor,
     _check_models,
     _models,
+    _open_store,
     _rules,
     model_options,
     rubric_option,
@@ -91,6 +92,14 @@ def limit_options(fn: F) -> F:
     help=f"File whose first line is the API token every /api/ request must send "
     f"(Authorization: Bearer). Default: ${TOKEN_ENV}, or no token.",
 )
+@click.option(
+    "--store",
+    "store_target",
+    metavar="PATH_OR_URL",
+    default=None,
+    help="An audit store: serve the reviewer decision routes /api/reviews (docs/store.md). "
+    "Needs an API token.",
+)
 @limit_options
 @model_options
 @rubric_option
@@ -100,6 +109,7 @@ def serve(
     workers: int,
     allow_origin: tuple[str, ...],
     token_file: str | None,
+    store_target: str | None,
     sentence_model: str | None,
     calibration: str | None,
     focus_model: str | None,
@@ -115,19 +125,27 @@ def serve(
         access = AccessPolicy.build(allow_origin, read_token(token_file))
     except AccessConfigError as exc:
         raise click.UsageError(str(exc)) from None
+    if store_target and access.token is None:
+        # Decisions change how reports score: they are never open to anyone who can connect.
+        raise click.UsageError(
+            f"--store needs an API token: --token-file FILE or ${TOKEN_ENV} (docs/store.md)"
+        )
+    store = _open_store(store_target) if store_target else None
 
     rules = _rules(rubric)
     models = _models(sentence_model, calibration, focus_model)
     url = f"auditor: open http://{host}:{port}/ (API: /openapi.json, docs/api.md)"
     if workers == 1:
         # spaCy and the models load once, before listening; same defaults as `auditor check`.
-        app = create_app(engine=_auditor(rules, models=models), access=access)
+        app = create_app(engine=_auditor(rules, models=models), access=access, store=store)
         click.echo(url, err=True)
         serve_app(app, host, port, limits)
         return
     # Each worker process loads its own pipeline from this configuration (api.app_from_env),
     # checked here first so that a bad model fails once, with a clear message.
     _check_models(rules, (), models)
+    if store is not None:
+        store.close()  # opened (and migrated) once here; each worker opens its own
     skipped = calibration is None and models[1] is None  # off by default, or skipped above
     os.environ[SERVE_CONFIG_ENV] = json.dumps(
         {
@@ -139,6 +157,7 @@ def serve(
             # (or inherits $FCR_AUDITOR_TOKEN).
             "allow_origin": list(access.origins),
             "token_file": token_file,
+            "store": store_target,
         }
     )
     click.echo(f"{url}; {workers} worker processes", err=True)

@@ -181,13 +181,18 @@ class AtomicResults:
         while data:
             data = data[os.write(self._fd, data) :]
 
-    def commit(self, transform: Callable[[ReportAudit], ReportAudit] | None = None) -> None:
+    def commit(
+        self,
+        transform: Callable[[ReportAudit], ReportAudit] | None = None,
+        before_commit: Callable[[], object] | None = None,
+    ) -> None:
         """Build results.csv from the partial file; rename both into place durably.
 
         With `transform` (a pass that needs the whole batch, such as follow-through), each
         audit of the partial file goes through it into results.jsonl and results.csv, both
         written atomically; the partial file stays until both are in place, so a crash in
-        between leaves a run that `--resume` finishes.
+        between leaves a run that `--resume` finishes. `before_commit` runs once every audit
+        has gone through, before anything is renamed into place (e.g. flushing a store).
         """
         assert self._fd is not None
         os.fsync(self._fd)
@@ -204,6 +209,8 @@ class AtomicResults:
                     audit = transform(audit)
                     lines.write(audit.model_dump_json(exclude_none=False) + "\n")
                 writer.writerow(csv_row(audit))
+            if before_commit is not None:
+                before_commit()
         if transform is None:
             replace_durably(self.partial, final)
         else:
