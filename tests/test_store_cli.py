@@ -292,3 +292,34 @@ def test_serve_workers_open_the_store_from_their_configuration(
     client = TestClient(app_from_env())
     response = client.get("/api/reviews/r0000", headers={"Authorization": f"Bearer {TOKEN}"})
     assert response.status_code == 200 and response.json()["audit"]["id"] == "r0000"
+
+
+def test_follow_through_reads_the_reps_earlier_report_from_the_store(
+    cli: Cli, tmp_path: Path
+) -> None:
+    store = tmp_path / "s.db"
+    earlier = {
+        "id": "v1",
+        "rep": "R-7",
+        "date": "2025-03-04",
+        "text": "You presented the efficacy data to Dr Lee. Next time ask two open questions "
+        "about her patients before presenting, by our 15 March ride-along.",
+    }
+    later = {
+        "id": "v2",
+        "rep": "R-7",
+        "date": "2025-04-15",
+        "text": "At the Riverside pharmacy you sorted out the stock shortage calmly and agreed "
+        "a delivery date. Next time confirm the order before leaving.",
+    }
+    for n, record in enumerate((earlier, later)):
+        batch = tmp_path / f"b{n}.jsonl"
+        batch.write_text(json.dumps(record) + "\n", encoding="utf-8")
+        out = tmp_path / f"out{n}"
+        result = cli("audit", str(batch), "--out", str(out), "--store", str(store), *FAST)
+        assert result.exit_code == 0, result.output
+    audit = json.loads((tmp_path / "out1" / "results.jsonl").read_text(encoding="utf-8"))
+    # The second batch holds only v2; its previous report comes from the store.
+    assert audit["follow_through"]["previous_id"] == "v1"
+    assert audit["follow_through"]["status"] == "not_followed_up"
+    assert "FOL001" in {f["code"] for f in audit["findings"]}
