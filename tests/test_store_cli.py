@@ -323,3 +323,24 @@ def test_follow_through_reads_the_reps_earlier_report_from_the_store(
     assert audit["follow_through"]["previous_id"] == "v1"
     assert audit["follow_through"]["status"] == "not_followed_up"
     assert "FOL001" in {f["code"] for f in audit["findings"]}
+
+
+def test_calibrate_learns_from_reviewer_verdicts_in_the_store(cli: Cli, tmp_path: Path) -> None:
+    store = tmp_path / "s.db"
+    assert _audit_into(cli, tmp_path, 12, store).exit_code == 0
+    models = ("--sentence-model", "none", "--focus-model", "none")
+    out = tmp_path / "cal"
+    none_yet = cli("calibrate", "--store", str(store), "--out", str(out), *models)
+    assert none_yet.exit_code == 2 and "too few" in none_yet.output
+    with Store(str(store)) as opened:
+        ranked = sorted(opened.latest(), key=lambda s: s.audit.score or 0)
+    for n, stored in enumerate(ranked):  # reviewers grade by the score's thirds
+        verdict = ("weak", "adequate", "strong")[n * 3 // len(ranked)]
+        args = ("--verdict", verdict, "--reviewer", "ana", "--reason", "regraded")
+        assert cli("review", "--store", str(store), stored.audit.id, *args).exit_code == 0
+    result = cli("calibrate", "--store", str(store), "--out", str(out), *models)
+    assert result.exit_code == 0, result.output
+    card = json.loads((out / "card.json").read_text(encoding="utf-8"))
+    assert card["training_data"] == {"store": "sqlite", "reviewed_reports": 12}
+    both = cli("calibrate", str(CORPUS), "--store", str(store), "--out", str(out), *models)
+    assert both.exit_code == 2 and "either LABELLED or --store" in both.output

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
-from auditor.cli.common import _auditor, _fail, _models, _rules, rubric_option
+from auditor.cli.common import _auditor, _fail, _models, _open_store, _rules, rubric_option
 from auditor.cli.group import main
 from auditor.io import read_inputs
 
@@ -140,13 +141,21 @@ def _examples(engine, path: str, gold: dict) -> list:
 
 
 @main.command()
-@click.argument("labelled", type=click.Path(exists=True, dir_okay=False))
+@click.argument("labelled", type=click.Path(exists=True, dir_okay=False), required=False)
 @click.option(
     "--out",
     "out_dir",
     type=click.Path(file_okay=False),
     required=True,
     help="Calibration directory to write (calibration.json, card.json).",
+)
+@click.option(
+    "--store",
+    "store_target",
+    metavar="PATH_OR_URL",
+    default=None,
+    help="Learn from an audit store instead of LABELLED: the stored audits a reviewer set a "
+    "verdict on (`auditor review --verdict`), with that verdict as the grade.",
 )
 @click.option(
     "--test",
@@ -193,8 +202,9 @@ def _examples(engine, path: str, gold: dict) -> list:
 )
 @rubric_option
 def calibrate(
-    labelled: str,
+    labelled: str | None,
     out_dir: str,
+    store_target: str | None,
     test: str | None,
     l2: float,
     gates: str,
@@ -207,20 +217,28 @@ def calibrate(
     from auditor.evaluate import LabelError, read_labels
     from auditor.learned.calibration import calibrate as fit
 
+    if (labelled is None) == (store_target is None):
+        raise click.UsageError("give either LABELLED or --store")
     rules = _rules(rubric)
     try:
-        labels = read_labels(Path(labelled))
-        gold = {k: v.get("quality") for k, v in labels.items()}
+        labels = read_labels(Path(labelled)) if labelled else {}
         t_gold = {k: v.get("quality") for k, v in read_labels(Path(test)).items()} if test else {}
     except LabelError as exc:
         _fail(str(exc))
     sm, _, fm = _models(sentence_model, "none", focus_model)
     engine = _auditor(rules, models=(sm, None, fm))
     codes = [c.spec.code for c in engine.checks]
+    data: Path | dict[str, Any]
+    if store_target:
+        data, audits, gold = _reviewed(store_target)
+    else:
+        data = Path(str(labelled))
+        audits = _calibration_audits(engine, str(labelled), labels, focus_folds)
+        gold = {k: v.get("quality") for k, v in labels.items()}
     try:
         cal, facts = fit(
-            Path(labelled),
-            _calibration_audits(engine, labelled, labels, focus_folds),
+            data,
+            audits,
             gold,
             codes,
             l2=l2,
@@ -232,7 +250,8 @@ def calibrate(
         )
     except ValueError as exc:
         _fail(str(exc))
-    facts["focus_folds"] = focus_folds if fm is not None and focus_folds >= 2 else 0
+    folded = fm is not None and focus_folds >= 2 and not store_target
+    facts["focus_folds"] = focus_folds if folded else 0
     cal.save(out_dir, facts)
     click.echo(f"weights (logits; failed checks lower the verdict) -> {out_dir}")
     for name, weight in cal.table():
@@ -261,3 +280,13 @@ def _calibration_audits(engine, labelled: str, labels: dict, folds: int) -> list
     if folds < 2:
         return list(engine.audit_stream(records))
     return out_of_fold_audits(engine, records, labels, folds=folds)
+
+
+def _reviewed(target: str) -> tuple[dict[str, Any], list, dict[str, str | None]]:
+    """The card facts, audits and grades of the stored audits a reviewer set a verdict on."""
+    with _open_store(target) as store:
+        graded = list(store.graded())
+        backend = store.engine.url.get_backend_name()  # no path or host in the card
+    audits = [audit for audit, _ in graded]
+    gold: dict[str, str | None] = {audit.id: verdict for audit, verdict in graded}
+    return {"store": backend, "reviewed_reports": len(audits)}, audits, gold

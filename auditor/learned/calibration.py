@@ -272,7 +272,7 @@ def _graded(
 
 
 def calibrate(
-    data: Path,
+    data: Path | Mapping[str, Any],
     audits: Sequence[ReportAudit],
     gold: Mapping[str, str | None],
     codes: Sequence[str],
@@ -283,7 +283,8 @@ def calibrate(
     folds: int = 5,
     seed: int = 0,
 ) -> tuple[Calibration, dict[str, Any]]:
-    """Fit on the audits of file `data` that have a gold verdict.
+    """Fit on the audits of `data` (a file, or the facts of another source such as an audit
+    store) that have a gold verdict.
 
     The card facts hold CV agreement and, with `test` (its file, audits and gold verdicts), test
     agreement, and name each file with its sha256.
@@ -306,7 +307,7 @@ def calibrate(
             "before": _agreement(t_verdicts, [a.verdict or "weak" for a in t_usable]),
             "after": _agreement(t_verdicts, [cal.verdict(a) for a in t_usable]),
         }
-    facts["training_data"] = file_facts(data)
+    facts["training_data"] = file_facts(data) if isinstance(data, Path) else dict(data)
     if test is not None:
         facts["test_data"] = file_facts(t_data)
     return cal, facts

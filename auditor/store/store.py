@@ -267,6 +267,19 @@ class Store:
             decisions = trail.get((clean(stored.audit.id), stored.text_sha256), [])
             yield apply_reviews(stored.audit, decisions, rules, stored.ignored)
 
+    def graded(self) -> Iterator[tuple[ReportAudit, Verdict]]:
+        """The latest versions a reviewer set a verdict on, as audited, with that verdict (the
+        latest one per version): what `auditor calibrate --store` learns from."""
+        verdicts: dict[tuple[str, str], Verdict] = {}
+        query = select(reviews).where(reviews.c.kind == "verdict").order_by(reviews.c.id)
+        for sha, decision in self._decisions(query):
+            if decision.verdict is not None:
+                verdicts[(decision.report_id, sha)] = decision.verdict
+        for stored in self.latest():
+            verdict = verdicts.get((clean(stored.audit.id), stored.text_sha256))
+            if verdict is not None:
+                yield stored.audit, verdict
+
     def _latest_of(self, report_id: str) -> StoredAudit | None:
         latest = select(func.max(audits.c.id)).where(audits.c.report_id == report_id)
         return next(
