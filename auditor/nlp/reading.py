@@ -8,9 +8,11 @@ objectives and signals, as configured in rules/sections.yaml and rules/reading.y
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 
+import numpy
+from spacy.attrs import NORM, TAG
 from spacy.tokens import Doc, Span
 
 from auditor.annotations import Annotations
@@ -77,12 +79,14 @@ class ReportReader:
             seen_content = seen_content or role is not None
             line_role.append((start, pos, role, -1))
         starts = [lr[0] for lr in line_role]
+        verb_at, verb_norm = self._verbs(doc)
         out = []
         for sent in doc.sents:
             start, end = sent.start_char, sent.end_char
             if not text[start:end].strip():
                 continue
-            verbs = frozenset(t.norm_ for t in sent if t.tag_ in VERB_TAGS)
+            a, b = bisect_left(verb_at, sent.start), bisect_left(verb_at, sent.end)
+            verbs = frozenset(verb_norm[a:b])
             i = bisect_right(starts, start) - 1
             r, content_start, content = None, -1, True
             if i >= 0:
@@ -92,6 +96,14 @@ class ReportReader:
                     content = len(text[content_start:end].strip(" :.-\n\t")) >= 3
             out.append(SentenceFacts(start, end, text[start:end], r, content_start, content, verbs))
         return out
+
+    @staticmethod
+    def _verbs(doc: Doc) -> tuple[list[int], list[str]]:
+        """Token index and norm of every token with a verb tag (VERB_TAGS), in order."""
+        strings = doc.vocab.strings
+        tags, norms = doc.to_array([TAG, NORM]).reshape(len(doc), 2).T
+        at = numpy.flatnonzero(numpy.isin(tags, [strings[t] for t in VERB_TAGS])).tolist()
+        return at, [strings[n] for n in norms[at].tolist()]
 
     def _heading_role(self, head: str, position: float) -> str | None:
         key = _norm_heading(head)
