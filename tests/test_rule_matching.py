@@ -12,6 +12,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
 from auditor.nlp.literals import ASCII_FOLD, fold, may_match, necessary_literals
+from auditor.nlp.reading import expanded_spans
 from auditor.nlp.regex_set import RegexSet
 from auditor.nlp.token_regex import TokenPatterns
 
@@ -152,3 +153,19 @@ def test_a_text_with_a_match_holds_a_necessary_literal(piece: str, text: str) ->
             assert may_match(necessary_literals(piece, flags), fold(text))
         if not flags and re.search(piece, text):
             assert may_match(necessary_literals(piece, casefold=False), text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(["Dr", " ", "Lee", ".", "\n", "  ", "asked", "-", "ok"]), max_size=12),
+    st.lists(st.tuples(st.integers(-2, 40), st.integers(-2, 40)), max_size=6),
+)
+def test_expanded_spans_are_char_span_expand(words: list[str], ranges) -> None:
+    doc = NLP("".join(words))
+    items = [(a, b, "x") for a, b in ranges if a <= b]
+    expected = [
+        (sp.start, sp.end)
+        for a, b, label in items
+        if (sp := doc.char_span(a, b, label=label, alignment_mode="expand")) is not None
+    ]
+    assert [(sp.start, sp.end) for sp in expanded_spans(doc, doc.text, items)] == expected

@@ -12,7 +12,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 
 import numpy
-from spacy.attrs import NORM, TAG
+from spacy.attrs import IDX, LENGTH, NORM, TAG
 from spacy.tokens import Doc, Span
 
 from auditor.annotations import Annotations
@@ -37,6 +37,21 @@ _SPACES = re.compile(r"\s+")
 
 def _norm_heading(text: str) -> str:
     return _SPACES.sub(" ", text.replace("’", "'").strip(" *_#").lower())
+
+
+def expanded_spans(doc: Doc, text: str, items: Iterable[tuple[int, int, str]]) -> list[Span]:
+    """Labelled token spans of (start, end, label) character ranges of `text` (`doc.text`), as
+    `doc.char_span(start, end, label, alignment_mode="expand")` gives them (None left out)."""
+    idx, length = doc.to_array(IDX).tolist(), doc.to_array(LENGTH).tolist()
+    out = []
+    for start, end, label in items:
+        if not (0 <= start < len(text) and 0 < end <= len(text)):
+            continue  # char_span finds no token there
+        first = bisect_right(idx, start) - 1
+        if start == idx[first] + length[first]:
+            first += 1  # in the whitespace after a token: the next one starts the span
+        out.append(Span(doc, first, bisect_right(idx, end - 1), label=label))
+    return out
 
 
 class ReportReader:
@@ -125,16 +140,11 @@ class ReportReader:
         reading = read_sentences(text, self._sentences(doc, text), matches, self.rules)
         ann = derive_annotations(text, reading, self.rules)
         doc._.fcr = ann
-        self._write_spans(doc, reading, ann)
+        self._write_spans(doc, text, reading, ann)
 
-    def _write_spans(self, doc: Doc, reading: Reading, ann: Annotations) -> None:
+    def _write_spans(self, doc: Doc, text: str, reading: Reading, ann: Annotations) -> None:
         def spans(items: Iterable[tuple[int, int, str]]) -> list[Span]:
-            out = []
-            for start, end, label in items:
-                sp = doc.char_span(start, end, label=label, alignment_mode="expand")
-                if sp is not None:
-                    out.append(sp)
-            return out
+            return expanded_spans(doc, text, items)
 
         def strip(label: str) -> str:
             return label.partition(":")[2]
