@@ -28,32 +28,15 @@ from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
 from auditor.nlp.literals import may_match, necessary_literals
+from auditor.token_patterns import FLAG_ATTRS
 
 _SEP, _END = "\x1e", "\x1f"  # between a token's fields; after each token
 _ANY = "[^\x1e\x1f]*+"  # one field, whatever its value
 _TERM = "[\x1e\x1f]"
 _ONE_TOKEN = "[^\x1f]*+\x1f"
 _STRING_ATTRS = ("ORTH", "LOWER", "NORM", "LEMMA", "TAG", "POS", "DEP", "SHAPE", "ENT_TYPE")
-_FLAG_ATTRS = (
-    "IS_ALPHA",
-    "IS_ASCII",
-    "IS_DIGIT",
-    "IS_LOWER",
-    "IS_UPPER",
-    "IS_TITLE",
-    "IS_PUNCT",
-    "IS_SPACE",
-    "IS_BRACKET",
-    "IS_QUOTE",
-    "IS_LEFT_PUNCT",
-    "IS_RIGHT_PUNCT",
-    "IS_CURRENCY",
-    "IS_STOP",
-    "LIKE_NUM",
-    "LIKE_URL",
-    "LIKE_EMAIL",
-    "SENT_START",
-)
+#: Flags read from the token array; IS_SENT_START is read as SENT_START (see `_ALIASES`).
+_FLAG_ATTRS = tuple(f for f in FLAG_ATTRS if f not in ("SPACY", "IS_SENT_START"))
 _ALIASES = {"TEXT": "ORTH", "IS_SENT_START": "SENT_START"}
 _COMPARE = ("==", "!=", ">=", "<=", ">", "<")
 _INF = math.inf
