@@ -25,7 +25,8 @@ from pydantic import (
     field_validator,
 )
 
-_TEXT_ATTRS = (
+#: Attributes whose value is a string, and boolean flags, as spaCy's schema names them.
+TEXT_ATTRS = (
     "ORTH",
     "TEXT",
     "LOWER",
@@ -40,7 +41,7 @@ _TEXT_ATTRS = (
     "ENT_KB_ID",
     "NORM",
 )
-_FLAG_ATTRS = (
+FLAG_ATTRS = (
     "SPACY",
     "IS_ALPHA",
     "IS_ASCII",
@@ -114,8 +115,8 @@ _NumberValue = _model(
 _Token = _model(
     "Token",
     {
-        **{k: StrictStr | _TextValue for k in _TEXT_ATTRS},
-        **{k: StrictBool for k in _FLAG_ATTRS},
+        **{k: StrictStr | _TextValue for k in TEXT_ATTRS},
+        **{k: StrictBool for k in FLAG_ATTRS},
         "LENGTH": StrictInt | StrictFloat | _NumberValue,
         "ENT_IOB": Literal["", "I", "O", "B", 0, 1, 2, 3],
         "OP": Literal["+", "*", "?", "!"] | Annotated[str, StringConstraints(pattern=_OP)],

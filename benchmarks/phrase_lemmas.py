@@ -46,13 +46,13 @@ def main(argv: list[str] | None = None) -> None:
     per_label = [
         [[t.norm_ for t in doc] for doc in nlp.pipe(p.lower() for p in ps)] for _, ps in phrases
     ]
-    lookup = nlp.get_pipe("fcr_attributes")
+    lookup, norm = nlp.get_pipe("fcr_attributes"), nlp.get_pipe("fcr_norm")
     differ, pairs = 0, Counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # W108: no POS for the rule lemmatizer (the point)
         for (_, ps), seqs in zip(phrases, neural, strict=True):
             for phrase, seq in zip(ps, seqs, strict=True):
-                doc = components.fcr_norm(lookup(nlp.make_doc(phrase.lower())))
+                doc = norm(lookup(nlp.make_doc(phrase.lower())))
                 cheap = [t.norm_ for t in doc]
                 if cheap != seq:
                     differ += 1

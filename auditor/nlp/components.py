@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy
-from spacy.attrs import LEMMA, LOWER, MORPH, ORTH, POS, TAG
+from spacy.attrs import LEMMA, LOWER, MORPH, NORM, ORTH, POS, TAG
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -132,20 +132,47 @@ def make_fcr_attributes(nlp: Language, name: str) -> FastAttributes:
     return FastAttributes(nlp.get_pipe("attribute_ruler"), nlp.get_pipe("lemmatizer"))
 
 
-@Language.component("fcr_norm")
-def fcr_norm(doc: Doc) -> Doc:
-    """Store the lower-cased lemma as the token norm (after the lemmatizer has run).
+class NormWriter:
+    """Stores the lower-cased lemma as the token norm (after the lemmatizer has run).
 
     Proper-noun lemmas keep their surface form, so a plural abbreviation the tagger calls a
     proper noun ("KOLs", "HCPs") is singularised here: it must match the phrase "kol".
+    The norm depends only on the token's text and lemma: it is computed once per pair and
+    written for the whole Doc as one array.
     """
-    for tok in doc:
-        norm = (tok.lemma_ or tok.text).lower()
-        text = tok.text
+
+    #: The table is cleared when it grows past this many pairs (unique ids in long exports).
+    MAX_KEYS = 200_000
+
+    def __init__(self) -> None:
+        self.cache: dict[tuple[int, int], int] = {}
+
+    def _norm(self, doc: Doc, orth: int, lemma: int) -> int:
+        strings = doc.vocab.strings
+        text = strings[orth]
+        norm = ((strings[lemma] if lemma else "") or text).lower()
         if len(text) > 2 and text[-1] == "s" and norm[-1:] == "s" and text[:-1].isupper():
             norm = norm[:-1]
-        tok.norm_ = norm
-    return doc
+        if len(self.cache) >= self.MAX_KEYS:
+            self.cache.clear()
+        key = self.cache[(orth, lemma)] = strings.add(norm)
+        return key
+
+    def __call__(self, doc: Doc) -> Doc:
+        """Set `token.norm_` of every token."""
+        if not len(doc):
+            return doc
+        get = self.cache.get
+        rows = doc.to_array([ORTH, LEMMA]).tolist()
+        norms = [get((o, lm)) or self._norm(doc, o, lm) for o, lm in rows]
+        doc.from_array([NORM], numpy.array(norms, dtype="uint64").reshape(-1, 1))  # type: ignore[arg-type]
+        return doc
+
+
+@Language.factory("fcr_norm", default_config={})
+def make_fcr_norm(nlp: Language, name: str) -> NormWriter:
+    """Factory for `fcr_norm` (a table of its own per pipeline)."""
+    return NormWriter()
 
 
 _PACKS: dict[str, RuleSet] = {}

@@ -10,16 +10,19 @@ pipeline over all of them.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from spacy.language import Language
-from spacy.matcher import Matcher, PhraseMatcher
+from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
 from auditor.config import RuleSpec
 from auditor.nlp.compiled import Norms, Phrases, phrase_norms
 from auditor.nlp.derivation import Match
+from auditor.nlp.regex_set import RegexSet
+from auditor.nlp.token_regex import TokenPatterns
 
 
 def lemmatise(nlp: Language, phrases: Phrases) -> Norms:
@@ -60,17 +63,19 @@ class RuleMatcher:
     def __init__(self, nlp: Language, specs: Iterable[tuple[str, RuleSpec]]) -> None:
         self._norm = PhraseMatcher(nlp.vocab, attr="NORM")
         self._lower = PhraseMatcher(nlp.vocab, attr="LOWER")
-        self._tokens = Matcher(nlp.vocab, validate=True)
-        self._regex: list[tuple[str, re.Pattern[str]]] = []
+        token_patterns: list[tuple[str, Sequence[dict[str, Any]]]] = []
+        regexes: list[tuple[str, str]] = []
         norm_phrases: dict[str, list[str]] = {}
         for label, spec in specs:
             if spec.phrases:
                 norm_phrases.setdefault(label, []).extend(spec.phrases)
             if spec.exact:
                 self._lower.add(label, [nlp.make_doc(p.lower()) for p in spec.exact])
-            if spec.patterns:
-                self._tokens.add(label, [list(p) for p in spec.patterns])
-            self._regex.extend((label, re.compile(r, re.IGNORECASE)) for r in spec.regex)
+            token_patterns.extend((label, p) for p in spec.patterns)
+            regexes.extend((label, r) for r in spec.regex)
+        self._tokens = TokenPatterns(nlp.vocab, token_patterns)
+        self._regex_labels = [label for label, _ in regexes]
+        self._regex = RegexSet([r for _, r in regexes], re.IGNORECASE)
         phrases = list(norm_phrases.items())
         norms = phrase_norms(phrases, pipeline_identity(nlp), lambda ps: lemmatise(nlp, ps))
         for (label, _), seqs in zip(phrases, norms, strict=True):
@@ -79,12 +84,9 @@ class RuleMatcher:
     def __call__(self, doc: Doc) -> list[Match]:
         """All hits in `doc`, in no particular order."""
         strings = doc.vocab.strings
+        text = doc.text  # built anew on every access: read it once
         out: list[Match] = []
-        for matcher, kind in (
-            (self._norm, "phrase"),
-            (self._lower, "exact"),
-            (self._tokens, "pattern"),
-        ):
+        for matcher, kind in ((self._norm, "phrase"), (self._lower, "exact")):
             for key, s, e in matcher(doc):
                 span = doc[s:e]
                 out.append(
@@ -92,9 +94,11 @@ class RuleMatcher:
                         strings[key], span.start_char, span.end_char, f"{kind}:{span.text.lower()}"
                     )
                 )
-        text = doc.text  # built anew on every access: read it once
-        for label, rx in self._regex:
-            for m in rx.finditer(text):
-                if m.end() > m.start():
-                    out.append(Match(label, m.start(), m.end(), f"regex:{rx.pattern}"))
+        for label, s, e in self._tokens(doc):
+            a, b = doc[s].idx, doc[e - 1].idx + len(doc[e - 1])
+            out.append(Match(label, a, b, f"pattern:{text[a:b].lower()}"))
+        for label, rx, spans in zip(
+            self._regex_labels, self._regex.regexes, self._regex.finditer(text), strict=True
+        ):
+            out.extend(Match(label, a, b, f"regex:{rx.pattern}") for a, b in spans)
         return out

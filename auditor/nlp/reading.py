@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 
+import numpy
+from spacy.attrs import IDX, LENGTH, NORM, TAG
 from spacy.tokens import Doc, Span
 
 from auditor.annotations import Annotations, Hit
@@ -36,6 +38,21 @@ _SPACES = re.compile(r"\s+")
 
 def _norm_heading(text: str) -> str:
     return _SPACES.sub(" ", text.replace("’", "'").strip(" *_#").lower())
+
+
+def expanded_spans(doc: Doc, text: str, items: Iterable[tuple[int, int, str]]) -> list[Span]:
+    """Labelled token spans of (start, end, label) character ranges of `text` (`doc.text`), as
+    `doc.char_span(start, end, label, alignment_mode="expand")` gives them (None left out)."""
+    idx, length = doc.to_array(IDX).tolist(), doc.to_array(LENGTH).tolist()
+    out = []
+    for start, end, label in items:
+        if not (0 <= start < len(text) and 0 < end <= len(text)):
+            continue  # char_span finds no token there
+        first = bisect_right(idx, start) - 1
+        if start == idx[first] + length[first]:
+            first += 1  # in the whitespace after a token: the next one starts the span
+        out.append(Span(doc, first, bisect_right(idx, end - 1), label=label))
+    return out
 
 
 class ReportReader:
@@ -78,12 +95,14 @@ class ReportReader:
             seen_content = seen_content or role is not None
             line_role.append((start, pos, role, -1))
         starts = [lr[0] for lr in line_role]
+        verb_at, verb_norm = self._verbs(doc)
         out = []
         for sent in doc.sents:
             start, end = sent.start_char, sent.end_char
             if not text[start:end].strip():
                 continue
-            verbs = frozenset(t.norm_ for t in sent if t.tag_ in VERB_TAGS)
+            a, b = bisect_left(verb_at, sent.start), bisect_left(verb_at, sent.end)
+            verbs = frozenset(verb_norm[a:b])
             i = bisect_right(starts, start) - 1
             r, content_start, content = None, -1, True
             if i >= 0:
@@ -93,6 +112,14 @@ class ReportReader:
                     content = len(text[content_start:end].strip(" :.-\n\t")) >= 3
             out.append(SentenceFacts(start, end, text[start:end], r, content_start, content, verbs))
         return out
+
+    @staticmethod
+    def _verbs(doc: Doc) -> tuple[list[int], list[str]]:
+        """Token index and norm of every token with a verb tag (VERB_TAGS), in order."""
+        strings = doc.vocab.strings
+        tags, norms = doc.to_array([TAG, NORM]).reshape(len(doc), 2).T
+        at = numpy.flatnonzero(numpy.isin(tags, [strings[t] for t in VERB_TAGS])).tolist()
+        return at, [strings[n] for n in norms[at].tolist()]
 
     def _heading_role(self, head: str, position: float) -> str | None:
         key = _norm_heading(head)
@@ -117,16 +144,11 @@ class ReportReader:
             ann, signals={**ann.signals, "follow_up": back_references(reading)}
         )
         doc._.fcr = ann
-        self._write_spans(doc, reading, ann)
+        self._write_spans(doc, text, reading, ann)
 
-    def _write_spans(self, doc: Doc, reading: Reading, ann: Annotations) -> None:
+    def _write_spans(self, doc: Doc, text: str, reading: Reading, ann: Annotations) -> None:
         def spans(items: Iterable[tuple[int, int, str]]) -> list[Span]:
-            out = []
-            for start, end, label in items:
-                sp = doc.char_span(start, end, label=label, alignment_mode="expand")
-                if sp is not None:
-                    out.append(sp)
-            return out
+            return expanded_spans(doc, text, items)
 
         def strip(label: str) -> str:
             return label.partition(":")[2]
