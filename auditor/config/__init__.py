@@ -61,6 +61,7 @@ from auditor.config.stats import (
     OutlierMessages,
     OutlierSettings,
     RegionAlias,
+    RepSettings,
     StatsSettings,
     load_settings,
 )
@@ -88,6 +89,7 @@ __all__ = [
     "NumbersOnlySpec",
     "OutcomeMessages",
     "OutcomeSettings",
+    "RepSettings",
     "OutlierMessages",
     "OutlierSettings",
     "PositionalHeadings",

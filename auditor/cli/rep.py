@@ -1,0 +1,114 @@
+"""`auditor rep REP_ID`: one rep's reports over time, objectives followed up, trends."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import date
+from pathlib import Path
+
+import click
+
+from auditor.atomic import write_text_atomic
+from auditor.cli.common import _fail, _open_store, _rules, _stats_settings, rubric_option
+from auditor.cli.group import main
+from auditor.cli.regions import _dated, _iso_date
+from auditor.config import RuleSet
+from auditor.schema import ReportAudit
+from auditor.textsafety import escape_controls
+
+
+def _stored(target: str, rules: RuleSet, since: date | None, until: date | None):
+    """The store's latest audits with the reviewers' decisions applied."""
+    with _open_store(target) as store:
+        yield from store.reviewed(rules, since, until)
+
+
+def _of_rep(audits: Iterable[ReportAudit], rep: str) -> Iterator[ReportAudit]:
+    from auditor.stats.timeline import rep_of
+
+    wanted = rep.strip()
+    return (a for a in audits if rep_of(a) == wanted)
+
+
+@main.command()
+@click.argument("rep_id")
+@click.argument("results", required=False, type=click.Path(dir_okay=False))
+@click.option(
+    "--store",
+    "store_target",
+    metavar="PATH_OR_URL",
+    default=None,
+    help="Read the audit store (latest versions, reviewer decisions applied) instead of RESULTS.",
+)
+@click.option(
+    "--since", callback=_iso_date, metavar="YYYY-MM-DD", default=None, help="From this day."
+)
+@click.option(
+    "--until", callback=_iso_date, metavar="YYYY-MM-DD", default=None, help="To this day."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "html"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the output to FILE instead of stdout.",
+)
+@rubric_option
+def rep(
+    rep_id: str,
+    results: str | None,
+    store_target: str | None,
+    since: date | None,
+    until: date | None,
+    fmt: str,
+    out_file: str | None,
+    rubric: str | None,
+) -> None:
+    """One rep's reports over time from a results.jsonl or an audit store (--store): visits,
+    competencies coached, objectives and whether they were followed up, trends."""
+    from auditor.io.results import is_results_file, read_results
+    from auditor.render.rep import iter_rep_text, render_rep_html
+    from auditor.stats import vocabulary
+    from auditor.stats.timeline import rep_timeline
+
+    rules = _rules(rubric)
+    settings = _stats_settings(rubric).rep
+    assert settings is not None  # load_settings fills it from the bundled pack
+    if bool(results) == bool(store_target):
+        raise click.UsageError("give either RESULTS (a results.jsonl) or --store")
+    audits: Iterable[ReportAudit]
+    if store_target:
+        audits = _stored(store_target, rules, since, until)
+    else:
+        path = Path(results or "")
+        if not is_results_file(path):
+            _fail(escape_controls(f"{path}: not a results.jsonl of `auditor audit`"))
+        audits = read_results(path)
+        if since or until:
+            audits = _dated(audits, since, until)
+    source = store_target or str(results)
+    found = list(_of_rep(audits, rep_id))
+    if not found:
+        window = (
+            f" between {since or 'the start'} and {until or 'the end'}" if since or until else ""
+        )
+        _fail(escape_controls(f"rep {rep_id!r} not found in {source}{window}"))
+    timeline = rep_timeline(rep_id.strip(), found, vocabulary(rules).competencies, settings)
+    if fmt == "json":
+        text = timeline.model_dump_json(indent=2)
+    elif fmt == "html":
+        text = render_rep_html(timeline, source)
+    else:
+        text = "\n".join(iter_rep_text(timeline))
+    if out_file:
+        write_text_atomic(Path(out_file), text)
+        click.echo(f"{fmt}: {out_file}", err=True)
+    else:
+        click.echo(text)
