@@ -171,6 +171,14 @@ def test_unknown_rep_is_exit_2(cli: Cli, results: Path, store: str) -> None:
         assert "rep 'REP-404' not found in" in result.stderr
 
 
+def test_unreadable_lines_are_counted_not_lost(cli: Cli, results: Path, tmp_path: Path) -> None:
+    damaged = tmp_path / "results.jsonl"
+    damaged.write_text(results.read_text(encoding="utf-8") + '{"id": 1}\n', encoding="utf-8")
+    result = cli("rep", "REP-7", str(damaged))
+    assert result.exit_code == 0, result.output
+    assert "1 record(s) that were not audited name no rep and are not listed." in result.stdout
+
+
 def test_window_and_bad_arguments(cli: Cli, results: Path, tmp_path: Path) -> None:
     window = cli("rep", "REP-7", str(results), "--since", "2025-02-01", "--until", "2025-03-31")
     assert window.exit_code == 0, window.output
@@ -195,9 +203,10 @@ def test_planted_improving_and_declining_competencies(seed: int) -> None:
     trends = {t.id: t for t in timeline.trends}
     assert trends["objection_handling"].direction == "improving"
     assert trends["messaging"].direction == "declining"
-    assert trends["objection_handling"].slope > SETTINGS.steady_within  # type: ignore[operator]
-    # The level is where the line ends, not the average of the snapshots (about 58).
-    assert trends["objection_handling"].level > 70  # type: ignore[operator]
+    slope, level = trends["objection_handling"].slope, trends["objection_handling"].level
+    assert slope is not None and slope > SETTINGS.steady_within
+    # The level is where the line ends (about 76), not the average of the snapshots (about 58).
+    assert level is not None and level > 70
     assert timeline.overall is not None and timeline.overall.direction == "steady"
 
 
@@ -211,3 +220,14 @@ def test_below_the_minimum_there_is_no_trend() -> None:
     assert [(t.id, t.direction, t.level) for t in timeline.trends] == [
         ("messaging", "too_few", None)
     ]
+
+
+def test_store_timeline_applies_reviewer_decisions(cli: Cli, tmp_path: Path) -> None:
+    target = str(tmp_path / "audits.db")
+    with Store(target) as s:
+        s.add(_fixture(), AuditConfig("pack-sha", {"sentence model": None}))
+        s.review("v2", "verdict", "strong", "Ann Lee", "Clear observed behaviour")
+    result = cli("rep", "REP-7", "--store", target, "--format", "json")
+    visits = {v["id"]: v for v in json.loads(result.stdout)["visits"]}
+    assert visits["v2"]["verdict"] == "strong"
+    assert visits["v1"]["verdict"] == "adequate"

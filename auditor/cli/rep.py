@@ -23,11 +23,20 @@ def _stored(target: str, rules: RuleSet, since: date | None, until: date | None)
         yield from store.reviewed(rules, since, until)
 
 
-def _of_rep(audits: Iterable[ReportAudit], rep: str) -> Iterator[ReportAudit]:
+def _of_rep(
+    audits: Iterable[ReportAudit], rep: str, unreadable: list[int]
+) -> Iterator[ReportAudit]:
+    """The rep's audits; `unreadable[0]` counts records that name no rep and were not audited
+    (e.g. a results line that is not an audit), which may have been the rep's."""
     from auditor.stats.timeline import rep_of
 
     wanted = rep.strip()
-    return (a for a in audits if rep_of(a) == wanted)
+    for audit in audits:
+        name = rep_of(audit)
+        if name == wanted:
+            yield audit
+        elif name is None and not audit.ok:
+            unreadable[0] += 1
 
 
 @main.command()
@@ -94,13 +103,17 @@ def rep(
         if since or until:
             audits = _dated(audits, since, until)
     source = store_target or str(results)
-    found = list(_of_rep(audits, rep_id))
+    unreadable = [0]
+    found = list(_of_rep(audits, rep_id, unreadable))
     if not found:
         window = (
             f" between {since or 'the start'} and {until or 'the end'}" if since or until else ""
         )
         _fail(escape_controls(f"rep {rep_id!r} not found in {source}{window}"))
     timeline = rep_timeline(rep_id.strip(), found, vocabulary(rules).competencies, settings)
+    if unreadable[0]:
+        note = f"{unreadable[0]} record(s) that were not audited name no rep and are not listed."
+        timeline = timeline.model_copy(update={"notes": [*timeline.notes, note]})
     if fmt == "json":
         text = timeline.model_dump_json(indent=2)
     elif fmt == "html":

@@ -24,9 +24,11 @@ from auditor.schema import (
 from auditor.stats.records import UNKNOWN, Record, compact
 
 
-def rep_of(audit: ReportAudit) -> str:
-    """The rep an audit's metadata names ("unknown" when none), as the statistics read it."""
-    return compact(audit).rep
+def rep_of(audit: ReportAudit) -> str | None:
+    """The rep an audit's metadata names (trimmed), None when it names none."""
+    value = audit.metadata.get("rep")
+    text = str(value).strip() if value is not None else ""
+    return text or None
 
 
 def _objective(audit: ReportAudit) -> str | None:
