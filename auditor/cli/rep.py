@@ -50,10 +50,18 @@ def _of_rep(
     help="Read the audit store (latest versions, reviewer decisions applied) instead of RESULTS.",
 )
 @click.option(
-    "--since", callback=_iso_date, metavar="YYYY-MM-DD", default=None, help="From this day."
+    "--since",
+    callback=_iso_date,
+    metavar="YYYY-MM-DD",
+    default=None,
+    help="Only reports dated on or after this day.",
 )
 @click.option(
-    "--until", callback=_iso_date, metavar="YYYY-MM-DD", default=None, help="To this day."
+    "--until",
+    callback=_iso_date,
+    metavar="YYYY-MM-DD",
+    default=None,
+    help="Only reports dated on or before this day.",
 )
 @click.option(
     "--format",
