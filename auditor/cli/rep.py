@@ -8,10 +8,18 @@ from pathlib import Path
 
 import click
 
-from auditor.atomic import write_text_atomic
-from auditor.cli.common import _fail, _open_store, _rules, _stats_settings, rubric_option
+from auditor.cli.common import (
+    _fail,
+    _open_store,
+    _rules,
+    _stats_settings,
+    dated_between,
+    emit,
+    output_options,
+    rubric_option,
+    window_options,
+)
 from auditor.cli.group import main
-from auditor.cli.regions import _dated, _iso_date
 from auditor.config import RuleSet
 from auditor.schema import ReportAudit
 from auditor.textsafety import escape_controls
@@ -49,34 +57,8 @@ def _of_rep(
     default=None,
     help="Read the audit store (latest versions, reviewer decisions applied) instead of RESULTS.",
 )
-@click.option(
-    "--since",
-    callback=_iso_date,
-    metavar="YYYY-MM-DD",
-    default=None,
-    help="Only reports dated on or after this day.",
-)
-@click.option(
-    "--until",
-    callback=_iso_date,
-    metavar="YYYY-MM-DD",
-    default=None,
-    help="Only reports dated on or before this day.",
-)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "html"]),
-    default="text",
-    show_default=True,
-)
-@click.option(
-    "--out",
-    "out_file",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Write the output to FILE instead of stdout.",
-)
+@window_options
+@output_options
 @rubric_option
 def rep(
     rep_id: str,
@@ -109,7 +91,7 @@ def rep(
             _fail(escape_controls(f"{path}: not a results.jsonl of `auditor audit`"))
         audits = read_results(path)
         if since or until:
-            audits = _dated(audits, since, until)
+            audits = dated_between(audits, since, until)
     source = store_target or str(results)
     unreadable = [0]
     found = list(_of_rep(audits, rep_id, unreadable))
@@ -128,8 +110,4 @@ def rep(
         text = render_rep_html(timeline, source)
     else:
         text = "\n".join(iter_rep_text(timeline))
-    if out_file:
-        write_text_atomic(Path(out_file), text)
-        click.echo(f"{fmt}: {out_file}", err=True)
-    else:
-        click.echo(text)
+    emit(text, fmt, out_file)
