@@ -25,10 +25,10 @@ from auditor.schema import ReportAudit
 from auditor.textsafety import escape_controls
 
 
-def _stored(target: str, rules: RuleSet, since: date | None, until: date | None):
-    """The store's latest audits with the reviewers' decisions applied."""
+def _stored(target: str, rules: RuleSet, rep: str, since: date | None, until: date | None):
+    """The rep's latest audits in the store with the reviewers' decisions applied."""
     with _open_store(target) as store:
-        yield from store.reviewed(rules, since, until)
+        yield from store.reviewed(rules, since, until, rep)
 
 
 def _of_rep(
@@ -84,7 +84,7 @@ def rep(
         raise click.UsageError("give either RESULTS (a results.jsonl) or --store")
     audits: Iterable[ReportAudit]
     if store_target:
-        audits = _stored(store_target, rules, since, until)
+        audits = _stored(store_target, rules, rep_id.strip(), since, until)
     else:
         path = Path(results or "")
         if not is_results_file(path):
