@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import random
+from datetime import date
 from pathlib import Path
 
 import pytest
 from cli_support import Cli
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from auditor.config import load_settings
 from auditor.schema import Evidence, FollowThrough, NextObjective, ReportAudit
@@ -231,3 +234,36 @@ def test_store_timeline_applies_reviewer_decisions(cli: Cli, tmp_path: Path) -> 
     visits = {v["id"]: v for v in json.loads(result.stdout)["visits"]}
     assert visits["v2"]["verdict"] == "strong"
     assert visits["v1"]["verdict"] == "adequate"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(st.none(), st.dates(date(2024, 1, 1), date(2026, 12, 31))),
+            st.integers(0, 100),
+            st.lists(st.sampled_from(sorted(NAMES) + ["unlisted"]), max_size=2, unique=True),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_any_reports_give_an_ordered_timeline(
+    rows: list[tuple[date | None, int, list[str], bool]],
+) -> None:
+    audits = [
+        ReportAudit(id=f"e{i}", metadata={"rep": "R", "date": day and day.isoformat()}, error="x")
+        if failed
+        else _audit(f"r{i}", day.isoformat() if day else None, score, focus)
+        for i, (day, score, focus, failed) in enumerate(rows)
+    ]
+    timeline = rep_timeline("R", audits, NAMES, SETTINGS)
+    assert sorted(v.id for v in timeline.visits) == sorted(a.id for a in audits)
+    days = [v.date for v in timeline.visits]
+    dated = [d for d in days if d is not None]
+    assert dated == sorted(dated) and days == dated + [None] * timeline.undated
+    for trend in timeline.trends:
+        assert trend.visits >= 2
+        assert (trend.level is None) == (trend.direction == "too_few")
+        assert trend.level is None or 0 <= trend.level <= 100

@@ -104,8 +104,9 @@ def _trend(
         statement = words.too_few.format(**fields)
     else:
         scores = np.array([p.score for p in points], dtype=float)
-        per_day, intercept = np.polyfit(days, scores, 1)
-        level = round(float(np.clip(per_day * days[-1] + intercept, 0, 100)), 1)
+        # Days counted back from the latest visit: the intercept is the level there.
+        per_day, at_last = np.polyfit(days - days[-1], scores, 1)
+        level = round(float(np.clip(at_last, 0, 100)), 1)
         slope = round(float(per_day * settings.per_days), 2)
         direction = _direction(slope, settings)
         statement = words.trend.format(
