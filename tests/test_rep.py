@@ -267,3 +267,15 @@ def test_any_reports_give_an_ordered_timeline(
         assert trend.visits >= 2
         assert (trend.level is None) == (trend.direction == "too_few")
         assert trend.level is None or 0 <= trend.level <= 100
+
+
+def test_a_long_objective_is_cut_in_text_and_whole_in_json() -> None:
+    from auditor.render.rep import OBJECTIVE_CHARS, iter_rep_text
+
+    long = "ask " * 200
+    timeline = rep_timeline(
+        "R", [_audit("a", "2025-01-01", 50, [], long, rep="R")], NAMES, SETTINGS
+    )
+    assert timeline.visits[0].objective == long.strip()
+    line = next(x for x in iter_rep_text(timeline) if "next objective:" in x)
+    assert line.endswith("…") and len(line) < OBJECTIVE_CHARS + 40

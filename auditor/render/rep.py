@@ -16,6 +16,15 @@ FOLLOWED = {
     "not_assessed": "not assessed",
     None: "no later visit",
 }
+#: Longer objectives (a transcript without sentence breaks) are cut here; JSON keeps them whole.
+OBJECTIVE_CHARS = 300
+
+
+def _objective(visit: RepVisit) -> str:
+    text = visit.objective
+    if text is None:
+        return "none found"
+    return text if len(text) <= OBJECTIVE_CHARS else text[: OBJECTIVE_CHARS - 1].rstrip() + "…"
 
 
 def _score(visit: RepVisit) -> str:
@@ -48,7 +57,7 @@ def iter_rep_text(timeline: RepTimeline) -> Iterator[str]:
         )
         if v.error is None:
             yield escape_controls(f"  coached: {', '.join(v.competencies) or 'no focus'}")
-            yield escape_controls(f"  next objective: {v.objective or 'none found'}")
+            yield escape_controls(f"  next objective: {_objective(v)}")
             yield escape_controls(f"  at the next visit: {_next(v)}")
     yield ""
     yield "Trends (score of the reports coaching each competency, by visit date):"
@@ -64,4 +73,8 @@ def iter_rep_text(timeline: RepTimeline) -> Iterator[str]:
 
 def render_rep_html(timeline: RepTimeline, source: str) -> str:
     """The timeline as one self-contained HTML page."""
-    return environment().get_template("rep.html").render(t=timeline, source=source, next=_next)
+    return (
+        environment()
+        .get_template("rep.html")
+        .render(t=timeline, source=source, next=_next, objective=_objective)
+    )
