@@ -192,6 +192,8 @@ def test_window_and_bad_arguments(cli: Cli, results: Path, tmp_path: Path) -> No
     raw.write_text('{"id": "a", "text": "A report."}\n', encoding="utf-8")
     assert cli("rep", "REP-7", str(raw)).exit_code == 2
     assert cli("rep", "REP-7").exit_code == 2  # neither RESULTS nor --store
+    unwritable = cli("rep", "REP-7", str(results), "--out", str(raw / "under-a-file.txt"))
+    assert unwritable.exit_code == 2 and "--out" in unwritable.stderr
 
 
 @pytest.mark.parametrize("seed", range(5))

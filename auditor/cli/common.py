@@ -344,9 +344,13 @@ def output_options(fn: F) -> F:
 
 
 def emit(text: str, fmt: str, out_file: str | None) -> None:
-    """Print the output, or write it atomically to `out_file` and say so on stderr."""
+    """Print the output, or write it atomically to `out_file` and say so on stderr (exit 2 when
+    it cannot be written)."""
     if out_file:
-        write_text_atomic(Path(out_file), text)
+        try:
+            write_text_atomic(Path(out_file), text)
+        except OSError as exc:
+            _fail(escape_controls(f"--out {out_file}: {exc}"))
         click.echo(f"{fmt}: {out_file}", err=True)
     else:
         click.echo(text)
