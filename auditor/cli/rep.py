@@ -92,9 +92,13 @@ def rep(
         audits = read_results(path)
         if since or until:
             audits = dated_between(audits, since, until)
-    source = store_target or str(results)
     unreadable = [0]
     found = list(_of_rep(audits, rep_id, unreadable))
+    source = str(results)
+    if store_target:  # opened by now: its URL parses; shown without a password
+        from auditor.store.connect import engine_url, shown
+
+        source = shown(engine_url(store_target))
     if not found:
         window = (
             f" between {since or 'the start'} and {until or 'the end'}" if since or until else ""
