@@ -433,3 +433,69 @@ class RegionsReport(_Out):
     work_on: list[WorkOn] = Field(default_factory=list)
     #: Set for `--by manager` when reports carry ratings (None otherwise).
     leniency: Leniency | None = None
+
+
+# -- rep timeline (the JSON contract of `auditor rep --format json`) --------------------------
+TrendDirection = Literal["improving", "declining", "steady", "too_few"]
+TREND_DIRECTIONS: tuple[TrendDirection, ...] = ("improving", "declining", "steady", "too_few")
+
+
+class RepVisit(_Out):
+    """One report of the rep: when, by whom, how it scored, what it coached and set as the next
+    objective, and whether the next visit followed that objective up.
+
+    `followed_up` is the status the rep's next report gave this one's objective (its
+    `follow_through` naming this report); `not_assessed` when the next report does not say;
+    None when there is no later report. `followed_up_in` is that next report's id.
+    """
+
+    id: str
+    date: str | None
+    manager: str | None
+    score: int | None
+    verdict: Verdict | None
+    competencies: list[str]
+    objective: str | None
+    followed_up: FollowStatus | None
+    followed_up_in: str | None
+    error: str | None = None
+
+
+class TrendPoint(_Out):
+    """A dated visit on a competency's trend: its day and score."""
+
+    id: str
+    date: str
+    score: int
+
+
+class CompetencyTrend(_Out):
+    """A competency coached in at least two of the rep's visits and how its reports moved.
+
+    `level` is the least-squares line through the scores of the dated visits coaching it, at
+    the latest of them (0-100); `slope` that line's change per `per_days` days; both None with
+    fewer than the minimum of dated visits (`direction` "too_few").
+    """
+
+    id: str
+    name: str
+    visits: int
+    points: list[TrendPoint]
+    level: float | None
+    slope: float | None
+    per_days: int
+    direction: TrendDirection
+    statement: str
+
+
+class RepTimeline(_Out):
+    """The whole output of `auditor rep`: the rep's visits by date (undated last) and trends."""
+
+    rep: str
+    n_reports: int
+    n_errors: int
+    undated: int
+    visits: list[RepVisit]
+    overall: CompetencyTrend | None
+    trends: list[CompetencyTrend]
+    notes: list[str]

@@ -15,6 +15,7 @@ from auditor.cli import (  # noqa: F401 (each module registers its commands on `
     learn,
     outcomes,
     regions,
+    rep,
     review,
     rules,
     serve,

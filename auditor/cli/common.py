@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
+from auditor.atomic import write_text_atomic
 from auditor.config import (
     Checklist,
     ConfigError,
@@ -280,3 +282,75 @@ def saved_or_audited(
     return _progress(
         engine.audit_stream(read_inputs(inputs, table, limits=rules.rubric.limits)), quiet
     )
+
+
+def _iso_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"not an ISO date (YYYY-MM-DD): {value!r}") from None
+
+
+def window_options(fn: F) -> F:
+    """Add `--since` and `--until` YYYY-MM-DD (inclusive; parsed to dates)."""
+    fn = click.option(
+        "--until",
+        callback=_iso_date,
+        metavar="YYYY-MM-DD",
+        default=None,
+        help="Only reports dated on or before this day.",
+    )(fn)
+    return click.option(
+        "--since",
+        callback=_iso_date,
+        metavar="YYYY-MM-DD",
+        default=None,
+        help="Only reports dated on or after this day.",
+    )(fn)
+
+
+def dated_between(
+    audits: Iterable[ReportAudit], since: date | None, until: date | None
+) -> Iterator[ReportAudit]:
+    """The audits whose report date lies in [since, until] (undated ones are then left out)."""
+    from auditor.store.store import report_date
+
+    low = since.isoformat() if since else ""
+    high = until.isoformat() if until else "9999-12-31"
+    for audit in audits:
+        day = report_date(audit.metadata.get("date"))
+        if day is not None and low <= day <= high:
+            yield audit
+
+
+def output_options(fn: F) -> F:
+    """Add `--format text|json|html` (as `fmt`) and `--out FILE` (as `out_file`)."""
+    fn = click.option(
+        "--out",
+        "out_file",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="Write the output to FILE instead of stdout.",
+    )(fn)
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["text", "json", "html"]),
+        default="text",
+        show_default=True,
+    )(fn)
+
+
+def emit(text: str, fmt: str, out_file: str | None) -> None:
+    """Print the output, or write it atomically to `out_file` and say so on stderr (exit 2 when
+    it cannot be written)."""
+    if out_file:
+        try:
+            write_text_atomic(Path(out_file), text)
+        except OSError as exc:
+            _fail(escape_controls(f"--out {out_file}: {exc}"))
+        click.echo(f"{fmt}: {out_file}", err=True)
+    else:
+        click.echo(text)

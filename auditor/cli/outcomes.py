@@ -7,13 +7,14 @@ from typing import Any
 
 import click
 
-from auditor.atomic import write_text_atomic
 from auditor.cli.common import (
     _fail,
     _rules,
     _stats_settings,
+    emit,
     input_options,
     model_options,
+    output_options,
     rubric_option,
     saved_or_audited,
 )
@@ -60,20 +61,7 @@ from auditor.textsafety import escape_controls
     show_default=True,
     help="Period length: coaching in one period, the KPI's change to the next.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "html"]),
-    default="text",
-    show_default=True,
-)
-@click.option(
-    "--out",
-    "out_file",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Write the output to FILE instead of stdout.",
-)
+@output_options
 @click.option("--quiet", is_flag=True, help="No progress bar when auditing raw reports.")
 @input_options
 @model_options
@@ -131,8 +119,4 @@ def outcomes(
         text = render_outcomes_html(report, source=", ".join(inputs))
     else:
         text = "\n".join(iter_outcomes_text(report))
-    if out_file:
-        write_text_atomic(Path(out_file), text)
-        click.echo(f"{fmt}: {out_file}", err=True)
-    else:
-        click.echo(text)
+    emit(text, fmt, out_file)

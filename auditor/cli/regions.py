@@ -10,15 +10,18 @@ from typing import Any
 
 import click
 
-from auditor.atomic import write_text_atomic
 from auditor.cli.common import (
     _fail,
     _open_store,
     _rules,
     _stats_settings,
+    dated_between,
+    emit,
     input_options,
+    output_options,
     rubric_option,
     saved_or_audited,
+    window_options,
 )
 from auditor.cli.group import main
 from auditor.config import RuleSet
@@ -39,27 +42,6 @@ def _from_store(
             yield audit
 
 
-def _dated(audits: Iterable[ReportAudit], since: date | None, until: date | None):
-    """The audits whose report date lies in [since, until] (undated ones are then left out)."""
-    from auditor.store.store import report_date
-
-    low = since.isoformat() if since else ""
-    high = until.isoformat() if until else "9999-12-31"
-    for audit in audits:
-        day = report_date(audit.metadata.get("date"))
-        if day is not None and low <= day <= high:
-            yield audit
-
-
-def _iso_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"not an ISO date (YYYY-MM-DD): {value!r}") from None
-
-
 @main.command()
 @click.argument("inputs", nargs=-1)
 @click.option(
@@ -70,20 +52,7 @@ def _iso_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -
     help="Read the latest audit of every report in an audit store, with reviewer decisions "
     "applied (docs/store.md), instead of INPUTS.",
 )
-@click.option(
-    "--since",
-    callback=_iso_date,
-    metavar="YYYY-MM-DD",
-    default=None,
-    help="Only reports dated on or after this day.",
-)
-@click.option(
-    "--until",
-    callback=_iso_date,
-    metavar="YYYY-MM-DD",
-    default=None,
-    help="Only reports dated on or before this day.",
-)
+@window_options
 @click.option(
     "--by",
     type=click.Choice(["region", "manager", "rep", "period"]),
@@ -98,20 +67,7 @@ def _iso_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -
     show_default=True,
     help="Period length for trends (and for --by period).",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "html"]),
-    default="text",
-    show_default=True,
-)
-@click.option(
-    "--out",
-    "out_file",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Write the output to FILE instead of stdout.",
-)
+@output_options
 @click.option(
     "--min-group-size",
     type=click.IntRange(1),
@@ -165,7 +121,7 @@ def regions(
         else:
             audits = saved_or_audited(inputs, rules, rubric, quiet, **input_opts)
             if since or until:
-                audits = _dated(audits, since, until)
+                audits = dated_between(audits, since, until)
         analysis = analyse_audits(
             audits,
             rules,
@@ -206,8 +162,4 @@ def regions(
         except OSError as exc:
             _fail(escape_controls(f"--export {export_dir}: {exc}"))
         click.echo(f"tables: {', '.join(str(p) for p in written)}", err=True)
-    if out_file:
-        write_text_atomic(Path(out_file), text)
-        click.echo(f"{fmt}: {out_file}", err=True)
-    else:
-        click.echo(text)
+    emit(text, fmt, out_file)

@@ -61,6 +61,7 @@ from auditor.config.stats import (
     OutlierMessages,
     OutlierSettings,
     RegionAlias,
+    RepSettings,
     StatsSettings,
     load_settings,
 )
@@ -99,6 +100,7 @@ __all__ = [
     "Rubric",
     "RuleSet",
     "RegionAlias",
+    "RepSettings",
     "RuleSpec",
     "Scoring",
     "Sections",

@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import Field, field_validator
 
 from auditor.config.base import DEFAULT_RULES_DIR, StrictModel, load_file
-from auditor.schema import GROUP_NOUN, GroupBy, Signals
+from auditor.schema import GROUP_NOUN, TREND_DIRECTIONS, GroupBy, Signals
 
 
 class BootstrapSettings(StrictModel):
@@ -108,6 +108,31 @@ class OutcomeSettings(StrictModel):
         return value
 
 
+class RepMessages(StrictModel):
+    """The sentences of a competency trend in `auditor rep` (str.format fields in stats.yaml)."""
+
+    trend: str
+    too_few: str
+    overall: str
+    directions: dict[str, str]
+
+    @field_validator("directions")
+    @classmethod
+    def _all_directions(cls, value: dict[str, str]) -> dict[str, str]:
+        if set(value) != set(TREND_DIRECTIONS):
+            raise ValueError(f"give exactly these directions: {', '.join(TREND_DIRECTIONS)}")
+        return value
+
+
+class RepSettings(StrictModel):
+    """When `auditor rep` states a trend per competency, and how it says it."""
+
+    min_visits: int = Field(ge=2)
+    per_days: int = Field(ge=1)
+    steady_within: float = Field(ge=0)
+    messages: RepMessages
+
+
 class RegionAlias(StrictModel):
     """One region name and the names in the data that mean the same place."""
 
@@ -126,6 +151,7 @@ class StatsSettings(StrictModel):
     outliers: OutlierSettings
     index_bands: tuple[IndexBand, ...] = Field(min_length=1)
     outcomes: OutcomeSettings | None = None  # a pack's file without it takes the bundled one
+    rep: RepSettings | None = None  # likewise
     index_resamples: int = Field(default=200, ge=0, le=10_000)
     region_aliases: tuple[RegionAlias, ...] = ()
     check_labels: dict[str, str] = Field(default_factory=dict)
@@ -171,8 +197,12 @@ def load_settings(directory: str | Path | None = None) -> StatsSettings:
     if not path.is_file():
         path = bundled
     settings = load_file(StatsSettings, path)
-    if settings.outcomes is None and path != bundled:
+    if (settings.outcomes is None or settings.rep is None) and path != bundled:
+        defaults = load_file(StatsSettings, bundled)
         settings = settings.model_copy(
-            update={"outcomes": load_file(StatsSettings, bundled).outcomes}
+            update={
+                "outcomes": settings.outcomes or defaults.outcomes,
+                "rep": settings.rep or defaults.rep,
+            }
         )
     return settings

@@ -214,11 +214,16 @@ class Store:
             for row in rows:
                 yield _stored(row)
 
-    def latest(self, since: date | None = None, until: date | None = None) -> Iterator[StoredAudit]:
+    def latest(
+        self, since: date | None = None, until: date | None = None, rep: str | None = None
+    ) -> Iterator[StoredAudit]:
         """The latest version of every report, in storage order; `since`/`until` (inclusive)
-        keep the reports whose date lies between (a report without a date is then left out)."""
+        keep the reports whose date lies between (a report without a date is then left out);
+        `rep` keeps one rep's reports (metadata `rep`, trimmed)."""
         ids = _latest_ids()
         query = select(audits).join(ids, audits.c.id == ids.c.id).order_by(audits.c.id)
+        if rep is not None:
+            query = query.where(audits.c.rep == rep)
         if since is not None:
             query = query.where(audits.c.report_date >= since.isoformat())
         if until is not None:
@@ -257,13 +262,17 @@ class Store:
         return found.audit if found else None
 
     def reviewed(
-        self, rules: RuleSet, since: date | None = None, until: date | None = None
+        self,
+        rules: RuleSet,
+        since: date | None = None,
+        until: date | None = None,
+        rep: str | None = None,
     ) -> Iterator[ReportAudit]:
         """`latest` with the reviewers' latest decisions applied (auditor.store.reviews)."""
         trail: dict[tuple[str, str], list[ReviewDecision]] = {}
         for sha, decision in self._decisions(select(reviews).order_by(reviews.c.id)):
             trail.setdefault((decision.report_id, sha), []).append(decision)
-        for stored in self.latest(since, until):
+        for stored in self.latest(since, until, rep):
             decisions = trail.get((clean(stored.audit.id), stored.text_sha256), [])
             yield apply_reviews(stored.audit, decisions, rules, stored.ignored)
 
