@@ -42,6 +42,13 @@ def _from_store(
             yield audit
 
 
+def _printable(target: str) -> str:
+    """A store path, or its URL without the password."""
+    from auditor.store.connect import shown
+
+    return shown(target) if "://" in target else target
+
+
 @main.command()
 @click.argument("inputs", nargs=-1)
 @click.option(
@@ -132,7 +139,7 @@ def regions(
         )
     except InputError as exc:
         _fail(escape_controls(str(exc)))
-    source = store_target or ", ".join(inputs)
+    source = _printable(store_target) if store_target else ", ".join(inputs)
     if not analysis.report.n_reports:
         _fail(escape_controls(f"no reports in {source}"))
     if store_target:
