@@ -221,12 +221,12 @@ def test_text_scores_match_scikit_learn() -> None:
     examples = _synthetic(40)
     texts = [ex.text for ex in examples]
     gold = [ex.gold["competencies"] for ex in examples]
-    artefact = text_scores.fit(texts, gold, ["customer_discovery", "messaging"], c=4.0)
+    artefact = text_scores.fit(texts, {"competency": gold}, c=4.0)
     ours = text_scores.TextScores(artefact).batch(texts[:5])
     vec = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
     x = vec.fit_transform(texts)
     y = ["customer_discovery" in g for g in gold]
     lr = LogisticRegression(C=4.0, max_iter=2000, class_weight="balanced").fit(x, y)
     expected = lr.predict_proba(vec.transform(texts[:5]))[:, 1]
-    got = [s["customer_discovery"] for s in ours]
+    got = [s["competency"]["customer_discovery"] for s in ours]
     assert np.allclose(got, expected, atol=1e-4)

@@ -94,11 +94,6 @@ class _Side:
         self.threshold = float(spec["threshold"])
         self.max_chosen: int | None = spec["max_chosen"]
         self.floor: float | None = spec.get("floor")
-        self.text = text_scores.TextScores(spec["text"]) if spec.get("text") else None
-
-    def scores(self, text: str) -> Scores:
-        """The report's text scores (none without a text model)."""
-        return self.text.batch([text])[0] if self.text else {}
 
     def matrix(self, rows: Sequence[dict[str, float]]) -> np.ndarray:
         x = np.zeros((len(rows), len(self.columns)))
@@ -141,24 +136,35 @@ class FocusModel:
     def __init__(self, artefact: dict[str, Any]) -> None:
         self.artefact = artefact
         self.sides = {kind: _Side(artefact["kinds"][kind]) for kind in KINDS}
+        text = artefact.get("text")
+        self.text = text_scores.TextScores(text) if text else None
 
     @cached_property
     def sha256(self) -> str:
         """Digest of the serialised weights (what a model card pins)."""
         return hashlib.sha256(_dumps(self.artefact).encode("utf-8")).hexdigest()
 
-    def probabilities(self, ann: Annotations, kind: str) -> list[tuple[Candidate, float]]:
-        """Each candidate of a kind with the probability that the report coaches/serves it."""
+    def scores(self, text: str) -> text_scores.KindScores:
+        """The report's text scores per kind (none without a text model)."""
+        return self.text.batch([text])[0] if self.text else {}
+
+    def probabilities(
+        self, ann: Annotations, kind: str, scores: text_scores.KindScores | None = None
+    ) -> list[tuple[Candidate, float]]:
+        """Each candidate of a kind with the probability that the report coaches/serves it
+        (`scores`: the report's text scores, when already computed)."""
         cands = _of(ann.candidates, kind)
-        side = self.sides[kind]
-        scores = side.scores(ann.text) if cands else {}
-        return list(zip(cands, side.probas(cands, ann.rep_level, scores), strict=True))
+        if scores is None:
+            scores = self.scores(ann.text) if cands else {}
+        probas = self.sides[kind].probas(cands, ann.rep_level, scores.get(kind, {}))
+        return list(zip(cands, probas, strict=True))
 
     def decide(self, ann: Annotations) -> Annotations:
         """The annotations with the model's focus and priorities; evidence stays rule mentions."""
         chosen: dict[str, list[Candidate]] = {}
+        scores = self.scores(ann.text) if ann.candidates else {}
         for kind in KINDS:
-            pairs = self.probabilities(ann, kind)
+            pairs = self.probabilities(ann, kind, scores)
             side = self.sides[kind]
             idx = choose([p for _, p in pairs], side.threshold, side.max_chosen, side.floor)
             chosen[kind] = [pairs[i][0] for i in idx]
@@ -197,21 +203,20 @@ class FocusModel:
 
         Returns the model and what its card records (cross-validated figures per kind).
         """
+        text = _text_model(examples, text_c, seed) if text_c else None
+        scored = examples
+        if text:
+            scored = [
+                dataclasses.replace(ex, scores=oof)
+                for ex, oof in zip(examples, text[1], strict=True)
+            ]
         kinds, cv = {}, {}
         for kind in KINDS:
-            text = _text_model(examples, kind, text_c, seed) if text_c else None
-            scored = examples
-            if text:
-                scored = [
-                    dataclasses.replace(ex, scores={**ex.scores, kind: oof})
-                    for ex, oof in zip(examples, text[1], strict=True)
-                ]
             strength = c.get(kind) if isinstance(c, Mapping) else c
             kinds[kind], cv[kind] = _fit_side(scored, kind, strength, min_df, seed)
-            kinds[kind]["text"] = text[0] if text else None
         settings = {"c": dict(c) if isinstance(c, Mapping) else c, "min_df": min_df}
         settings.update({"seed": seed, "text_c": text_c})
-        artefact = {"kinds": kinds, "settings": settings}
+        artefact = {"kinds": kinds, "settings": settings, "text": text[0] if text else None}
         return cls(artefact), {"cross_validation": cv}
 
     def save(self, directory: str | Path, card: dict[str, Any] | None = None) -> Path:
@@ -347,19 +352,17 @@ def _cross_validated(
 
 
 def _text_model(
-    examples: Sequence[Example], kind: str, c: float, seed: int
-) -> tuple[dict[str, Any], list[Scores]] | None:
-    """Report text scores for a kind: the artefact fitted on all reports and every report's
-    out-of-fold scores (folds drawn apart from the focus decision's); None without texts."""
+    examples: Sequence[Example], c: float, seed: int
+) -> tuple[dict[str, Any], list[text_scores.KindScores]] | None:
+    """Report text scores: the artefact fitted on all reports and every report's out-of-fold
+    scores (folds drawn apart from the focus decision's); None without texts."""
     if not all(ex.text for ex in examples):
         return None
-    key = GOLD_KEY[kind]
     texts = [ex.text for ex in examples]
-    gold = [ex.gold[key] for ex in examples]
-    labels = sorted({g for gs in gold for g in gs})
+    gold = {kind: [ex.gold[key] for ex in examples] for kind, key in GOLD_KEY.items()}
     folds = np.random.default_rng(seed + 1).permutation(len(examples)) % 5
-    oof = text_scores.out_of_fold(texts, gold, labels, c, folds)
-    return text_scores.fit(texts, gold, labels, c), oof
+    oof = text_scores.out_of_fold(texts, gold, c, folds)
+    return text_scores.fit(texts, gold, c), oof
 
 
 def _rule_proba(examples: Sequence[Example], kind: str) -> dict[int, list[float]]:
@@ -398,7 +401,9 @@ def evaluate_focus(model: FocusModel, examples: Sequence[Example]) -> dict[str, 
     for kind in KINDS:
         side, targets = model.sides[kind], _targets(examples, kind)
         proba = {
-            n: side.probas(_of(ex.candidates, kind), ex.rep_level, side.scores(ex.text))
+            n: side.probas(
+                _of(ex.candidates, kind), ex.rep_level, model.scores(ex.text).get(kind, {})
+            )
             for n, ex in enumerate(examples)
         }
         out[kind] = {
