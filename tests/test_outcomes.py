@@ -271,3 +271,28 @@ def test_a_pack_without_outcome_settings_uses_the_bundled_ones(tmp_path: Path) -
     )
     with pytest.raises(ConfigError, match="unknown or no measure"):
         load_settings(tmp_path)
+
+
+def test_a_measure_with_a_handful_of_pairs_on_one_side_is_not_tested() -> None:
+    # Almost every rep-month has one report; three have two. Any interval of "number of reports"
+    # would rest on those three pairs, so it is not tested (it once made a false claim).
+    audits, kpi = synthetic(3, 0.0)
+    extra = {"R000-1-1", "R001-2-1", "R002-3-1"}
+    audits = [a for a in audits if a.id.endswith("-0") or a.id in extra]
+    table = KpiTable(
+        [KpiRow(r["rep"], r["month"], float(r["pct_to_goal"]), "kpi") for r in kpi],
+        value_column="pct_to_goal",
+    )
+    report = analyse_outcomes(
+        collect_coaching(audits, "rep", "month"),
+        table,
+        _settings(),
+        COMPETENCIES,
+        "rep",
+        "month",
+        "pct to goal",
+    )
+    reports = _by(report)["reports"]
+    assert reports.status == "not_tested"
+    assert "above 1" in reports.statement and "at least 10 of each" in reports.statement
+    assert _by(report)["mean_score"].status in ("unclear", "rises", "falls")  # still tested

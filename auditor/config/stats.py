@@ -79,6 +79,7 @@ class OutcomeMessages(StrictModel):
     too_few: str
     not_tested: str
     constant: str
+    one_sided: str
     no_claim: str
     caveat: str
     intervals: str

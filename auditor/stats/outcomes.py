@@ -257,11 +257,16 @@ def _is_competency(measure: str) -> bool:
     return measure.startswith(COMPETENCY)
 
 
+def _split(measure: str, x: np.ndarray) -> tuple[int, int]:
+    """How many pairs are in the higher group and how many are not."""
+    higher = int((x > _threshold(measure, x)).sum()) if x.size else 0
+    return higher, int(x.size) - higher
+
+
 def _testable(measure: str, x: np.ndarray, settings: OutcomeSettings) -> bool:
-    if _is_competency(measure):
-        coached = int(x.sum())
-        return min(coached, x.size - coached) >= settings.min_pairs_per_group
-    return bool(np.ptp(x) > 0) if x.size else False
+    """Both groups hold `min_pairs_per_group` pairs: with a handful on one side (say, the few
+    months with two reports) every interval is an artefact of those few pairs."""
+    return min(_split(measure, x)) >= settings.min_pairs_per_group
 
 
 def _threshold(measure: str, x: np.ndarray) -> float:
@@ -326,9 +331,19 @@ def _untested(
         text = messages.too_few.format(
             **fields, measure=name, min_pairs=settings.min_pairs, min_units=settings.min_units
         )
-    elif coached is None:
+    elif coached is None and (not x.size or np.ptp(x) == 0):
         status = "not_tested"
         text = messages.constant.format(measure=name)
+    elif coached is None:
+        status = "not_tested"
+        higher, lower = _split(measure, x)
+        text = messages.one_sided.format(
+            measure=name,
+            higher=higher,
+            lower=lower,
+            split=f"{_threshold(measure, x):g}",
+            min=settings.min_pairs_per_group,
+        )
     else:
         status = "not_tested"
         text = messages.not_tested.format(
