@@ -41,7 +41,13 @@ def _settings(**changes: object) -> OutcomeSettings:
 def _report(
     seed: int, effect: float, settings: OutcomeSettings | None = None, **kw: int
 ) -> OutcomesReport:
-    audits, kpi = synthetic(seed, effect, **kw)
+    return _analysed(*synthetic(seed, effect, **kw), settings)
+
+
+def _analysed(
+    audits: list, kpi: list[dict[str, str]], settings: OutcomeSettings | None = None
+) -> OutcomesReport:
+    """The monthly outcomes of synthetic audits and KPI rows."""
     table = KpiTable(
         [KpiRow(r["rep"], r["month"], float(r["pct_to_goal"]), "kpi") for r in kpi],
         value_column="pct_to_goal",
@@ -278,20 +284,7 @@ def test_a_measure_with_a_handful_of_pairs_on_one_side_is_not_tested() -> None:
     # would rest on those three pairs, so it is not tested (it once made a false claim).
     audits, kpi = synthetic(3, 0.0)
     extra = {"R000-1-1", "R001-2-1", "R002-3-1"}
-    audits = [a for a in audits if a.id.endswith("-0") or a.id in extra]
-    table = KpiTable(
-        [KpiRow(r["rep"], r["month"], float(r["pct_to_goal"]), "kpi") for r in kpi],
-        value_column="pct_to_goal",
-    )
-    report = analyse_outcomes(
-        collect_coaching(audits, "rep", "month"),
-        table,
-        _settings(),
-        COMPETENCIES,
-        "rep",
-        "month",
-        "pct to goal",
-    )
+    report = _analysed([a for a in audits if a.id.endswith("-0") or a.id in extra], kpi)
     reports = _by(report)["reports"]
     assert reports.status == "not_tested"
     assert "above 1" in reports.statement and "at least 10 of each" in reports.statement
