@@ -17,7 +17,7 @@ from itertools import islice
 from typing import TYPE_CHECKING
 
 from auditor.annotations import Annotations, Hit
-from auditor.checks import CheckContext, build_checks, run_checks
+from auditor.checks import CheckContext, build_checks, not_applicable, run_checks
 from auditor.checks.ratings import unreadable_ratings
 from auditor.checks.specific import aligned_priorities
 from auditor.config import RuleSet, Scoring, load_ruleset
@@ -91,9 +91,9 @@ class Auditor:
         self.rules = rules or load_ruleset()
         ignored = set(ignore)
         # A history check (FOL001) needs the rep's previous report: the batch runs it later.
-        self.checks = [
-            c for c in build_checks(self.rules) if c.spec.code not in ignored and not c.type.history
-        ]
+        judged = [c for c in build_checks(self.rules) if c.spec.code not in ignored]
+        self.checks = [c for c in judged if not c.type.history]
+        self._judged = judged  # with history checks, which never apply to one report alone
         self.nlp = build_nlp(self.rules)
         self.max_chars = self.rules.rubric.limits.max_chars
         self.languages = LanguageTeller(self.rules.language, self.rules.source)
@@ -257,6 +257,7 @@ class Auditor:
             ),
             signals=Signals(**{name: ann.has(name) for name in Signals.model_fields}),
             findings=findings,
+            not_applicable=not_applicable(self._judged, ctx),
             follow_up=[
                 Evidence(start=h.start, end=h.end, text=h.text) for h in ann.signal("follow_up")
             ],

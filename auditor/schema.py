@@ -198,6 +198,9 @@ class ReportAudit(BaseModel):
     next_objective: NextObjective | None = None
     signals: Signals | None = None
     findings: list[Finding] = Field(default_factory=list)
+    #: Codes of checks that could not be judged on this report (they pass; statistics leave the
+    #: report out of their rates). Written only when there are any.
+    not_applicable: list[str] = Field(default_factory=list, exclude_if=lambda v: not v)
     follow_up: list[Evidence] = Field(default_factory=list)
     follow_through: FollowThrough | None = None
     language: str | None = None
@@ -248,7 +251,8 @@ class GroupStats(_Out):
     score_ci: tuple[float, float] | None
     score_quartiles: tuple[float, float, float, float, float] | None
     verdicts: dict[str, float]
-    check_pass_rates: dict[str, float]
+    #: Pass rate over the reports each check applies to (None: it applies to none of them).
+    check_pass_rates: dict[str, float | None]
     competency_share: dict[str, float]
     priority_share: dict[str, float]
     alignment_rate: float | None
@@ -258,6 +262,8 @@ class GroupStats(_Out):
     divergence: float | None
     small_sample: bool
     follow_through: GroupFollowThrough | None = None
+    #: How many of the group's reports each check applies to (the pass rate's denominator).
+    check_reports: dict[str, int] = Field(default_factory=dict)
 
 
 class GroupFollowThrough(_Out):

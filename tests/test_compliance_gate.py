@@ -178,8 +178,9 @@ def test_a_check_the_calibration_never_saw_warns_once(
     assert result.stderr.count("calibration never saw check(s) XTR001") == 1, result.stderr
     validate = cli("rules", "validate", "--rubric", str(pack))
     assert validate.exit_code == 0
-    # validate names every rubric check the calibration never saw, FOL001 too
-    assert "calibration never saw check(s) FOL001, XTR001" in validate.stderr
+    # validate names every rubric check the calibration never saw, except history checks
+    # (FOL001): per-report labels never see them, so recalibrating could not help
+    assert "calibration never saw check(s) XTR001:" in validate.stderr
 
 
 def test_the_cap_comes_from_the_rubric(rules: RuleSet, tmp_path: Path) -> None:

@@ -263,6 +263,9 @@ def test_followed_up_counts_the_check_as_passed(rules: RuleSet, ft) -> None:
     assert judged.follow_through and judged.follow_through.status == "followed_up"
     assert judged.follow_through.back_references == later.follow_up
     assert [f.code for f in judged.findings] == ["OBS001"]
+    # FOL001 was judged, so it now applies (and passed); other checks' applicability stays.
+    later = later.model_copy(update={"not_applicable": ["FOL001", "RAT001"]})
+    assert _pass(rules, ft, first, later)(later).not_applicable == ["RAT001"]
     specs = [c.spec for c in build_checks(rules)]
     assert judged.score == score_report(judged.findings, specs, rules.rubric.scoring)[0]
 
@@ -290,8 +293,10 @@ def test_not_assessed_keeps_score_and_findings(rules: RuleSet, ft, audit, reason
     no_objective = made("b0", "Nice call.", rep="bob", date="2026-01-01").model_copy(
         update={"text": None}
     )
+    audit = audit.model_copy(update={"not_applicable": ["FOL001"]})
     judged = _pass(rules, ft, no_objective, audit)(audit)
     assert judged.follow_through and judged.follow_through.status == "not_assessed"
+    assert judged.not_applicable == ["FOL001"]
     assert reason in judged.follow_through.reason
     assert judged.model_dump(exclude={"follow_through"}) == audit.model_dump(
         exclude={"follow_through"}

@@ -4,6 +4,7 @@ rubric's FOL001 examples (pairs of reports) flag and pass as declared."""
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 from typing import Any
@@ -74,8 +75,14 @@ def test_the_later_report_of_a_rep_gets_fol001_in_input_order(cli: Cli, tmp_path
     assert first["follow_through"]["status"] == "not_assessed"
     assert "no earlier report of rep 'ann'" in first["follow_through"]["reason"]
     assert audits["bad"]["follow_through"] is None and audits["bad"]["error"]
-    rows = (tmp_path / "out" / "results.csv").read_text(encoding="utf-8").splitlines()
-    assert len(rows) == len(ROWS) + 1 and "FOL001" in rows[1]
+    with (tmp_path / "out" / "results.csv").open(encoding="utf-8", newline="") as fh:
+        rows = {r["id"]: r for r in csv.DictReader(fh)}
+    assert list(rows) == [r["id"] for r in ROWS]
+    assert "FOL001" in rows[third["id"]]["findings"]
+    assert rows[third["id"]]["follow_through"] == "not_followed_up"
+    assert "FOL001" not in rows[third["id"]]["not_applicable"]
+    assert rows[first["id"]]["follow_through"] == "not_assessed"
+    assert "FOL001" in rows[first["id"]]["not_applicable"]
 
     # a report without a rep, and one whose rep has no earlier report, are audited as alone
     alone = _write(tmp_path / "alone.jsonl", [{"id": "norep", "text": IGNORED}])

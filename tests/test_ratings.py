@@ -184,3 +184,18 @@ def test_rating_checks_move_no_verdict_and_raise_no_calibration_warning(cli, rul
     result = cli("rules", "validate")
     assert result.exit_code == 0
     assert "never saw" not in result.stderr
+
+
+def test_rating_checks_apply_only_to_reports_with_a_rating_in_their_band(engine) -> None:
+    text = "You asked two open questions and she agreed to a trial."
+    plain = engine.audit(Report(id="p", text=text))
+    high = engine.audit(Report(id="h", text=text, metadata={"ratings": {"overall": "Exceeds"}}))
+    low = engine.audit(Report(id="l", text=text, metadata={"ratings": {"overall": "1"}}))
+    assert {"RAT001", "RAT002"} <= set(plain.not_applicable)
+    assert "RAT001" not in high.not_applicable and "RAT002" in high.not_applicable
+    assert "RAT002" not in low.not_applicable and "RAT001" in low.not_applicable
+    # A history check never applies to one report on its own.
+    assert "FOL001" in plain.not_applicable
+    # What does not apply is written only when there is any.
+    assert "not_applicable" in plain.model_dump(mode="json")
+    assert "not_applicable" not in plain.model_copy(update={"not_applicable": []}).model_dump()

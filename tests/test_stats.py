@@ -193,6 +193,35 @@ def test_group_statistics_by_hand(settings: StatsSettings) -> None:
     assert g.small_sample is False
 
 
+def test_a_check_that_does_not_apply_leaves_the_report_out_of_its_rate(
+    settings: StatsSettings,
+) -> None:
+    # C2 applies to two of A's four reports (one fails: 50%, not 75%) and to none of B's.
+    na = {"not_applicable": ["C2"]}
+    audits = [
+        audit("a1", "A", failed=("C2",)),
+        audit("a2", "A"),
+        audit("a3", "A").model_copy(update=na),
+        audit("a4", "A").model_copy(update=na),
+        *(
+            audit(f"b{i}", "B", failed=("C1",) if i < 2 else ()).model_copy(update=na)
+            for i in range(4)
+        ),
+    ]
+    rep = analyse(records(audits), VOCAB, settings)
+    a, b = rep.groups
+    assert a.check_pass_rates == {"C1": 1.0, "C2": 0.5}
+    assert a.check_reports == {"C1": 4, "C2": 2}
+    assert b.check_pass_rates == {"C1": 0.5, "C2": None}
+    assert b.check_reports == {"C1": 4, "C2": 0}
+    # The spread is over checks every group has a rate for: C1 only (1.0 vs 0.5).
+    assert rep.consistency.pass_rate_spread == pytest.approx(0.5, abs=1e-4)
+    assert [d.code for d in rep.consistency.most_divergent_checks] == ["C1"]
+    # Trends count C2 over the reports it applies to, and have no rate where it applies to none.
+    assert rep.trends is not None
+    assert rep.trends.check_pass_rates["C2"] == [0.5]
+
+
 def test_divergence_is_jsd_from_the_organisation(settings: StatsSettings) -> None:
     audits = [audit(f"a{i}", region="A", focus=("x",)) for i in range(3)]
     audits += [audit(f"b{i}", region="B", focus=("y",)) for i in range(3)]

@@ -6,6 +6,20 @@ params; unknown types or bad params are ConfigErrors naming rubric.yaml and the 
 """
 
 from auditor.checks.base import Check, CheckContext
-from auditor.checks.registry import build_checks, registered_types, run_checks
+from auditor.checks.registry import (
+    build_checks,
+    history_codes,
+    not_applicable,
+    registered_types,
+    run_checks,
+)
 
-__all__ = ["Check", "CheckContext", "build_checks", "registered_types", "run_checks"]
+__all__ = [
+    "Check",
+    "CheckContext",
+    "build_checks",
+    "history_codes",
+    "not_applicable",
+    "registered_types",
+    "run_checks",
+]

@@ -24,6 +24,9 @@ class CheckContext:
 
 
 CheckFn = Callable[[CheckContext, CheckSpec, Any], list[Finding]]
+#: Whether a check can be judged on a report at all (e.g. a rating check on a report without
+#: ratings): a check that does not apply passes, and statistics leave the report out of its rate.
+AppliesFn = Callable[[CheckContext, Any], bool]
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,8 @@ class CheckType:
 
     `signal` is for types that read a fixed signal; generic types read their params' `signal`.
     `history` types compare a report with the rep's previous one: they flag nothing on one
-    report; `auditor audit` runs them once the batch is known (`auditor.followthrough`).
+    report and do not apply to it; `auditor audit` runs them once the batch is known
+    (`auditor.followthrough`). `applies` (None: always) tells whether the check applies.
     """
 
     name: str
@@ -41,6 +45,7 @@ class CheckType:
     doc: str
     signal: str | None = None
     history: bool = False
+    applies: AppliesFn | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,12 @@ class Check:
     def run(self, ctx: CheckContext) -> list[Finding]:
         """Findings for one report (empty when the check passes)."""
         return self.type.fn(ctx, self.spec, self.params)
+
+    def applies_to(self, ctx: CheckContext) -> bool:
+        """Whether the check can be judged on this report alone (history checks never can)."""
+        if self.type.history:
+            return False
+        return self.type.applies is None or self.type.applies(ctx, self.params)
 
     @property
     def signal(self) -> str | None:

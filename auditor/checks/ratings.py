@@ -76,6 +76,11 @@ def rating_evidence(ctx: CheckContext, spec: CheckSpec, p: RatingParams) -> list
     ]
 
 
+def has_rating_in_band(ctx: CheckContext, p: RatingParams) -> bool:
+    """Whether the report carries a rating in the check's band (else the check does not apply)."""
+    return any(r.band == p.band for _, r in report_ratings(ctx))
+
+
 TYPES = (
     CheckType(
         "rating_evidence",
@@ -83,5 +88,6 @@ TYPES = (
         RatingParams,
         "Flags a rating in a band (high/low) whose behaviour the narrative does not show.",
         signal="observed_behavior",
+        applies=has_rating_in_band,
     ),
 )

@@ -40,6 +40,17 @@ def build_checks(rules: RuleSet) -> list[Check]:
     return out
 
 
+def history_codes(rules: RuleSet) -> set[str]:
+    """Codes of the pack's history checks (judged over a batch, never on one report's labels)."""
+    types = registered_types()
+    return {c.code for c in rules.rubric.checks if c.type in types and types[c.type].history}
+
+
 def run_checks(checks: Sequence[Check], ctx: CheckContext) -> list[Finding]:
     """Run all checks; findings in rubric order."""
     return [f for check in checks for f in check.run(ctx)]
+
+
+def not_applicable(checks: Sequence[Check], ctx: CheckContext) -> list[str]:
+    """Codes of the checks that cannot be judged on this report (rubric order)."""
+    return [check.spec.code for check in checks if not check.applies_to(ctx)]

@@ -118,6 +118,7 @@ def _auditor(rules: RuleSet, ignore: tuple[str, ...] = (), models: tuple = (None
 
 def _check_models(rules: RuleSet, ignore: tuple[str, ...], models: tuple) -> None:
     """What an Auditor would refuse at start-up, checked without loading spaCy."""
+    from auditor.checks import history_codes
     from auditor.learned.artefacts import ModelLoadError
     from auditor.nlp.pipeline import ModelError, model_dir, verify_model
 
@@ -128,7 +129,12 @@ def _check_models(rules: RuleSet, ignore: tuple[str, ...], models: tuple) -> Non
         if calibration is not None:
             codes = [c for c in rules.checks_by_code if c not in ignore]
             calibration.check_fits(codes, sentence_model.sha256 if sentence_model else None)
-            calibration.warn_unseen([c for c in codes if c in rules.verdict_checks])
+            # History checks (FOL001) are judged after calibration was learned from per-report
+            # labels, which never see them: their failures move the score, not the verdict.
+            history = history_codes(rules)
+            calibration.warn_unseen(
+                [c for c in codes if c in rules.verdict_checks and c not in history]
+            )
     except (ModelError, ModelLoadError) as exc:
         _fail(str(exc))
 

@@ -55,7 +55,9 @@ def rules_validate(directory: str | None, rubric: str | None) -> None:
         f"{pack.source}: valid ({len(checks)} checks, "
         f"{len(pack.priority_ids)} priorities, {len(pack.competency_ids)} competencies)"
     )
-    _warn_default_calibration([c.spec.code for c in checks if c.spec.code in pack.verdict_checks])
+    _warn_default_calibration(
+        [c.spec.code for c in checks if c.spec.code in pack.verdict_checks and not c.type.history]
+    )
 
 
 def _warn_default_calibration(codes: list[str]) -> None:

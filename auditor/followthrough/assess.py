@@ -94,6 +94,7 @@ class FollowThroughPass:
         rescored = audit.model_copy(
             update={
                 "findings": findings,
+                "not_applicable": [c for c in audit.not_applicable if c != spec.code],
                 "score": score,
                 "verdict": verdict,
                 "verdict_change": None,

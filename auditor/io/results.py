@@ -39,6 +39,8 @@ CSV_FIELDS = (
     "next_objective_smart",
     *Signals.model_fields,
     "findings",
+    "not_applicable",
+    "follow_through",
     "error",
     "warnings",
 )
@@ -86,6 +88,8 @@ def csv_row(audit: ReportAudit) -> dict[str, Any]:
             next_objective=objective.present,
             next_objective_smart=objective.smart,
             findings=";".join(f.code for f in audit.findings),
+            not_applicable=";".join(audit.not_applicable),
+            follow_through=audit.follow_through.status if audit.follow_through else "",
             **star.model_dump(),
             **signals.model_dump(),
         )

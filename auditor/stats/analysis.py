@@ -77,6 +77,7 @@ def group_stats(
     n = len(ok)
     scores = np.array([r.score for r in ok], dtype=float)
     failed = Counter(c for r in ok for c in r.failed)
+    judged = {c: n - sum(1 for r in ok if c in r.not_applicable) for c in vocab.checks}
     focus = Counter(c for r in ok for c in r.focus)
     aligned = Counter(p for r in ok for p in set(r.aligned))
     verdicts = Counter(r.verdict for r in ok)
@@ -96,7 +97,12 @@ def group_stats(
         score_ci=(rounded(ci[0], 2), rounded(ci[1], 2)) if ci else None,
         score_quartiles=quartiles,
         verdicts={v: rounded(verdicts[v] / n) for v in reversed(VERDICTS)} if n else {},
-        check_pass_rates={c: rounded(1 - failed[c] / n) for c in vocab.checks} if n else {},
+        check_pass_rates={
+            c: rounded(1 - failed[c] / judged[c]) if judged[c] else None for c in vocab.checks
+        }
+        if n
+        else {},
+        check_reports={c: judged[c] for c in vocab.checks} if n else {},
         competency_share={c: rounded(focus[c] / n) for c in vocab.competencies} if n else {},
         priority_share={p: rounded(aligned[p] / n) for p in vocab.active_priorities} if n else {},
         alignment_rate=rounded(share(sum(1 for r in ok if r.aligned), n)),
@@ -126,16 +132,27 @@ def follow_through(records: Sequence[Record], settings: StatsSettings) -> GroupF
 
 
 def _rates(passed: np.ndarray, labels: np.ndarray, n_groups: int) -> np.ndarray:
-    """Per-group pass rate of every check (groups x checks)."""
-    totals = np.bincount(labels, minlength=n_groups)
+    """Per-group pass rate of every check (groups x checks) over the reports it applies to
+    (NaN cells of `passed`); NaN where it applies to none of a group's reports."""
+    judged = ~np.isnan(passed)
+    values = np.where(judged, passed, 0.0)
     passes = np.stack(
-        [np.bincount(labels, weights=col, minlength=n_groups) for col in passed.T], axis=1
+        [np.bincount(labels, weights=col, minlength=n_groups) for col in values.T], axis=1
     )
-    return passes / totals[:, None]
+    totals = np.stack(
+        [np.bincount(labels, weights=col, minlength=n_groups) for col in judged.T], axis=1
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return passes / totals
 
 
 def _mean_spread(rates: np.ndarray) -> float:
-    return float((rates.max(axis=0) - rates.min(axis=0)).mean())
+    """Mean max-min spread of the checks that every group has a rate for."""
+    full = ~np.isnan(rates).any(axis=0)
+    if not full.any():
+        return 0.0
+    kept = rates[:, full]
+    return float((kept.max(axis=0) - kept.min(axis=0)).mean())
 
 
 def consistency(
@@ -186,10 +203,13 @@ def consistency(
         recs = [(i, r) for i, name in enumerate(eligible) for r in ok[name]]
         labels = np.array([i for i, _ in recs])
         column = {c: j for j, c in enumerate(vocab.checks)}
-        passed = np.ones((len(recs), len(column)))
+        passed = np.ones((len(recs), len(column)))  # NaN: the check did not apply
         for i, (_, r) in enumerate(recs):
             for code in r.failed:
                 passed[i, column[code]] = 0
+            for code in r.not_applicable:
+                if code in column:
+                    passed[i, column[code]] = np.nan
         rates = _rates(passed, labels, len(eligible))
         spread = _mean_spread(rates)
         if settings.null_permutations:
@@ -253,8 +273,8 @@ def _index_interval(
     replicates = np.empty(settings.index_resamples)
     for b in range(settings.index_resamples):
         icc = icc1([g[rng.integers(0, g.size, g.size)] for g in scores])
-        rows = [m[rng.integers(0, m.size, m.size)] for m in members]
-        rates = np.stack([passed[r].mean(axis=0) for r in rows])
+        rows = np.concatenate([m[rng.integers(0, m.size, m.size)] for m in members])
+        rates = _rates(passed[rows], labels[rows], len(members))
         replicates[b] = _index(icc, _mean_spread(rates), noise)
     tail = (1 - settings.bootstrap.confidence) / 2
     shift = float(replicates.mean()) - index
@@ -273,11 +293,12 @@ def _divergent_checks(
     """Checks ranked by a chi-square test of pass/fail x group, then by pass-rate spread."""
     tested: list[tuple[int, float]] = []
     for j in range(passed.shape[1]):
-        passes = np.bincount(labels, weights=passed[:, j], minlength=len(names))
-        totals = np.bincount(labels, minlength=len(names))
+        judged = ~np.isnan(passed[:, j])
+        passes = np.bincount(labels[judged], weights=passed[judged, j], minlength=len(names))
+        totals = np.bincount(labels[judged], minlength=len(names))
         table = np.stack([passes, totals - passes])
-        if table.sum(axis=1).min() == 0:
-            continue  # every report passes (or fails) this check: nothing can differ
+        if table.sum(axis=1).min() == 0 or totals.min() == 0:
+            continue  # all pass (or fail), or a group has no report it applies to
         tested.append((j, float(sps.chi2_contingency(table, correction=False).pvalue)))
     adjusted = holm([p for _, p in tested])
     codes = list(vocab.checks)

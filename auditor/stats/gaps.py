@@ -18,29 +18,41 @@ from auditor.stats.measures import rounded, wilson_interval
 from auditor.stats.records import Vocabulary
 
 
-def _org_rates(groups: Sequence[GroupStats], field: str) -> dict[str, float]:
-    """Report-weighted mean of a per-group rate dict: the rate over all audited reports."""
+def _org_rates(
+    groups: Sequence[GroupStats], field: str, counts: str | None = None
+) -> dict[str, float]:
+    """Report-weighted mean of a per-group rate dict: the rate over all audited reports (for
+    check pass rates, over the reports each check applies to: `counts` names their field)."""
     totals: dict[str, float] = {}
-    n = sum(g.n for g in groups)
+    weights: dict[str, float] = {}
     for g in groups:
+        sizes = getattr(g, counts) if counts else {}
         for key, rate in getattr(g, field).items():
-            totals[key] = totals.get(key, 0.0) + rate * g.n
-    return {key: total / n for key, total in totals.items()} if n else {}
+            m = sizes.get(key, g.n)
+            if rate is None or not m:
+                continue
+            totals[key] = totals.get(key, 0.0) + rate * m
+            weights[key] = weights.get(key, 0.0) + m
+    return {key: total / weights[key] for key, total in totals.items()}
 
 
 def _gaps(
     kind: Literal["check", "competency"],
     g: GroupStats,
-    rates: Mapping[str, float],
+    rates: Mapping[str, float | None],
     org: Mapping[str, float],
     names: Mapping[str, str],
     settings: StatsSettings,
+    counts: Mapping[str, int] | None = None,
 ) -> list[Gap]:
     out = []
     for key, rate in rates.items():
-        if key not in names or org.get(key) is None or org[key] - rate < settings.work_on_min_gap:
+        if rate is None or key not in names or org.get(key) is None:
             continue
-        lo, hi = wilson_interval(round(rate * g.n), g.n, settings.bootstrap.confidence)
+        if org[key] - rate < settings.work_on_min_gap:
+            continue
+        n = counts.get(key, g.n) if counts else g.n
+        lo, hi = wilson_interval(round(rate * n), n, settings.bootstrap.confidence)
         out.append(
             Gap(
                 kind=kind,
@@ -49,7 +61,7 @@ def _gaps(
                 rate=rate,
                 org_rate=rounded(org[key]),
                 gap=rounded(rate - org[key]),
-                n=g.n,
+                n=n,
                 ci=(rounded(lo), rounded(hi)),
                 clear=hi < org[key],
             )
@@ -62,7 +74,7 @@ def work_on(
 ) -> list[WorkOn]:
     """Per group with audited reports, its largest gaps below the organisation (checks first)."""
     audited = [g for g in groups if g.n]
-    checks = _org_rates(audited, "check_pass_rates")
+    checks = _org_rates(audited, "check_pass_rates", "check_reports")
     comps = _org_rates(audited, "competency_share")
     check_names = {c: settings.check_labels.get(c, name) for c, name in vocab.checks.items()}
     comp_names = {
@@ -75,7 +87,9 @@ def work_on(
             n=g.n,
             small_sample=g.small_sample,
             gaps=sorted(
-                _gaps("check", g, g.check_pass_rates, checks, check_names, settings)
+                _gaps(
+                    "check", g, g.check_pass_rates, checks, check_names, settings, g.check_reports
+                )
                 + _gaps("competency", g, g.competency_share, comps, comp_names, settings),
                 key=lambda x: (not x.clear, x.gap),
             )[: settings.work_on],

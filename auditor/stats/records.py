@@ -92,6 +92,7 @@ class Record:
     compliance: str | None = None  # the audit's compliance status: "risk", "clear" or None
     follow_through: str | None = None  # the status of the audit's follow-through, if it has one
     rep: str = UNKNOWN
+    not_applicable: frozenset[str] = frozenset()  # checks that could not be judged on it
 
     @property
     def ok(self) -> bool:
@@ -151,6 +152,7 @@ def compact(audit: ReportAudit, pool: dict[Any, Any] | None = None) -> Record:
         compliance=audit.compliance,
         follow_through=_follow_through(audit),
         rep=_label(meta, "rep"),
+        not_applicable=shared(frozenset(sys.intern(c) for c in audit.not_applicable)),
     )
 
 

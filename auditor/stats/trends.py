@@ -73,17 +73,23 @@ def trends(
     def count(fn: Callable[[Record], bool]) -> list[int]:
         return [sum(1 for r in buckets[p] if fn(r)) for p in periods]
 
-    def rates(counts: list[int]) -> list[float | None]:
-        return [rounded(share(k, m)) for k, m in zip(counts, n, strict=True)]
+    def rates(counts: list[int], of: list[int] = n) -> list[float | None]:
+        return [rounded(share(k, m)) for k, m in zip(counts, of, strict=True)]
 
-    def intervals(counts: list[int]) -> list[tuple[float, float] | None]:
-        return [_pair(wilson_interval(k, m, confidence)) for k, m in zip(counts, n, strict=True)]
+    def intervals(counts: list[int], of: list[int] = n) -> list[tuple[float, float] | None]:
+        return [
+            _pair(wilson_interval(k, m, confidence)) if m else None
+            for k, m in zip(counts, of, strict=True)
+        ]
 
     def focuses_on(c: str) -> Callable[[Record], bool]:
         return lambda r: c in r.focus
 
     def passes(c: str) -> Callable[[Record], bool]:
-        return lambda r: c not in r.failed
+        return lambda r: c not in r.failed and c not in r.not_applicable
+
+    def judged(c: str) -> list[int]:
+        return count(lambda r: c not in r.not_applicable)
 
     rng = np.random.default_rng(settings.bootstrap.seed)
     scores = [np.array([r.score for r in buckets[p]], dtype=float) for p in periods]
@@ -95,9 +101,10 @@ def trends(
     aligned = count(lambda r: bool(r.aligned))
     comp_counts = {c: count(focuses_on(c)) for c in vocab.competencies}
     check_counts = {c: count(passes(c)) for c in vocab.checks}
+    check_judged = {c: judged(c) for c in vocab.checks}
     align = rates(aligned)
     comps = {c: rates(k) for c, k in comp_counts.items()}
-    checks = {c: rates(k) for c, k in check_counts.items()}
+    checks = {c: rates(k, check_judged[c]) for c, k in check_counts.items()}
     x = [period_ordinal(p) // (1 if kind == "month" else 3) for p in periods]
     notes = []
     if len(periods) < 2:
@@ -131,5 +138,5 @@ def trends(
         mean_score_ci=mean_ci,
         alignment_rate_ci=intervals(aligned),
         competency_share_ci={c: intervals(k) for c, k in comp_counts.items()},
-        check_pass_rates_ci={c: intervals(k) for c, k in check_counts.items()},
+        check_pass_rates_ci={c: intervals(k, check_judged[c]) for c, k in check_counts.items()},
     )
