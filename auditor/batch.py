@@ -23,7 +23,7 @@ from auditor.io.results import ResumeError
 from auditor.io.summary import RunTally
 from auditor.render.dashboard import render_dashboard
 from auditor.schema import FailedRecord, Report, ReportAudit
-from auditor.stats import analyse_audits
+from auditor.stats import analyse_audits, leniency_of
 
 if TYPE_CHECKING:
     from auditor.learned.calibration import Calibration
@@ -168,6 +168,7 @@ def write_dashboard(out_dir: Path, rules: RuleSet, settings: StatsSettings) -> P
             analysis.weakest,
             source=str(results),
             check_labels=settings.check_labels,
+            leniency=leniency_of(analysis, settings),
         ),
     )
     return path

@@ -96,3 +96,32 @@ def test_without_a_planted_manager_no_one_is_named(rules) -> None:
 def test_no_ratings_no_leniency(rules) -> None:
     audits = [ReportAudit(id="a", metadata={"manager": "m"}, score=50, verdict="adequate")]
     assert analyse_audits(audits, rules, SETTINGS, by="manager").report.leniency is None
+
+
+def _dashboard(rules, audits: list[ReportAudit]) -> str:
+    from auditor.render.dashboard import render_dashboard
+    from auditor.stats import leniency_of
+
+    analysis = analyse_audits(audits, rules, SETTINGS, by="region")
+    return render_dashboard(
+        analysis.report, analysis.vocab, analysis.weakest, leniency=leniency_of(analysis, SETTINGS)
+    )
+
+
+def test_the_region_dashboard_names_the_lenient_manager_in_plain_words(rules) -> None:
+    html = _dashboard(rules, rated_audits())
+    section = html[html.index('<section id="ratings">') :]
+    section = section[: section.index("</section>")]
+    lead = section[section.index('class="lead"') : section.index("</p>")]
+    assert f"clearly higher than the narratives support for {LENIENT} (R1)" in lead
+    assert "m-3" not in lead and "m-tiny" not in lead
+    assert "too few reports" in section and section.count("<tr") == 1 + len(MANAGERS) + 1
+    assert 'href="#ratings"' in html
+
+
+def test_no_ratings_no_ratings_section(rules) -> None:
+    audits = [a.model_copy(update={"metadata": {"manager": "m"}}) for a in rated_audits()[:5]]
+    html = _dashboard(rules, audits)
+    assert 'id="ratings"' not in html and 'href="#ratings"' not in html
+    calm = [a for a in rated_audits() if a.metadata.get("manager") not in (LENIENT, "m-tiny")]
+    assert "No manager's ratings differ clearly" in _dashboard(rules, calm)

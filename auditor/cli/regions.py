@@ -112,7 +112,7 @@ def regions(
     from auditor.render.dashboard import render_dashboard
     from auditor.render.leniency import leniency_lines
     from auditor.render.text import iter_text_report
-    from auditor.stats import analyse_audits, tables
+    from auditor.stats import analyse_audits, leniency_of, tables
 
     rules = _rules(rubric)
     settings = _stats_settings(rubric)
@@ -155,6 +155,7 @@ def regions(
             analysis.weakest,
             source=source,
             check_labels=settings.check_labels,
+            leniency=leniency_of(analysis, settings),
         )
     else:
         text = "\n".join(

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from auditor.render import environment
 from auditor.render.charts import PASS_STOPS, SHARE_STOPS, distribution, heatmap, trend_chart
-from auditor.schema import GROUP_NOUN, RegionsReport
+from auditor.schema import GROUP_NOUN, Leniency, RegionsReport
 from auditor.stats import SEVERITY_RANK, FindingSummary, Vocabulary, WeakReport
 
 
@@ -109,9 +109,11 @@ def render_dashboard(
     weakest: Sequence[WeakReport],
     source: str = "",
     check_labels: Mapping[str, str] | None = None,
+    leniency: Leniency | None = None,
 ) -> str:
     """The whole dashboard as one HTML string; checks are named by `check_labels` (stats.yaml)
-    where given, else by their rubric name."""
+    where given, else by their rubric name. `leniency` (the managers' ratings against their
+    narratives) adds its section."""
     labels = {c: (check_labels or {}).get(c, name) for c, name in vocab.checks.items()}
     groups = [g for g in report.groups if g.n]
     checks = [(c, labels[c], False) for c in vocab.checks]
@@ -203,6 +205,7 @@ def render_dashboard(
             trend_charts=trend_charts,
             weak=weak,
             follow=[g for g in report.groups if g.follow_through],
+            leniency=leniency,
             notes=report.notes + report.consistency.notes + report.trends.notes,
             serving_priorities=", ".join(vocab.active_priorities.values()),
         )

@@ -8,7 +8,14 @@ with their narratives, and `analysis` builds a `RegionsReport`
 and text output is `auditor.render.text`.
 """
 
-from auditor.stats.analysis import TABLES, Analysis, analyse, analyse_audits, tables
+from auditor.stats.analysis import (
+    TABLES,
+    Analysis,
+    analyse,
+    analyse_audits,
+    leniency_of,
+    tables,
+)
 from auditor.stats.records import (
     SEVERITY_RANK,
     Collector,
@@ -31,6 +38,7 @@ __all__ = [
     "WeakReport",
     "analyse",
     "analyse_audits",
+    "leniency_of",
     "compact",
     "tables",
     "vocabulary",

@@ -25,6 +25,7 @@ from auditor.schema import (
     GroupBy,
     GroupFollowThrough,
     GroupStats,
+    Leniency,
     PeriodKind,
     RegionsReport,
     ReportAudit,
@@ -429,6 +430,13 @@ def report_for(
     if by != "manager":
         return report
     return report.model_copy(update={"leniency": manager_leniency(rated, settings.leniency)})
+
+
+def leniency_of(analysis: Analysis, settings: StatsSettings) -> Leniency | None:
+    """The managers' leniency of ratings, whatever the grouping (None without rated reports)."""
+    if analysis.report.leniency is not None:
+        return analysis.report.leniency
+    return manager_leniency(analysis.rated, settings.leniency)
 
 
 def tables(analysis: Analysis, settings: StatsSettings) -> dict[GroupBy, RegionsReport]:
